@@ -1,0 +1,56 @@
+# Fieldbrief: `make run` opens the app on a demo territory, `make test` runs the suite.
+# Both install what they need: Debian packages Qt loads (if missing), then a .venv.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DIR ?= .demo
+DEMO_ACCOUNTS ?= 300
+
+# Shared libraries PySide6's xcb and offscreen platforms load, plus a font to draw with.
+QT_DEBS := libegl1 libgl1 libglib2.0-0 libfontconfig1 libfreetype6 libdbus-1-3 \
+	libxkbcommon0 libxkbcommon-x11-0 libx11-xcb1 libxcb-cursor0 libxcb-icccm4 \
+	libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 \
+	libxcb-xfixes0 libxcb-xkb1 libxcb-sync1 fonts-dejavu-core
+
+.PHONY: run test bench install sysdeps lint clean
+
+run: install
+	@test -f $(DEMO_DIR)/fieldbrief.sqlite3 || \
+		$(BIN)/fieldbrief demo --accounts $(DEMO_ACCOUNTS) --seed 1 --data-dir $(DEMO_DIR)
+	$(BIN)/fieldbrief --data-dir $(DEMO_DIR)
+
+test: install
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+
+bench: install
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m bench
+
+lint: install
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
+
+install: sysdeps $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || $(MAKE) --no-print-directory apt DEBS=python3-venv
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+# Installs the Qt libraries that are missing; prints what to do when it cannot.
+sysdeps:
+	@command -v dpkg-query >/dev/null || exit 0; \
+	missing=$$(for p in $(QT_DEBS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || printf '%s ' $$p; done); \
+	if [ -n "$$missing" ]; then $(MAKE) --no-print-directory apt DEBS="$$missing"; fi
+
+apt:
+	@echo "Installing Debian packages: $(DEBS)"; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; \
+	else echo "Please install as root: apt-get install $(DEBS)"; exit 1; fi; \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(DEBS) >/dev/null
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) bench/.cache *.egg-info

@@ -1,0 +1,1 @@
+"""Local territory store: SQLAlchemy models, migrations and the queries the app runs."""

@@ -1,0 +1,149 @@
+"""Reading and changing accounts: the queries behind the account list and detail pane."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
+
+from db.changes import Changes
+from db.dto import (
+    AccountDetail,
+    AccountQuery,
+    AccountRow,
+    AccountSort,
+    ActivityRow,
+    ContactRow,
+    TeamMemberRow,
+)
+from db.models import Account, Activity, Contact, TeamMember
+from db.search import fts_query, matching_account_ids
+from db.store import Store
+from db.types import utc_now
+
+LATEST_ACTIVITY_LIMIT = 25
+
+_SORT_COLUMNS: dict[AccountSort, Any] = {
+    AccountSort.NAME: Account.name,
+    AccountSort.INDUSTRY: Account.industry,
+    AccountSort.CITY: Account.city,
+    AccountSort.RUNG: Account.ladder_rung,
+    AccountSort.EMPLOYEES: Account.employees,
+    AccountSort.OWNER: Account.owner_rep,
+}
+
+
+class AccountDirectory:
+    """The accounts of the local store, as the UI asks for them. Call off the GUI thread."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def page(self, query: AccountQuery, offset: int, limit: int) -> list[AccountRow]:
+        """One page of the account list, in the query's order."""
+        sort_col = _SORT_COLUMNS[query.sort]
+        # Name and id break ties so paging is stable; they follow the chosen direction so
+        # SQLite can walk the (column, name, id) index backwards for a descending sort.
+        order = [sort_col, Account.name, Account.id]
+        if query.descending:
+            order = [c.desc() for c in order]
+        stmt = (
+            select(
+                Account.id,
+                Account.name,
+                Account.industry,
+                Account.city,
+                Account.ladder_rung,
+                Account.employees,
+                Account.owner_rep,
+            )
+            .where(*self._filters(query))
+            .order_by(*order)
+            .offset(offset)
+            .limit(limit)
+        )
+        with self._store.reading() as session:
+            return [AccountRow(*row) for row in session.execute(stmt)]
+
+    def count(self, query: AccountQuery) -> int:
+        """How many accounts the query matches."""
+        stmt = select(func.count()).select_from(Account).where(*self._filters(query))
+        with self._store.reading() as session:
+            return int(session.execute(stmt).scalar_one())
+
+    def detail(self, account_id: uuid.UUID) -> AccountDetail | None:
+        """The account with its contacts, team and latest activity; None if gone."""
+        with self._store.reading() as session:
+            account = session.get(Account, account_id)
+            if account is None or account.deleted_at is not None:
+                return None
+            return _detail(session, account)
+
+    def soft_delete(self, account_id: uuid.UUID) -> Changes:
+        """Marks the account deleted (a tombstone that will sync); it leaves every list."""
+        with self._store.session() as session:
+            account = session.get(Account, account_id)
+            if account is None or account.deleted_at is not None:
+                return Changes()
+            account.deleted_at = utc_now()
+        return Changes.of("account", account_id)
+
+    @staticmethod
+    def _filters(query: AccountQuery) -> list[ColumnElement[bool]]:
+        filters: list[ColumnElement[bool]] = [Account.deleted_at.is_(None)]
+        if query.rung is not None:
+            filters.append(Account.ladder_rung == query.rung)
+        match = fts_query(query.text)
+        if match is not None:
+            filters.append(Account.id.in_(matching_account_ids(match)))
+        return filters
+
+
+def _detail(session: Session, account: Account) -> AccountDetail:
+    contacts = session.scalars(
+        select(Contact)
+        .where(Contact.account_id == account.id, Contact.deleted_at.is_(None))
+        .order_by(Contact.last_name, Contact.first_name)
+    )
+    live_activity = (Activity.account_id == account.id, Activity.deleted_at.is_(None))
+    activities = session.scalars(
+        select(Activity)
+        .where(*live_activity)
+        .order_by(Activity.occurred_at.desc())
+        .limit(LATEST_ACTIVITY_LIMIT)
+    )
+    activity_count = session.execute(
+        select(func.count()).select_from(Activity).where(*live_activity)
+    ).scalar_one()
+    team = session.scalars(
+        select(TeamMember)
+        .where(TeamMember.account_id == account.id, TeamMember.deleted_at.is_(None))
+        .order_by(TeamMember.role, TeamMember.name)
+    )
+    return AccountDetail(
+        id=account.id,
+        name=account.name,
+        industry=account.industry,
+        employees=account.employees,
+        street=account.street,
+        postal_code=account.postal_code,
+        city=account.city,
+        country=account.country,
+        phone=account.phone,
+        website=account.website,
+        territory=account.territory,
+        owner_rep=account.owner_rep,
+        ladder_rung=account.ladder_rung,
+        contacts=tuple(
+            ContactRow(c.id, c.full_name, c.title, c.email, c.phone or c.mobile, c.deal_role)
+            for c in contacts
+        ),
+        latest_activity=tuple(
+            ActivityRow(a.id, a.occurred_at, a.channel, a.type, a.title, dict(a.details or {}))
+            for a in activities
+        ),
+        team=tuple(TeamMemberRow(t.name, t.role, t.email) for t in team),
+        activity_count=int(activity_count),
+    )

@@ -1,0 +1,136 @@
+"""Frozen values the store hands to the UI; never live ORM objects."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from db.enums import Channel, DealRole, LadderRung, TeamRole
+
+
+class AccountSort(StrEnum):
+    """Columns the account list can be sorted by."""
+
+    NAME = "name"
+    INDUSTRY = "industry"
+    CITY = "city"
+    RUNG = "ladder_rung"
+    EMPLOYEES = "employees"
+    OWNER = "owner_rep"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountQuery:
+    """What the account list shows: a search text, a sort and an optional rung filter."""
+
+    text: str = ""
+    sort: AccountSort = AccountSort.NAME
+    descending: bool = False
+    rung: LadderRung | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRow:
+    """One line of the account list."""
+
+    id: uuid.UUID
+    name: str
+    industry: str | None
+    city: str | None
+    ladder_rung: LadderRung
+    employees: int | None
+    owner_rep: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ContactRow:
+    id: uuid.UUID
+    name: str
+    title: str | None
+    email: str | None
+    phone: str | None
+    deal_role: DealRole | None
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityRow:
+    id: uuid.UUID
+    occurred_at: datetime
+    channel: Channel
+    type: str
+    title: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class TeamMemberRow:
+    name: str
+    role: TeamRole
+    email: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountDetail:
+    """Everything the account pane shows about one account."""
+
+    id: uuid.UUID
+    name: str
+    industry: str | None
+    employees: int | None
+    street: str | None
+    postal_code: str | None
+    city: str | None
+    country: str | None
+    phone: str | None
+    website: str | None
+    territory: str
+    owner_rep: str | None
+    ladder_rung: LadderRung
+    contacts: tuple[ContactRow, ...]
+    latest_activity: tuple[ActivityRow, ...]
+    team: tuple[TeamMemberRow, ...]
+    activity_count: int
+
+    @property
+    def address(self) -> str:
+        place = " ".join(p for p in (self.postal_code, self.city) if p)
+        return ", ".join(p for p in (self.street, place, self.country) if p)
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingRow:
+    """A meeting as the Today screen lists it."""
+
+    id: uuid.UUID
+    account_id: uuid.UUID
+    account_name: str
+    starts_at: datetime
+    ends_at: datetime
+    place: str | None
+    purpose: str | None
+    attendees: tuple[str, ...]
+
+
+class HitKind(StrEnum):
+    ACCOUNT = "account"
+    CONTACT = "contact"
+    NOTE = "visit_note"
+
+    @property
+    def label(self) -> str:
+        return {"account": "Account", "contact": "Contact", "visit_note": "Visit note"}[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One result of the global search, best first."""
+
+    kind: HitKind
+    ref_id: uuid.UUID
+    account_id: uuid.UUID
+    account_name: str
+    title: str
+    snippet: str

@@ -1,0 +1,224 @@
+"""SQLAlchemy models of the rep's local store.
+
+Every synced table shares `SyncedRow`: a UUID key made on the device (so offline inserts
+never collide), UTC timestamps, a per-row version counter bumped by SQLAlchemy on every
+UPDATE (`version_id_col`), and a soft-delete marker so deletes can travel as tombstones.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
+
+from db.enums import Channel, DealRole, LadderRung, TeamRole
+from db.types import UtcDateTime, utc_now
+
+NOCASE = "NOCASE"
+
+
+def _enum(enum_cls: type[Any], length: int = 32) -> Enum:
+    # Stored as its value text with a CHECK-free VARCHAR: newer apps may add members.
+    return Enum(
+        enum_cls,
+        values_callable=lambda e: [m.value for m in e],
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+    )
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every local-store table."""
+
+    type_annotation_map = {datetime: UtcDateTime()}
+
+
+class SyncedRow:
+    """Columns every row that syncs carries."""
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805 - SQLAlchemy's declared_attr
+        return {"version_id_col": cls.__table__.c.version}
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+class Account(SyncedRow, Base):
+    """A customer or prospect company in the rep's territory."""
+
+    __tablename__ = "account"
+
+    name: Mapped[str] = mapped_column(String(200, collation=NOCASE))
+    industry: Mapped[str | None] = mapped_column(String(100, collation=NOCASE))
+    employees: Mapped[int | None]
+    street: Mapped[str | None] = mapped_column(String(200))
+    postal_code: Mapped[str | None] = mapped_column(String(20))
+    city: Mapped[str | None] = mapped_column(String(100, collation=NOCASE))
+    country: Mapped[str | None] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    website: Mapped[str | None] = mapped_column(String(200))
+    territory: Mapped[str] = mapped_column(String(100))
+    owner_rep: Mapped[str | None] = mapped_column(String(100, collation=NOCASE))
+    ladder_rung: Mapped[LadderRung] = mapped_column(_enum(LadderRung), default=LadderRung.PROSPECT)
+
+    contacts: Mapped[list[Contact]] = relationship(back_populates="account")
+
+    __table_args__ = (
+        # One index per sortable column of the account list, name and id breaking ties,
+        # so every sort order serves its first page from an index.
+        Index("ix_account_name", "name", "id"),
+        Index("ix_account_industry", "industry", "name", "id"),
+        Index("ix_account_city", "city", "name", "id"),
+        Index("ix_account_rung", "ladder_rung", "name", "id"),
+        Index("ix_account_employees", "employees", "name", "id"),
+        Index("ix_account_owner", "owner_rep", "name", "id"),
+        Index("ix_account_territory", "territory"),
+    )
+
+
+class Contact(SyncedRow, Base):
+    """A person at an account."""
+
+    __tablename__ = "contact"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), index=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100, collation=NOCASE))
+    title: Mapped[str | None] = mapped_column(String(150))
+    email: Mapped[str | None] = mapped_column(String(200, collation=NOCASE), index=True)
+    phone: Mapped[str | None] = mapped_column(String(50))
+    mobile: Mapped[str | None] = mapped_column(String(50))
+    deal_role: Mapped[DealRole | None] = mapped_column(_enum(DealRole))
+
+    account: Mapped[Account] = relationship(back_populates="contacts")
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class Meeting(SyncedRow, Base):
+    """A planned or past visit or call with an account."""
+
+    __tablename__ = "meeting"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    ends_at: Mapped[datetime]
+    place: Mapped[str | None] = mapped_column(String(200))
+    purpose: Mapped[str | None] = mapped_column(String(300))
+
+
+class MeetingAttendee(SyncedRow, Base):
+    """A contact invited to a meeting; its own synced row so un-inviting is a tombstone."""
+
+    __tablename__ = "meeting_attendee"
+
+    meeting_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("meeting.id"))
+    contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contact.id"), index=True)
+
+    __table_args__ = (UniqueConstraint("meeting_id", "contact_id"),)
+
+
+class VisitNote(SyncedRow, Base):
+    """What the rep wrote about a visit (bound to a meeting) or an account."""
+
+    __tablename__ = "visit_note"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), index=True)
+    meeting_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("meeting.id"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    author: Mapped[str | None] = mapped_column(String(100))
+
+
+class Task(SyncedRow, Base):
+    """A follow-up the rep promised or must do."""
+
+    __tablename__ = "task"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), index=True)
+    contact_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contact.id"))
+    note_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("visit_note.id"))
+    title: Mapped[str] = mapped_column(String(300))
+    due_date: Mapped[date | None] = mapped_column(Date, index=True)
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+    done_at: Mapped[datetime | None]
+
+
+class Activity(SyncedRow, Base):
+    """Something marketing, service, billing or sales did with the customer."""
+
+    __tablename__ = "activity"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"))
+    contact_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contact.id"), index=True)
+    channel: Mapped[Channel] = mapped_column(_enum(Channel, 16))
+    # Plain text, not an enum: ingestion may bring types this version does not know.
+    type: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(300))
+    occurred_at: Mapped[datetime]
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    source_system: Mapped[str | None] = mapped_column(String(100))
+
+    __table_args__ = (Index("ix_activity_account_time", "account_id", "occurred_at"),)
+
+
+class LadderChange(SyncedRow, Base):
+    """One move of an account on the relationship ladder."""
+
+    __tablename__ = "ladder_change"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), index=True)
+    from_rung: Mapped[LadderRung | None] = mapped_column(_enum(LadderRung))
+    to_rung: Mapped[LadderRung] = mapped_column(_enum(LadderRung))
+    changed_at: Mapped[datetime]
+    reason: Mapped[str | None] = mapped_column(Text)
+    changed_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class TeamMember(SyncedRow, Base):
+    """Someone else in our company who touches the account, and in what role."""
+
+    __tablename__ = "team_member"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), index=True)
+    name: Mapped[str] = mapped_column(String(150))
+    email: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[TeamRole] = mapped_column(_enum(TeamRole))
+
+
+SYNCED_MODELS: tuple[type[SyncedRow], ...] = (
+    Account,
+    Contact,
+    Meeting,
+    MeetingAttendee,
+    VisitNote,
+    Task,
+    Activity,
+    LadderChange,
+    TeamMember,
+)

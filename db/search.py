@@ -1,0 +1,86 @@
+"""Full-text search over the FTS5 index the migrations maintain with triggers."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from sqlalchemy import Select, TableClause, column, literal_column, select, table, text
+from sqlalchemy.orm import Session
+
+from db.dto import HitKind, SearchHit
+from db.store import Store
+
+# The index tables live outside the ORM metadata (they are FTS5 and trigger-fed).
+search_doc: TableClause = table(
+    "search_doc", column("rowid"), column("kind"), column("ref_id"), column("account_id")
+)
+search_fts: TableClause = table("search_fts", column("rowid"))
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_MAX_TERMS = 8
+
+
+def fts_query(user_text: str) -> str | None:
+    """Turns what a user typed into an FTS5 query: every word, as a prefix, must match.
+
+    Words are quoted so FTS5 syntax in the input (AND, NEAR, quotes, colons) is just text.
+    Returns None when the text has no words.
+    """
+    words = _WORD.findall(user_text)[:_MAX_TERMS]
+    if not words:
+        return None
+    return " ".join(f'"{w}"*' for w in words)
+
+
+def matching_account_ids(query: str) -> Select[tuple[str]]:
+    """Ids of accounts whose name, contacts or notes match an FTS5 query (from fts_query)."""
+    matched_rows = select(search_fts.c.rowid).where(literal_column("search_fts").op("MATCH")(query))
+    return select(search_doc.c.account_id).where(search_doc.c.rowid.in_(matched_rows))
+
+
+_GLOBAL_SEARCH = text(
+    """
+    SELECT d.kind, d.ref_id, d.account_id, a.name,
+           f.title, snippet(search_fts, 1, '', '', '…', 12) AS snip
+    FROM search_fts AS f
+    JOIN search_doc AS d ON d.rowid = f.rowid
+    JOIN account AS a ON a.id = d.account_id
+    WHERE search_fts MATCH :query AND a.deleted_at IS NULL
+    ORDER BY bm25(search_fts, 4.0, 1.0)
+    LIMIT :limit
+    """
+)
+
+
+def search_everything(session: Session, user_text: str, limit: int = 100) -> list[SearchHit]:
+    """Accounts, contacts and visit notes matching what the user typed, best match first."""
+    query = fts_query(user_text)
+    if query is None:
+        return []
+    rows = session.execute(_GLOBAL_SEARCH, {"query": query, "limit": limit})
+    hits = []
+    for kind, ref_id, account_id, account_name, title, snip in rows:
+        hit_kind = HitKind(kind)
+        hits.append(
+            SearchHit(
+                kind=hit_kind,
+                ref_id=uuid.UUID(hex=ref_id),
+                account_id=uuid.UUID(hex=account_id),
+                account_name=account_name,
+                title=title or (snip if hit_kind is not HitKind.NOTE else "Visit note"),
+                snippet=snip,
+            )
+        )
+    return hits
+
+
+class SearchIndex:
+    """The global search the Search screen runs. Call off the GUI thread."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def search(self, user_text: str, limit: int = 100) -> list[SearchHit]:
+        with self._store.reading() as session:
+            return search_everything(session, user_text, limit)

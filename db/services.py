@@ -1,0 +1,24 @@
+"""The store-backed services the UI is handed (built once, in desktop/)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from db.accounts import AccountDirectory
+from db.meetings import MeetingCalendar
+from db.search import SearchIndex
+from db.store import Store
+
+
+@dataclass(frozen=True)
+class LocalServices:
+    """Everything the window may ask of the local store; each call blocks, so run it off
+    the GUI thread."""
+
+    accounts: AccountDirectory
+    meetings: MeetingCalendar
+    search: SearchIndex
+
+    @classmethod
+    def for_store(cls, store: Store) -> LocalServices:
+        return cls(AccountDirectory(store), MeetingCalendar(store), SearchIndex(store))

@@ -1,0 +1,68 @@
+"""The rep's local store: one SQLite file in the data folder, opened and migrated as a unit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DatabaseError
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.engine import create_store_engine
+from db.errors import StoreUnreadable
+from db.schema import migrate
+
+STORE_FILENAME = "fieldbrief.sqlite3"
+
+
+class Store:
+    """An open store. Sessions are made per unit of work, on the thread that does it."""
+
+    def __init__(self, engine: Engine, path: Path) -> None:
+        self.engine = engine
+        self.path = path
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, data_dir: Path) -> Store:
+        """Opens (creating if needed) the store in `data_dir` and migrates it to this app."""
+        data_dir = Path(data_dir)
+        if data_dir.exists() and not data_dir.is_dir():
+            raise StoreUnreadable(f"{data_dir} is a file, not a data folder")
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreUnreadable(
+                f"cannot create the data folder {data_dir}: {exc.strerror}"
+            ) from exc
+        path = data_dir / STORE_FILENAME
+        engine = create_store_engine(path)
+        try:
+            migrate(engine)
+        except StoreUnreadable as exc:
+            engine.dispose()
+            raise StoreUnreadable(f"cannot open the store at {path}: {exc}") from exc
+        except DatabaseError as exc:
+            engine.dispose()
+            raise StoreUnreadable(f"cannot open the store at {path}: {exc.orig}") from exc
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine, path)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits when the block ends cleanly and rolls back otherwise."""
+        with self._sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for queries only; nothing is committed."""
+        with self._sessions() as session:
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()

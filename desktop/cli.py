@@ -1,0 +1,163 @@
+"""`fieldbrief`: opens the app, renders a screenshot, or writes a demo territory."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import NoReturn
+
+from db.errors import StoreError, StoreUserError
+from desktop.paths import default_data_dir
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+MAX_DEMO_ACCOUNTS = 1_000_000
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line, not a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see --help)\n")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= MAX_DEMO_ACCOUNTS:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_DEMO_ACCOUNTS:,}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="fieldbrief",
+        description="Fieldbrief: your territory, offline, and a briefing before every visit.",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        metavar="D",
+        help=f"folder of the local store (default: {default_data_dir()})",
+    )
+    parser.add_argument(
+        "--screenshot",
+        type=Path,
+        metavar="FILE.png",
+        help="render the main window once the first accounts are shown, save it, and exit",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    demo = commands.add_parser(
+        "demo",
+        help="write a deterministic demo territory into the store",
+        description="Writes a believable demo territory (accounts, contacts, meetings this "
+        "week, years of marketing, service and billing activity) into an empty store.",
+    )
+    demo.add_argument("--accounts", type=_positive, default=300, metavar="N", help="default 300")
+    demo.add_argument("--seed", type=int, default=1, metavar="S", help="default 1")
+    demo.add_argument("--data-dir", type=Path, metavar="D", default=argparse.SUPPRESS)
+    demo.add_argument(
+        "--replace", action="store_true", help="delete the store in D first if it holds data"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    data_dir: Path = args.data_dir or default_data_dir()
+    try:
+        if args.command == "demo":
+            return _run_demo(data_dir, args.accounts, args.seed, replace=args.replace)
+        return _run_window(data_dir, args.screenshot)
+    except StoreUserError as exc:
+        return _fail(str(exc))
+    except StoreError as exc:
+        return _fail(f"the store failed: {exc}")
+    except KeyboardInterrupt:
+        return _fail("interrupted")
+
+
+def _fail(message: str) -> int:
+    print(f"fieldbrief: {message}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def _run_demo(data_dir: Path, accounts: int, seed: int, *, replace: bool) -> int:
+    from db.demo import generate_demo
+
+    from db.store import STORE_FILENAME, Store
+
+    if replace:
+        for suffix in ("", "-wal", "-shm"):
+            (data_dir / f"{STORE_FILENAME}{suffix}").unlink(missing_ok=True)
+    store = Store.open(data_dir)
+    try:
+        summary = generate_demo(
+            store, accounts, seed, today=date.today(), progress=_progress_printer()
+        )
+    finally:
+        store.close()
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    print(
+        f"Wrote a demo territory to {data_dir}: {summary.accounts:,} accounts, "
+        f"{summary.contacts:,} contacts, {summary.activities:,} activities, "
+        f"{summary.meetings:,} meetings, {summary.open_disputes:,} open disputes."
+    )
+    return EXIT_OK
+
+
+def _progress_printer():  # type: ignore[no-untyped-def]
+    if not sys.stderr.isatty():
+        return None
+
+    def show(fraction: float) -> None:
+        done = int(fraction * 30)
+        print(
+            f"\rWriting demo territory [{'#' * done}{'.' * (30 - done)}] {fraction:4.0%}",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    return show
+
+
+def _display_problem() -> str | None:
+    """Why Qt could not open a window here, before Qt aborts the process trying."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return (
+        "no display found (DISPLAY is not set); to see the window without one, render it "
+        "to a file: fieldbrief --data-dir D --screenshot shot.png"
+    )
+
+
+def _run_window(data_dir: Path, screenshot: Path | None) -> int:
+    if screenshot is None:
+        problem = _display_problem()
+        if problem:
+            return _fail(problem)
+    elif _display_problem():
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    if screenshot is not None and not screenshot.parent.is_dir():
+        return _fail(f"cannot save the screenshot: folder {screenshot.parent} does not exist")
+
+    from db.store import Store
+    from desktop.app import run_app
+
+    store = Store.open(data_dir)
+    try:
+        return run_app(store, screenshot)
+    finally:
+        store.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Data that drives code: icons, the Mackay 66 definition, demo seeds."""

@@ -1,0 +1,1 @@
+"""SVG icons, loaded with importlib.resources."""

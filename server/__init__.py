@@ -1,0 +1,1 @@
+"""The central server reps sync with."""

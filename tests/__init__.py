@@ -1,0 +1,1 @@
+"""Fieldbrief's test suite; packages mirror the source tree."""

@@ -1,0 +1,91 @@
+"""Writes small, explicit rows into a real store for tests."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from db.enums import Channel, DealRole, LadderRung, TeamRole
+from db.models import Account, Activity, Contact, Meeting, MeetingAttendee, TeamMember, VisitNote
+from db.store import Store
+from db.types import utc_now
+
+
+def add_account(store: Store, name: str, **fields: Any) -> uuid.UUID:
+    fields.setdefault("territory", "north")
+    fields.setdefault("ladder_rung", LadderRung.CUSTOMER)
+    with store.session() as session:
+        account = Account(name=name, **fields)
+        session.add(account)
+        session.flush()
+        return account.id
+
+
+def add_contact(
+    store: Store, account_id: uuid.UUID, first: str, last: str, **fields: Any
+) -> uuid.UUID:
+    fields.setdefault("deal_role", DealRole.CHAMPION)
+    with store.session() as session:
+        contact = Contact(account_id=account_id, first_name=first, last_name=last, **fields)
+        session.add(contact)
+        session.flush()
+        return contact.id
+
+
+def add_note(store: Store, account_id: uuid.UUID, body: str) -> uuid.UUID:
+    with store.session() as session:
+        note = VisitNote(account_id=account_id, body=body, author="rep")
+        session.add(note)
+        session.flush()
+        return note.id
+
+
+def add_activity(
+    store: Store,
+    account_id: uuid.UUID,
+    title: str,
+    *,
+    days_ago: float = 1,
+    channel: Channel = Channel.MARKETING,
+    type: str = "email_opened",
+) -> uuid.UUID:
+    with store.session() as session:
+        activity = Activity(
+            account_id=account_id,
+            channel=channel,
+            type=type,
+            title=title,
+            occurred_at=utc_now() - timedelta(days=days_ago),
+            details={"source": "test"},
+        )
+        session.add(activity)
+        session.flush()
+        return activity.id
+
+
+def add_team_member(store: Store, account_id: uuid.UUID, name: str, role: TeamRole) -> None:
+    with store.session() as session:
+        session.add(TeamMember(account_id=account_id, name=name, role=role))
+
+
+def add_meeting(
+    store: Store,
+    account_id: uuid.UUID,
+    starts_at: datetime,
+    purpose: str,
+    attendees: tuple[uuid.UUID, ...] = (),
+) -> uuid.UUID:
+    with store.session() as session:
+        meeting = Meeting(
+            account_id=account_id,
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(hours=1),
+            purpose=purpose,
+            place="Head office",
+        )
+        session.add(meeting)
+        session.flush()
+        for contact_id in attendees:
+            session.add(MeetingAttendee(meeting_id=meeting.id, contact_id=contact_id))
+        return meeting.id

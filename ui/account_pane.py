@@ -1,0 +1,193 @@
+"""The account detail pane: who the customer is, where they stand, what happened lately."""
+
+from __future__ import annotations
+
+import uuid
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFormLayout,
+    QHeaderView,
+    QLabel,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from db.accounts import AccountDirectory
+from db.dto import AccountDetail, ActivityRow, ContactRow
+from ui.formatting import channel_icon, short_date
+from ui.models.table import Column, RowTableModel
+from ui.rungs import LadderBar
+from ui.tasks import Runner
+
+CONTACT_COLUMNS: list[Column[ContactRow]] = [
+    Column("Name", lambda c: c.name),
+    Column("Title", lambda c: c.title or ""),
+    Column("Role in deal", lambda c: c.deal_role.label if c.deal_role else ""),
+    Column("Email", lambda c: c.email or ""),
+    Column("Phone", lambda c: c.phone or ""),
+]
+
+ACTIVITY_COLUMNS: list[Column[ActivityRow]] = [
+    Column("When", lambda a: short_date(a.occurred_at)),
+    Column("Channel", lambda a: a.channel.label, decoration=lambda a: channel_icon(a.channel)),
+    Column("What", lambda a: a.title, tooltip=lambda a: a.title),
+]
+
+
+NO_SELECTION = "Select an account to see its contacts, team and latest activity."
+
+
+def make_table(model: RowTableModel, stretch_column: int) -> QTableView:
+    """A read-only, row-selecting table view in the app's house look."""
+    view = QTableView()
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setAlternatingRowColors(True)
+    view.setShowGrid(False)
+    view.setWordWrap(False)
+    view.verticalHeader().hide()
+    view.verticalHeader().setDefaultSectionSize(24)
+    header = view.horizontalHeader()
+    header.setHighlightSections(False)
+    header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    header.setSectionResizeMode(stretch_column, QHeaderView.ResizeMode.Stretch)
+    return view
+
+
+def section_title(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setObjectName("sectionTitle")
+    return label
+
+
+class AccountPane(QWidget):
+    """Shows one account's detail, loaded off the GUI thread."""
+
+    detail_shown = Signal(object)  # AccountDetail, once it is on screen
+
+    def __init__(self, runner: Runner, directory: AccountDirectory, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._runner = runner
+        self._directory = directory
+        self._generation = 0
+        self.account_id: uuid.UUID | None = None
+        self.detail: AccountDetail | None = None
+
+        self._stack = QStackedWidget()
+        self._empty = QLabel(NO_SELECTION)
+        self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._empty.setWordWrap(True)
+        self._empty.setObjectName("emptyState")
+        self._stack.addWidget(self._empty)
+        self._stack.addWidget(self._build_detail())
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._stack)
+
+    def _build_detail(self) -> QWidget:
+        page = QWidget()
+        self._name = QLabel()
+        self._name.setObjectName("accountName")
+        self._name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._subtitle = QLabel()
+        self._subtitle.setObjectName("subtitle")
+        self._ladder = LadderBar()
+
+        facts = QFormLayout()
+        facts.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        facts.setHorizontalSpacing(12)
+        facts.setVerticalSpacing(4)
+        self._facts: dict[str, QLabel] = {}
+        for key in ("Address", "Phone", "Website", "Owner", "Account team"):
+            value = QLabel()
+            value.setWordWrap(True)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self._facts[key] = value
+            facts.addRow(f"{key}:", value)
+
+        self.contacts_model: RowTableModel[ContactRow] = RowTableModel(CONTACT_COLUMNS, self)
+        self._contacts_title = section_title("Contacts")
+        self._contacts = make_table(self.contacts_model, stretch_column=3)
+        self._contacts.setMaximumHeight(170)
+
+        self.activity_model: RowTableModel[ActivityRow] = RowTableModel(ACTIVITY_COLUMNS, self)
+        self._activity_title = section_title("Latest activity")
+        self._activity = make_table(self.activity_model, stretch_column=2)
+
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.setSpacing(8)
+        layout.addWidget(self._name)
+        layout.addWidget(self._subtitle)
+        layout.addWidget(self._ladder)
+        layout.addLayout(facts)
+        layout.addWidget(self._contacts_title)
+        layout.addWidget(self._contacts)
+        layout.addWidget(self._activity_title)
+        layout.addWidget(self._activity, stretch=1)
+        return page
+
+    def show_account(self, account_id: uuid.UUID | None) -> None:
+        """Loads and shows an account; None clears the pane."""
+        self._generation += 1
+        self.account_id = account_id
+        if account_id is None:
+            self.show_empty(NO_SELECTION)
+            return
+        generation = self._generation
+        self._runner.read(
+            lambda: self._directory.detail(account_id),
+            lambda detail: self._on_detail_loaded(generation, detail),
+        )
+
+    def show_empty(self, message: str) -> None:
+        """Clears the pane and explains why it is empty."""
+        self._generation += 1
+        self.account_id = None
+        self.detail = None
+        self._empty.setText(message)
+        self._stack.setCurrentIndex(0)
+
+    def reload(self) -> None:
+        self.show_account(self.account_id)
+
+    def _on_detail_loaded(self, generation: int, detail: AccountDetail | None) -> None:
+        if generation != self._generation:
+            return
+        self.detail = detail
+        if detail is None:
+            self._empty.setText("This account is no longer in your territory.")
+            self._stack.setCurrentIndex(0)
+            return
+        self._name.setText(detail.name)
+        parts = [detail.industry, f"{detail.employees:,} employees" if detail.employees else None]
+        parts.append(f"Territory {detail.territory}")
+        self._subtitle.setText(" · ".join(p for p in parts if p))
+        self._ladder.set_rung(detail.ladder_rung)
+        self._facts["Address"].setText(detail.address or "—")
+        self._facts["Phone"].setText(detail.phone or "—")
+        self._facts["Website"].setText(detail.website or "—")
+        self._facts["Owner"].setText(detail.owner_rep or "—")
+        team = ", ".join(f"{t.name} ({t.role.label.lower()})" for t in detail.team)
+        self._facts["Account team"].setText(team or "—")
+        self.contacts_model.set_rows(detail.contacts)
+        self._contacts_title.setText(f"Contacts ({len(detail.contacts)})")
+        self._contacts.resizeColumnsToContents()
+        self.activity_model.set_rows(detail.latest_activity)
+        shown = len(detail.latest_activity)
+        self._activity_title.setText(
+            f"Latest activity ({shown} of {detail.activity_count:,})"
+            if detail.activity_count > shown
+            else f"Latest activity ({shown})"
+        )
+        self._activity.resizeColumnToContents(0)
+        self._activity.resizeColumnToContents(1)
+        self._stack.setCurrentIndex(1)
+        self.detail_shown.emit(detail)

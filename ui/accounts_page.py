@@ -1,0 +1,186 @@
+"""The Accounts screen: search-as-you-type list of the territory beside the account pane."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+
+from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from db.accounts import AccountDirectory
+from db.enums import LadderRung
+from ui.account_pane import AccountPane
+from ui.models.accounts import AccountTableModel
+from ui.rungs import rung_icon
+from ui.tasks import Runner
+
+SEARCH_DEBOUNCE_MS = 150
+EMPTY_TERRITORY = (
+    "Your territory is empty.\n\nSync with your company's server, or load a demo territory:\n"
+    "fieldbrief demo --accounts 300 --seed 1"
+)
+
+
+class AccountsPage(QWidget):
+    """Account list (lazy, sortable, filtered through FTS5) and the selected account's pane."""
+
+    status_changed = Signal(str)
+
+    def __init__(self, runner: Runner, directory: AccountDirectory, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.model = AccountTableModel(runner, directory, self)
+        self.pane = AccountPane(runner, directory, self)
+
+        self.search_box = QLineEdit()
+        self.search_box.setPlaceholderText("Search accounts, contacts and notes  (Ctrl+F)")
+        self.search_box.setClearButtonEnabled(True)
+        self.rung_filter = QComboBox()
+        self.rung_filter.addItem("All rungs", None)
+        for rung in LadderRung:
+            self.rung_filter.addItem(rung_icon(rung), rung.label, rung)
+        self.rung_filter.setToolTip("Show only accounts on one rung of the relationship ladder")
+
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(24)
+        header = self.table.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for column, width in enumerate((220, 130, 105, 95, 85)):
+            header.resizeSection(column, width)
+        # Set the indicator before enabling sorting: enabling sorts by it at once.
+        header.setSortIndicator(0, Qt.SortOrder.AscendingOrder)
+        self.table.setSortingEnabled(True)
+
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(SEARCH_DEBOUNCE_MS)
+
+        filters = QHBoxLayout()
+        filters.setContentsMargins(0, 0, 0, 0)
+        filters.addWidget(self.search_box, stretch=1)
+        filters.addWidget(self.rung_filter)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(8, 8, 0, 8)
+        left_layout.addLayout(filters)
+        left_layout.addWidget(self.table)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(self.pane)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([760, 500])
+        splitter.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+
+        self.search_box.textChanged.connect(self._on_search_box_text_changed)
+        self.search_box.returnPressed.connect(self._on_search_box_return_pressed)
+        self._debounce.timeout.connect(self._apply_filters)
+        self.rung_filter.currentIndexChanged.connect(self._apply_filters)
+        self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
+        self.model.page_loaded.connect(self._on_model_page_loaded)
+        self.model.count_loaded.connect(self._on_model_count_loaded)
+        self.model.query_started.connect(self._on_model_query_started)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self.search_box, self.search_box.clear)
+
+    def start(self) -> None:
+        """Loads the first page (call once the window is built)."""
+        self.model.set_query(self.model.query)
+
+    def focus_search(self) -> None:
+        self.search_box.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search_box.selectAll()
+
+    def open_account(self, account_id: uuid.UUID) -> None:
+        """Shows an account in the pane, selecting it in the list when it is loaded there."""
+        for row, account in enumerate(self.model.rows):
+            if account.id == account_id:
+                self.table.selectRow(row)
+                self.table.scrollTo(self.model.index(row, 0))
+                return
+        self.table.clearSelection()
+        self.pane.show_account(account_id)
+
+    @Slot(str)
+    def _on_search_box_text_changed(self, _text: str) -> None:
+        self._debounce.start()
+
+    @Slot()
+    def _on_search_box_return_pressed(self) -> None:
+        self._debounce.stop()
+        self._apply_filters()
+        self.table.setFocus()
+
+    @Slot()
+    def _apply_filters(self) -> None:
+        query = replace(
+            self.model.query,
+            text=self.search_box.text().strip(),
+            rung=self.rung_filter.currentData(),
+        )
+        self.model.set_query(query)
+
+    @Slot(QItemSelection, QItemSelection)
+    def _on_table_selection_changed(self, _selected: QItemSelection, _old: QItemSelection) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if rows:
+            self.pane.show_account(self.model.row_at(rows[0].row()).id)
+
+    @Slot()
+    def _on_model_query_started(self) -> None:
+        self.status_changed.emit("Loading accounts…")
+
+    @Slot(int)
+    def _on_model_page_loaded(self, loaded: int) -> None:
+        # A fresh list selects its first account, so the pane is never blank by default.
+        if loaded and not self.table.selectionModel().hasSelection():
+            self.table.selectRow(0)
+        elif not loaded:
+            self.pane.show_account(None)
+        if self.model.total is None:
+            self.status_changed.emit(f"{loaded:,} accounts loaded…")
+
+    @Slot(int)
+    def _on_model_count_loaded(self, total: int) -> None:
+        query = self.model.query
+        noun = "account" if total == 1 else "accounts"
+        if query.text or query.rung:
+            filters = [
+                f"“{query.text}”" if query.text else "",
+                query.rung.label if query.rung else "",
+            ]
+            self.status_changed.emit(
+                f"{total:,} {noun} match {' · '.join(f for f in filters if f)}"
+            )
+        else:
+            self.status_changed.emit(f"{total:,} {noun} in your territory")
+            if total == 0:
+                self.pane.show_empty(EMPTY_TERRITORY)
+
+    def current_index(self) -> QModelIndex:
+        return self.table.currentIndex()

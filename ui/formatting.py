@@ -1,0 +1,52 @@
+"""Plain-words formatting of dates, times and amounts for display (local time)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from PySide6.QtGui import QColor, QIcon
+
+from db.enums import Channel
+from ui.rungs import dot_icon
+
+CHANNEL_COLOURS: dict[Channel, str] = {
+    Channel.MARKETING: "#8e5bd0",
+    Channel.SERVICE: "#d9534f",
+    Channel.BILLING: "#e0a100",
+    Channel.SALES: "#4a90d9",
+}
+
+
+def channel_icon(channel: Channel) -> QIcon:
+    return dot_icon(CHANNEL_COLOURS[channel])
+
+
+def local(moment: datetime) -> datetime:
+    """An aware datetime in the machine's local time zone."""
+    return moment.astimezone()
+
+
+def short_date(moment: datetime | date) -> str:
+    """'23 Nov 2026'."""
+    day = local(moment).date() if isinstance(moment, datetime) else moment
+    return f"{day.day} {day:%b %Y}"
+
+
+def time_range(start: datetime, end: datetime) -> str:
+    """'09:30–10:15' in local time."""
+    return f"{local(start):%H:%M}–{local(end):%H:%M}"
+
+
+def weekday_label(moment: datetime, today: date) -> str:
+    """'Today', 'Tomorrow' or 'Wed 25 Nov'."""
+    day = local(moment).date()
+    delta = (day - today).days
+    if delta == 0:
+        return "Today"
+    if delta == 1:
+        return "Tomorrow"
+    return f"{day:%a} {day.day} {day:%b}"
+
+
+def muted() -> QColor:
+    return QColor("#6b7480")

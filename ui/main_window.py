@@ -1,0 +1,181 @@
+"""The main window: navigation (Today, Accounts, Search), the screens, a status bar."""
+
+from __future__ import annotations
+
+import uuid
+
+from PySide6.QtCore import QSize, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QWidget,
+)
+
+from db.changes import Changes
+from db.services import LocalServices
+from ui.accounts_page import AccountsPage
+from ui.icons import icon
+from ui.search_page import SearchPage
+from ui.tasks import Runner
+from ui.today_page import TodayPage
+
+TODAY, ACCOUNTS, SEARCH = range(3)
+
+SHORTCUTS_HELP = """<table cellpadding=3>
+<tr><td><b>Ctrl+1 / 2 / 3</b></td><td>Today / Accounts / Search</td></tr>
+<tr><td><b>Ctrl+F</b></td><td>Search the account list</td></tr>
+<tr><td><b>Ctrl+Shift+F</b></td><td>Search everything</td></tr>
+<tr><td><b>Esc</b></td><td>Clear the account search</td></tr>
+<tr><td><b>Enter</b></td><td>Open the selected meeting's or result's account</td></tr>
+<tr><td><b>Ctrl+Q</b></td><td>Quit</td></tr></table>"""
+
+
+class MainWindow(QMainWindow):
+    """Owns the screens and routes between them; data comes through the runner."""
+
+    ready = Signal()  # the first page of accounts (and the first account) is on screen
+    closing = Signal()
+
+    def __init__(
+        self,
+        runner: Runner,
+        services: LocalServices,
+        store_label: str,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._runner = runner
+        self._ready = False
+        self.setWindowTitle("Fieldbrief")
+        self.setWindowIcon(icon("fieldbrief"))
+        self.resize(1440, 860)
+        self.setMinimumSize(QSize(900, 560))
+
+        self.today_page = TodayPage(runner, services.meetings)
+        self.accounts_page = AccountsPage(runner, services.accounts)
+        self.search_page = SearchPage(runner, services.search)
+        self.pages = QStackedWidget()
+        for page in (self.today_page, self.accounts_page, self.search_page):
+            self.pages.addWidget(page)
+
+        self.navigation = QListWidget()
+        self.navigation.setObjectName("navigation")
+        self.navigation.setIconSize(QSize(22, 22))
+        self.navigation.setFixedWidth(160)
+        self.navigation.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        for name, icon_name in (("Today", "today"), ("Accounts", "accounts"), ("Search", "search")):
+            QListWidgetItem(icon(icon_name), name, self.navigation)
+
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.navigation)
+        layout.addWidget(self.pages, stretch=1)
+        self.setCentralWidget(central)
+
+        self.status_label = QLabel()
+        self.statusBar().addWidget(self.status_label, stretch=1)
+        store = QLabel(f"Offline · local store {store_label}")
+        store.setToolTip(
+            "Everything here works without a network. Sync arrives in a later version."
+        )
+        store.setObjectName("subtitle")
+        self.statusBar().addPermanentWidget(store)
+
+        self._build_menus()
+        self.navigation.currentRowChanged.connect(self.pages.setCurrentIndex)
+        self.accounts_page.status_changed.connect(self.status_label.setText)
+        self.accounts_page.model.page_loaded.connect(self._on_accounts_page_loaded)
+        self.accounts_page.pane.detail_shown.connect(self._on_pane_detail_shown)
+        self.today_page.account_requested.connect(self.open_account)
+        self.search_page.account_requested.connect(self.open_account)
+        runner.data_changed.connect(self._on_runner_data_changed)
+        runner.failed.connect(self._on_runner_failed)
+        self.navigation.setCurrentRow(ACCOUNTS)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self._add_action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
+        go_menu = self.menuBar().addMenu("&Go")
+        self._add_action(go_menu, "&Today", "Ctrl+1", lambda: self.show_page(TODAY))
+        self._add_action(go_menu, "&Accounts", "Ctrl+2", lambda: self.show_page(ACCOUNTS))
+        self._add_action(go_menu, "&Search", "Ctrl+3", lambda: self.show_page(SEARCH))
+        go_menu.addSeparator()
+        self._add_action(
+            go_menu, "Find &account…", QKeySequence.StandardKey.Find, self.find_account
+        )
+        self._add_action(go_menu, "Search &everything…", "Ctrl+Shift+F", self.search_everything)
+        help_menu = self.menuBar().addMenu("&Help")
+        self._add_action(help_menu, "&Keyboard shortcuts", "F1", self._show_shortcuts)
+
+    def _add_action(self, menu, text, shortcut, slot) -> QAction:  # type: ignore[no-untyped-def]
+        action = QAction(text, self)
+        action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def start(self) -> None:
+        """Loads the first screens' data; call after the window is shown."""
+        self.accounts_page.start()
+        self.today_page.refresh()
+
+    def show_page(self, page: int) -> None:
+        self.navigation.setCurrentRow(page)
+
+    def find_account(self) -> None:
+        self.show_page(ACCOUNTS)
+        self.accounts_page.focus_search()
+
+    def search_everything(self) -> None:
+        self.show_page(SEARCH)
+        self.search_page.focus_search()
+
+    @Slot(uuid.UUID)
+    def open_account(self, account_id: uuid.UUID) -> None:
+        self.show_page(ACCOUNTS)
+        self.accounts_page.open_account(account_id)
+
+    @property
+    def is_ready(self) -> bool:
+        return self._ready
+
+    def _mark_ready(self) -> None:
+        if not self._ready:
+            self._ready = True
+            self.ready.emit()
+
+    @Slot(int)
+    def _on_accounts_page_loaded(self, loaded: int) -> None:
+        if loaded == 0:
+            self._mark_ready()
+
+    @Slot(object)
+    def _on_pane_detail_shown(self, _detail: object) -> None:
+        self._mark_ready()
+
+    @Slot(object)
+    def _on_runner_data_changed(self, changes: Changes) -> None:
+        if changes.touches("account"):
+            self.accounts_page.model.refresh()
+            self.accounts_page.pane.reload()
+        if changes.touches("meeting"):
+            self.today_page.refresh()
+
+    @Slot(str)
+    def _on_runner_failed(self, message: str) -> None:
+        self.statusBar().showMessage(message, 15_000)
+
+    def _show_shortcuts(self) -> None:
+        QMessageBox.information(self, "Keyboard shortcuts", SHORTCUTS_HELP)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.closing.emit()
+        super().closeEvent(event)

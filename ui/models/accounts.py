@@ -1,0 +1,117 @@
+"""The account list: a lazily fetched, sortable, searchable table over the whole territory."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, Qt, Signal
+
+from db.accounts import AccountDirectory
+from db.dto import AccountQuery, AccountRow, AccountSort
+from ui.models.table import Column, Index, RowTableModel
+from ui.rungs import rung_icon
+from ui.tasks import Runner
+
+PAGE_SIZE = 200
+
+COLUMNS: list[tuple[Column[AccountRow], AccountSort]] = [
+    (Column("Name", lambda r: r.name, tooltip=lambda r: r.name), AccountSort.NAME),
+    (Column("Industry", lambda r: r.industry or ""), AccountSort.INDUSTRY),
+    (Column("City", lambda r: r.city or ""), AccountSort.CITY),
+    (
+        Column(
+            "Rung", lambda r: r.ladder_rung.label, decoration=lambda r: rung_icon(r.ladder_rung)
+        ),
+        AccountSort.RUNG,
+    ),
+    (
+        Column("Employees", lambda r: f"{r.employees:,}" if r.employees else "", align_right=True),
+        AccountSort.EMPLOYEES,
+    ),
+    (Column("Owner", lambda r: r.owner_rep or ""), AccountSort.OWNER),
+]
+
+
+class AccountTableModel(RowTableModel[AccountRow]):
+    """Fetches accounts a page at a time as the view scrolls (canFetchMore/fetchMore).
+
+    Pages load on the store thread; a generation number drops pages of a query the user
+    has already replaced, so fast typing never shows stale rows.
+    """
+
+    query_started = Signal()  # a new query replaced the rows
+    page_loaded = Signal(int)  # rows loaded so far
+    count_loaded = Signal(int)  # how many accounts the current query matches
+
+    def __init__(self, runner: Runner, directory: AccountDirectory, parent: Any = None) -> None:
+        super().__init__([c for c, _ in COLUMNS], parent)
+        self._runner = runner
+        self._directory = directory
+        self._query = AccountQuery()
+        self._generation = 0
+        self._fetching = False
+        self._exhausted = True
+        self.total: int | None = None
+
+    @property
+    def query(self) -> AccountQuery:
+        return self._query
+
+    def set_query(self, query: AccountQuery, *, force: bool = False) -> None:
+        """Shows the accounts `query` selects, from the first page."""
+        if query == self._query and not force and self._generation:
+            return
+        self._query = query
+        self._generation += 1
+        self._fetching = False
+        self._exhausted = False
+        self.total = None
+        self.set_rows([])
+        self.query_started.emit()
+        self._fetch_page()
+        generation = self._generation
+        self._runner.read(
+            lambda: self._directory.count(query), lambda n: self._on_count(generation, n)
+        )
+
+    def refresh(self) -> None:
+        """Reloads the current query (after the data under it changed)."""
+        self.set_query(self._query, force=True)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        sort_key = COLUMNS[column][1]
+        descending = order == Qt.SortOrder.DescendingOrder
+        self.set_query(replace(self._query, sort=sort_key, descending=descending))
+
+    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
+        return not parent.isValid() and not self._exhausted and not self._fetching
+
+    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
+        if self.canFetchMore(parent):
+            self._fetch_page()
+
+    def _fetch_page(self) -> None:
+        self._fetching = True
+        generation, query, offset = self._generation, self._query, len(self._rows)
+        self._runner.read(
+            lambda: self._directory.page(query, offset, PAGE_SIZE),
+            lambda rows: self._on_page(generation, rows),
+        )
+
+    def _on_page(self, generation: int, rows: list[AccountRow]) -> None:
+        if generation != self._generation:
+            return
+        self._fetching = False
+        self._exhausted = len(rows) < PAGE_SIZE
+        if rows:
+            first = len(self._rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
+            self._rows.extend(rows)
+            self.endInsertRows()
+        self.page_loaded.emit(len(self._rows))
+
+    def _on_count(self, generation: int, total: int) -> None:
+        if generation == self._generation:
+            self.total = total
+            self.count_loaded.emit(total)

@@ -1,0 +1,41 @@
+"""The app's look: Fusion with a calm light palette and a few named widget styles."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
+
+STYLE_SHEET = """
+QLabel#accountName { font-size: 20px; font-weight: 600; color: #1f2d3d; }
+QLabel#pageTitle { font-size: 20px; font-weight: 600; color: #1f2d3d; }
+QLabel#subtitle { color: #6b7480; }
+QLabel#sectionTitle { font-weight: 600; color: #3b4a5c; margin-top: 6px; }
+QLabel#emptyState { color: #6b7480; font-size: 14px; padding: 24px; }
+QListWidget#navigation { background: #eef1f5; border: none; border-right: 1px solid #d5dae1;
+    font-size: 14px; padding-top: 8px; }
+QListWidget#navigation::item { padding: 10px 12px; border-radius: 6px; margin: 2px 6px; }
+QListWidget#navigation::item:selected { background: #d8e4f2; color: #1f2d3d; }
+QTableView { border: 1px solid #d5dae1; selection-background-color: #cfe0f3;
+    selection-color: #1f2d3d; }
+QHeaderView::section { background: #f4f5f7; border: none; border-bottom: 1px solid #d5dae1;
+    padding: 4px 6px; font-weight: 600; color: #3b4a5c; }
+QLineEdit, QComboBox { padding: 5px 8px; border: 1px solid #c8cdd3; border-radius: 4px;
+    background: white; }
+QLineEdit:focus { border-color: #4a90d9; }
+QStatusBar { background: #f4f5f7; border-top: 1px solid #d5dae1; }
+"""
+
+
+def apply_style(app: QApplication) -> None:
+    """Fusion looks the same on every desktop and offscreen, which keeps screenshots honest."""
+    app.setStyle("Fusion")
+    palette = app.palette()
+    palette.setColor(QPalette.ColorRole.Window, QColor("#fbfbfc"))
+    palette.setColor(QPalette.ColorRole.Base, QColor("#ffffff"))
+    palette.setColor(QPalette.ColorRole.AlternateBase, QColor("#f6f8fa"))
+    palette.setColor(QPalette.ColorRole.Highlight, QColor("#cfe0f3"))
+    palette.setColor(QPalette.ColorRole.HighlightedText, QColor("#1f2d3d"))
+    palette.setColor(QPalette.ColorRole.Text, QColor("#1f2d3d"))
+    palette.setColor(QPalette.ColorRole.WindowText, QColor("#1f2d3d"))
+    app.setPalette(palette)
+    app.setStyleSheet(STYLE_SHEET)

@@ -1,0 +1,110 @@
+"""The Today screen: the rep's meetings today and in the coming week."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time, timedelta
+
+from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
+from PySide6.QtGui import QFont, QKeySequence, QShortcut
+from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
+
+from db.dto import MeetingRow
+from db.meetings import MeetingCalendar
+from ui.account_pane import make_table, section_title
+from ui.formatting import time_range, weekday_label
+from ui.models.table import Column, RowTableModel
+from ui.tasks import Runner
+
+DAYS_AHEAD = 7
+
+
+def meeting_columns(today: date) -> list[Column[MeetingRow]]:
+    return [
+        Column("Day", lambda m: weekday_label(m.starts_at, today)),
+        Column("Time", lambda m: time_range(m.starts_at, m.ends_at)),
+        Column("Account", lambda m: m.account_name),
+        Column("With", lambda m: ", ".join(m.attendees), tooltip=lambda m: "\n".join(m.attendees)),
+        Column("Purpose", lambda m: m.purpose or ""),
+        Column("Place", lambda m: m.place or "", tooltip=lambda m: m.place or ""),
+    ]
+
+
+class TodayModel(RowTableModel[MeetingRow]):
+    """Meetings of the week; today's in bold."""
+
+    def __init__(self, today: date, parent: QWidget | None = None) -> None:
+        super().__init__(meeting_columns(today), parent)
+        self.today = today
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:  # type: ignore[override]
+        if role == Qt.ItemDataRole.FontRole and index.isValid() and self._is_today(index.row()):
+            font = QFont()
+            font.setBold(True)
+            return font
+        return super().data(index, role)
+
+    def _is_today(self, row: int) -> bool:
+        return self.row_at(row).starts_at.astimezone().date() == self.today
+
+
+class TodayPage(QWidget):
+    """Lists this week's meetings; Enter or a double-click opens the account."""
+
+    account_requested = Signal(uuid.UUID)
+    meetings_loaded = Signal(int)
+
+    def __init__(self, runner: Runner, calendar: MeetingCalendar, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._runner = runner
+        self._calendar = calendar
+        self.model = TodayModel(date.today(), self)
+        self._title = QLabel()
+        self._title.setObjectName("pageTitle")
+        self._summary = section_title("")
+        self.table = make_table(self.model, stretch_column=4)
+        self._empty = QLabel("No meetings in the next seven days.")
+        self._empty.setObjectName("emptyState")
+        self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._body = QStackedWidget()
+        self._body.addWidget(self.table)
+        self._body.addWidget(self._empty)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.addWidget(self._title)
+        layout.addWidget(self._summary)
+        layout.addWidget(self._body, stretch=1)
+
+        self.table.activated.connect(self._on_table_activated)
+        QShortcut(QKeySequence(Qt.Key.Key_Return), self.table, self._open_current)
+
+    def refresh(self) -> None:
+        """Reloads the week starting today (local time)."""
+        today = date.today()
+        self.model.today = today
+        self._title.setText(f"{today:%A}, {today.day} {today:%B %Y}")
+        start = datetime.combine(today, time.min).astimezone()
+        end = start + timedelta(days=DAYS_AHEAD)
+        self._runner.read(lambda: self._calendar.between(start, end), self._on_meetings_loaded)
+
+    def _on_meetings_loaded(self, meetings: list[MeetingRow]) -> None:
+        self.model.set_rows(meetings)
+        today = self.model.today
+        todays = sum(1 for m in meetings if m.starts_at.astimezone().date() == today)
+        self._summary.setText(
+            f"{todays} meeting{'s' * (todays != 1)} today · {len(meetings)} in the next 7 days"
+        )
+        self._body.setCurrentIndex(0 if meetings else 1)
+        self.table.resizeColumnsToContents()
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.meetings_loaded.emit(len(meetings))
+
+    @Slot(QModelIndex)
+    def _on_table_activated(self, index: QModelIndex) -> None:
+        self.account_requested.emit(self.model.row_at(index.row()).account_id)
+
+    def _open_current(self) -> None:
+        index = self.table.currentIndex()
+        if index.isValid():
+            self._on_table_activated(index)
