@@ -211,6 +211,16 @@ class TeamMember(SyncedRow, Base):
     role: Mapped[TeamRole] = mapped_column(_enum(TeamRole))
 
 
+# Tables the migrations make by hand (FTS5 and its shadow tables): not ORM-managed, so
+# autogenerate must leave them alone.
+HAND_MADE_TABLE_PREFIX = "search_"
+
+
+def is_orm_managed(name: str | None, type_: str, _parents: object = None) -> bool:
+    """Alembic include_name hook: skip the hand-made search tables."""
+    return not (type_ == "table" and name is not None and name.startswith(HAND_MADE_TABLE_PREFIX))
+
+
 SYNCED_MODELS: tuple[type[SyncedRow], ...] = (
     Account,
     Contact,

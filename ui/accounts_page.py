@@ -49,7 +49,7 @@ class AccountsPage(QWidget):
         self.rung_filter = QComboBox()
         self.rung_filter.addItem("All rungs", None)
         for rung in LadderRung:
-            self.rung_filter.addItem(rung_icon(rung), rung.label, rung)
+            self.rung_filter.addItem(rung_icon(rung), rung.label, rung.value)
         self.rung_filter.setToolTip("Show only accounts on one rung of the relationship ladder")
 
         self.table = QTableView()
@@ -141,7 +141,7 @@ class AccountsPage(QWidget):
         query = replace(
             self.model.query,
             text=self.search_box.text().strip(),
-            rung=self.rung_filter.currentData(),
+            rung=LadderRung(rung) if (rung := self.rung_filter.currentData()) else None,
         )
         self.model.set_query(query)
 

@@ -14,6 +14,7 @@ from ui.models.table import Column, RowTableModel
 from ui.tasks import Runner
 
 SEARCH_DEBOUNCE_MS = 150
+RESULT_LIMIT = 100
 
 HIT_COLUMNS: list[Column[SearchHit]] = [
     Column("Type", lambda h: h.kind.label),
@@ -34,6 +35,8 @@ class SearchPage(QWidget):
         self._runner = runner
         self._index = index
         self._generation = 0
+        self._shown_text: str | None = None
+        self._focus_results = False
         self.search_box = QLineEdit()
         self.search_box.setPlaceholderText("Search everything: accounts, contacts, visit notes")
         self.search_box.setClearButtonEnabled(True)
@@ -62,8 +65,15 @@ class SearchPage(QWidget):
 
     @Slot()
     def _on_search_box_return_pressed(self) -> None:
-        self._debounce.stop()
-        self._run_search()
+        if self._debounce.isActive() or self._shown_text != self.search_box.text():
+            # Results for what is typed are not in yet: focus them once they are.
+            self._debounce.stop()
+            self._focus_results = True
+            self._run_search()
+        else:
+            self._focus_first_result()
+
+    def _focus_first_result(self) -> None:
         if self.model.rowCount():
             self.table.setFocus()
             self.table.selectRow(0)
@@ -73,22 +83,28 @@ class SearchPage(QWidget):
         self._generation += 1
         generation, text = self._generation, self.search_box.text()
         self._runner.read(
-            lambda: self._index.search(text), lambda hits: self._on_results(generation, text, hits)
+            lambda: self._index.search(text, RESULT_LIMIT),
+            lambda hits: self._on_results(generation, text, hits),
         )
 
     def _on_results(self, generation: int, text: str, hits: list[SearchHit]) -> None:
         if generation != self._generation:
             return
         self.model.set_rows(hits)
+        self._shown_text = text
         if not text.strip():
             self._summary.setText("Type at least one word; every word counts as a prefix.")
         elif hits:
-            self._summary.setText(f"{len(hits)} best matches for “{text.strip()}”")
+            best = "best " if len(hits) >= RESULT_LIMIT else ""
+            self._summary.setText(f"{len(hits)} {best}matches for “{text.strip()}”")
         else:
             self._summary.setText(f"Nothing matches “{text.strip()}”.")
         self.table.resizeColumnToContents(0)
         self.table.resizeColumnToContents(1)
         self.table.resizeColumnToContents(2)
+        if self._focus_results:
+            self._focus_results = False
+            self._focus_first_result()
         self.results_shown.emit(len(hits))
 
     @Slot(QModelIndex)

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime, time, timedelta
 
 from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
-from PySide6.QtGui import QFont, QKeySequence, QShortcut
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from db.dto import MeetingRow
@@ -77,7 +77,6 @@ class TodayPage(QWidget):
         layout.addWidget(self._body, stretch=1)
 
         self.table.activated.connect(self._on_table_activated)
-        QShortcut(QKeySequence(Qt.Key.Key_Return), self.table, self._open_current)
 
     def refresh(self) -> None:
         """Reloads the week starting today (local time)."""
@@ -103,8 +102,3 @@ class TodayPage(QWidget):
     @Slot(QModelIndex)
     def _on_table_activated(self, index: QModelIndex) -> None:
         self.account_requested.emit(self.model.row_at(index.row()).account_id)
-
-    def _open_current(self) -> None:
-        index = self.table.currentIndex()
-        if index.isValid():
-            self._on_table_activated(index)

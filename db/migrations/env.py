@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from db.models import Base
+from db.models import Base, is_orm_managed
 
 config = context.config
 
@@ -12,6 +12,7 @@ def _run(connection: object) -> None:
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
+        include_name=is_orm_managed,
         render_as_batch=True,  # SQLite cannot ALTER most things; batch mode copies tables
     )
     with context.begin_transaction():

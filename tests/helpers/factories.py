@@ -89,3 +89,19 @@ def add_meeting(
         for contact_id in attendees:
             session.add(MeetingAttendee(meeting_id=meeting.id, contact_id=contact_id))
         return meeting.id
+
+
+def add_numbered_accounts(store: Store, count: int, prefix: str = "Company") -> None:
+    """`count` accounts named '<prefix> 0000'… in one transaction, rungs taking turns."""
+    rungs = list(LadderRung)
+    with store.session() as session:
+        session.add_all(
+            Account(
+                name=f"{prefix} {i:04d}",
+                territory="north",
+                city="Bonn",
+                ladder_rung=rungs[i % len(rungs)],
+                employees=10 + i,
+            )
+            for i in range(count)
+        )

@@ -1,0 +1,101 @@
+"""Opening, migrating and refusing store files."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+
+from db.errors import StoreTooNew, StoreUnreadable
+from db.models import SYNCED_MODELS, Base, is_orm_managed
+from db.schema import HEAD_REVISION, KNOWN_REVISIONS, current_revision
+from db.store import STORE_FILENAME, Store
+
+
+def test_migrates_an_empty_folder_to_the_current_schema(store: Store) -> None:
+    tables = set(inspect(store.engine).get_table_names())
+    for model in SYNCED_MODELS:
+        assert model.__tablename__ in tables
+    assert {"search_doc", "search_fts", "alembic_version"} <= tables
+    assert current_revision(store.engine) == HEAD_REVISION
+
+
+def test_every_connection_uses_wal_full_sync_and_foreign_keys(store: Store) -> None:
+    with store.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_reopening_a_current_store_keeps_its_data(data_dir: Path) -> None:
+    from tests.helpers.factories import add_account
+
+    first = Store.open(data_dir)
+    add_account(first, "Kept GmbH")
+    first.close()
+    again = Store.open(data_dir)
+    with again.engine.connect() as conn:
+        assert conn.execute(text("SELECT name FROM account")).scalar() == "Kept GmbH"
+    again.close()
+
+
+def test_migrations_build_exactly_the_models() -> None:
+    """An autogenerate diff of the migrated schema against the models must be empty."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine("sqlite://")
+    from db.schema import migrate
+
+    migrate(engine)
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"include_name": is_orm_managed})
+        diff = compare_metadata(context, Base.metadata)
+    assert diff == []
+
+
+def test_known_revisions_match_the_migration_scripts() -> None:
+    config = Config()
+    config.set_main_option("script_location", "db:migrations")
+    scripts = ScriptDirectory.from_config(config)
+    chain = [rev.revision for rev in scripts.walk_revisions()]
+    assert tuple(reversed(chain)) == KNOWN_REVISIONS
+    assert scripts.get_current_head() == HEAD_REVISION
+
+
+def test_a_store_from_a_newer_app_is_refused_in_plain_words(data_dir: Path) -> None:
+    Store.open(data_dir).close()
+    with sqlite3.connect(data_dir / STORE_FILENAME) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0099_future'")
+    with pytest.raises(StoreTooNew, match="newer Fieldbrief"):
+        Store.open(data_dir)
+
+
+def test_a_file_that_is_not_a_database_is_refused(data_dir: Path) -> None:
+    data_dir.mkdir(parents=True)
+    (data_dir / STORE_FILENAME).write_bytes(b"this is not sqlite at all" * 100)
+    with pytest.raises(StoreUnreadable, match="not a Fieldbrief store"):
+        Store.open(data_dir)
+
+
+def test_another_apps_database_is_refused_untouched(data_dir: Path) -> None:
+    data_dir.mkdir(parents=True)
+    with sqlite3.connect(data_dir / STORE_FILENAME) as conn:
+        conn.execute("CREATE TABLE recipes (name TEXT)")
+    with pytest.raises(StoreUnreadable, match="not a Fieldbrief store"):
+        Store.open(data_dir)
+    with sqlite3.connect(data_dir / STORE_FILENAME) as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert tables == {"recipes"}
+
+
+def test_a_data_dir_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("x")
+    with pytest.raises(StoreUnreadable, match="is a file"):
+        Store.open(not_a_dir)

@@ -1,0 +1,1 @@
+"""Desktop wiring and command-line tests."""

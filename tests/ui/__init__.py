@@ -1,0 +1,1 @@
+"""UI tests with pytest-qt on a real store."""
