@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.engine import create_store_engine
 from db.errors import StoreUnreadable
+from db.probe import STORE_FILENAME
 from db.schema import migrate
 
-STORE_FILENAME = "fieldbrief.sqlite3"
+__all__ = ["STORE_FILENAME", "Store"]
 
 
 class Store:

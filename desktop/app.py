@@ -1,69 +1,126 @@
-"""Builds the running app: Qt application, task runner, services and main window."""
+"""Builds the running app: Qt application, task runner, window, then the store behind it.
+
+The window is shown before SQLAlchemy is even imported: the store opens on the store
+thread (as Anki loads its collection after its window appears), and the screens are
+attached when it is ready. So start-up costs a bare Qt window plus our widgets.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QTimer, QtMsgType, qInstallMessageHandler
+from PySide6.QtWidgets import QApplication, QMessageBox
 
-from db.services import LocalServices
-from db.store import Store
+from db.errors import StoreUserError
+from db.probe import STORE_FILENAME
 from desktop.runner import TaskRunner
 from ui.main_window import MainWindow
 from ui.style import apply_style
+
+if TYPE_CHECKING:
+    from db.services import LocalServices
+    from db.store import Store
 
 log = logging.getLogger(__name__)
 
 SCREENSHOT_TIMEOUT_MS = 60_000
 
 
+def open_services(data_dir: Path) -> tuple[Store, LocalServices]:
+    """Opens (and migrates) the store and builds its services; runs on the store thread."""
+    from db.services import LocalServices
+    from db.store import Store
+
+    store = Store.open(data_dir)
+    return store, LocalServices.for_store(store)
+
+
 def build_window(store: Store, runner: TaskRunner) -> MainWindow:
-    """The composition root: every object the window uses is made here and handed in."""
-    return MainWindow(runner, LocalServices.for_store(store), store_label=str(store.path))
+    """A window attached to an already open store (tests and tools)."""
+    from db.services import LocalServices
+
+    window = MainWindow(runner, store_label=str(store.path))
+    window.attach(LocalServices.for_store(store))
+    return window
 
 
-def run_app(store: Store, screenshot: Path | None = None) -> int:
-    """Runs the window until it closes; with `screenshot`, saves it once ready and exits."""
-    _log_to(store.path.parent / "fieldbrief.log")
+def run_app(data_dir: Path, screenshot: Path | None = None, screenshot_when: str = "ready") -> int:
+    """Runs the window until it closes. With `screenshot`, saves the window once the first
+    accounts are on screen (or, for benchmarks, as soon as it is shown) and exits."""
+
+    _log_to(data_dir / "fieldbrief.log")
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("Fieldbrief")
     app.setOrganizationName("Fieldbrief")
     apply_style(app)
     runner = TaskRunner()
-    window = build_window(store, runner)
-    outcome = {"code": 0}
+    window = MainWindow(runner, store_label=str(data_dir / STORE_FILENAME))
+    outcome: dict[str, object] = {"code": 0, "store": None}
+
+    def finish(code: int, message: str | None = None) -> None:
+        if message:
+            print(f"fieldbrief: {message}", file=sys.stderr)
+        outcome["code"] = code
+        window.close()
+
+    def on_opened(opened: tuple[Store, LocalServices]) -> None:
+        outcome["store"], services = opened
+        window.attach(services)
+
+    def on_open_failed(exc: Exception) -> None:
+        message = str(exc) if isinstance(exc, StoreUserError) else f"the store failed: {exc}"
+        if not isinstance(exc, StoreUserError):
+            log.error("opening the store failed", exc_info=exc)
+        window.show_fatal(message)
+        if screenshot is None:
+            QMessageBox.critical(window, "Fieldbrief", f"Cannot open your territory:\n{message}")
+        finish(1, message)
 
     if screenshot is not None:
 
         def save() -> None:
-            if not window.grab().save(str(screenshot)):
-                print(f"fieldbrief: cannot write the screenshot {screenshot}", file=sys.stderr)
-                outcome["code"] = 1
-            window.close()
+            if window.grab().save(str(screenshot)):
+                finish(0)
+            else:
+                finish(1, f"cannot write the screenshot {screenshot}")
 
-        def give_up() -> None:
-            print("fieldbrief: the window did not finish loading in time", file=sys.stderr)
-            outcome["code"] = 1
-            window.close()
-
-        # A short pause after `ready` lets the last layout pass settle before the grab.
-        window.ready.connect(lambda: QTimer.singleShot(100, save))
-        QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, give_up)
+        if screenshot_when == "shown":
+            QTimer.singleShot(0, save)
+        else:
+            # A short pause after `ready` lets the last layout pass settle before the grab.
+            window.ready.connect(lambda: QTimer.singleShot(100, save))
+        QTimer.singleShot(
+            SCREENSHOT_TIMEOUT_MS, lambda: finish(1, "the window did not finish loading in time")
+        )
 
     window.show()
-    window.start()
+    runner.read(lambda: open_services(data_dir), on_opened, on_open_failed)
     code = app.exec()
     runner.shutdown()
-    return outcome["code"] or code
+    if outcome["store"] is not None:
+        outcome["store"].close()  # type: ignore[attr-defined]
+    return int(outcome["code"]) or code  # type: ignore[call-overload]
 
 
 def _log_to(path: Path) -> None:
+    """Our log and Qt's messages go to a file in the data folder, not the terminal."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.INFO)
+    qt_log = logging.getLogger("qt")
+    levels = {
+        QtMsgType.QtDebugMsg: logging.DEBUG,
+        QtMsgType.QtInfoMsg: logging.INFO,
+        QtMsgType.QtWarningMsg: logging.WARNING,
+        QtMsgType.QtCriticalMsg: logging.ERROR,
+        QtMsgType.QtFatalMsg: logging.CRITICAL,
+    }
+    qInstallMessageHandler(lambda kind, _ctx, msg: qt_log.log(levels.get(kind, 30), msg))

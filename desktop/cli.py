@@ -50,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE.png",
         help="render the main window once the first accounts are shown, save it, and exit",
     )
+    # For bench/: grab as soon as the window is shown instead of once accounts are loaded.
+    parser.add_argument(
+        "--screenshot-when", choices=("ready", "shown"), default="ready", help=argparse.SUPPRESS
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     demo = commands.add_parser(
         "demo",
@@ -72,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "demo":
             return _run_demo(data_dir, args.accounts, args.seed, replace=args.replace)
-        return _run_window(data_dir, args.screenshot)
+        return _run_window(data_dir, args.screenshot, args.screenshot_when)
     except StoreUserError as exc:
         return _fail(str(exc))
     except StoreError as exc:
@@ -139,7 +143,7 @@ def _display_problem() -> str | None:
     )
 
 
-def _run_window(data_dir: Path, screenshot: Path | None) -> int:
+def _run_window(data_dir: Path, screenshot: Path | None, screenshot_when: str) -> int:
     if screenshot is None:
         problem = _display_problem()
         if problem:
@@ -149,14 +153,16 @@ def _run_window(data_dir: Path, screenshot: Path | None) -> int:
     if screenshot is not None and not screenshot.parent.is_dir():
         return _fail(f"cannot save the screenshot: folder {screenshot.parent} does not exist")
 
-    from db.store import Store
+    from db.probe import STORE_FILENAME, probe_store_file
+
+    # Refuse a bad store in plain words before Qt starts; the real open runs off the GUI thread.
+    if data_dir.exists() and not data_dir.is_dir():
+        return _fail(f"{data_dir} is a file, not a data folder")
+    probe_store_file(data_dir / STORE_FILENAME)
+
     from desktop.app import run_app
 
-    store = Store.open(data_dir)
-    try:
-        return run_app(store, screenshot)
-    finally:
-        store.close()
+    return run_app(data_dir, screenshot, screenshot_when)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -16,12 +17,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from db.accounts import AccountDirectory
 from db.dto import AccountDetail, ActivityRow, ContactRow
 from ui.formatting import channel_icon, short_date
 from ui.models.table import Column, RowTableModel
 from ui.rungs import LadderBar
 from ui.tasks import Runner
+
+if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
+    from db.accounts import AccountDirectory
 
 CONTACT_COLUMNS: list[Column[ContactRow]] = [
     Column("Name", lambda c: c.name),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -19,12 +20,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from db.accounts import AccountDirectory
 from db.enums import LadderRung
 from ui.account_pane import AccountPane
 from ui.models.accounts import AccountTableModel
 from ui.rungs import rung_icon
 from ui.tasks import Runner
+
+if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
+    from db.accounts import AccountDirectory
 
 SEARCH_DEBOUNCE_MS = 150
 EMPTY_TERRITORY = (

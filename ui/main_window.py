@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -18,12 +19,14 @@ from PySide6.QtWidgets import (
 )
 
 from db.changes import Changes
-from db.services import LocalServices
 from ui.accounts_page import AccountsPage
 from ui.icons import icon
 from ui.search_page import SearchPage
 from ui.tasks import Runner
 from ui.today_page import TodayPage
+
+if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
+    from db.services import LocalServices
 
 TODAY, ACCOUNTS, SEARCH = range(3)
 
@@ -45,30 +48,31 @@ class MainWindow(QMainWindow):
     def __init__(
         self,
         runner: Runner,
-        services: LocalServices,
         store_label: str,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._runner = runner
         self._ready = False
+        self._attached = False
         self.setWindowTitle("Fieldbrief")
         self.setWindowIcon(icon("fieldbrief"))
         self.resize(1440, 860)
         self.setMinimumSize(QSize(900, 560))
 
-        self.today_page = TodayPage(runner, services.meetings)
-        self.accounts_page = AccountsPage(runner, services.accounts)
-        self.search_page = SearchPage(runner, services.search)
+        # Until the store is open (on the store thread) the window shows a loading page.
         self.pages = QStackedWidget()
-        for page in (self.today_page, self.accounts_page, self.search_page):
-            self.pages.addWidget(page)
+        self._loading = QLabel("Opening your territory…")
+        self._loading.setObjectName("emptyState")
+        self._loading.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.pages.addWidget(self._loading)
 
         self.navigation = QListWidget()
         self.navigation.setObjectName("navigation")
         self.navigation.setIconSize(QSize(22, 22))
         self.navigation.setFixedWidth(160)
         self.navigation.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.navigation.setEnabled(False)
         for name, icon_name in (("Today", "today"), ("Accounts", "accounts"), ("Search", "search")):
             QListWidgetItem(icon(icon_name), name, self.navigation)
 
@@ -80,25 +84,38 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.pages, stretch=1)
         self.setCentralWidget(central)
 
-        self.status_label = QLabel()
+        self.status_label = QLabel("Opening the local store…")
         self.statusBar().addWidget(self.status_label, stretch=1)
         store = QLabel(f"Offline · local store {store_label}")
-        store.setToolTip(
-            "Everything here works without a network. Sync arrives in a later version."
-        )
+        store.setToolTip("Everything here works without a network.")
         store.setObjectName("subtitle")
         self.statusBar().addPermanentWidget(store)
 
         self._build_menus()
+        runner.data_changed.connect(self._on_runner_data_changed)
+        runner.failed.connect(self._on_runner_failed)
+
+    def attach(self, services: LocalServices) -> None:
+        """Builds the screens on the opened store's services and loads their data."""
+        runner = self._runner
+        self.today_page = TodayPage(runner, services.meetings)
+        self.accounts_page = AccountsPage(runner, services.accounts)
+        self.search_page = SearchPage(runner, services.search)
+        self.pages.removeWidget(self._loading)
+        self._loading.deleteLater()
+        for page in (self.today_page, self.accounts_page, self.search_page):
+            self.pages.addWidget(page)
         self.navigation.currentRowChanged.connect(self.pages.setCurrentIndex)
         self.accounts_page.status_changed.connect(self.status_label.setText)
         self.accounts_page.model.page_loaded.connect(self._on_accounts_page_loaded)
         self.accounts_page.pane.detail_shown.connect(self._on_pane_detail_shown)
         self.today_page.account_requested.connect(self.open_account)
         self.search_page.account_requested.connect(self.open_account)
-        runner.data_changed.connect(self._on_runner_data_changed)
-        runner.failed.connect(self._on_runner_failed)
+        self.navigation.setEnabled(True)
         self.navigation.setCurrentRow(ACCOUNTS)
+        self._attached = True
+        self.accounts_page.start()
+        self.today_page.refresh()
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -122,19 +139,24 @@ class MainWindow(QMainWindow):
         menu.addAction(action)
         return action
 
-    def start(self) -> None:
-        """Loads the first screens' data; call after the window is shown."""
-        self.accounts_page.start()
-        self.today_page.refresh()
-
     def show_page(self, page: int) -> None:
-        self.navigation.setCurrentRow(page)
+        if self._attached:
+            self.navigation.setCurrentRow(page)
+
+    def show_fatal(self, message: str) -> None:
+        """Replaces the loading page with why the territory could not be opened."""
+        self._loading.setText(f"Fieldbrief cannot open your territory.\n\n{message}")
+        self.status_label.setText("The local store could not be opened.")
 
     def find_account(self) -> None:
+        if not self._attached:
+            return
         self.show_page(ACCOUNTS)
         self.accounts_page.focus_search()
 
     def search_everything(self) -> None:
+        if not self._attached:
+            return
         self.show_page(SEARCH)
         self.search_page.focus_search()
 
@@ -163,6 +185,8 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_runner_data_changed(self, changes: Changes) -> None:
+        if not self._attached:
+            return
         if changes.touches("account"):
             self.accounts_page.model.refresh()
             self.accounts_page.pane.reload()

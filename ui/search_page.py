@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from db.dto import HitKind, SearchHit
-from db.search import SearchIndex
 from ui.account_pane import make_table
 from ui.models.table import Column, RowTableModel
 from ui.tasks import Runner
+
+if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
+    from db.search import SearchIndex
 
 SEARCH_DEBOUNCE_MS = 150
 RESULT_LIMIT = 100

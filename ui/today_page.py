@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from db.dto import MeetingRow
-from db.meetings import MeetingCalendar
 from ui.account_pane import make_table, section_title
 from ui.formatting import time_range, weekday_label
 from ui.models.table import Column, RowTableModel
 from ui.tasks import Runner
+
+if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
+    from db.meetings import MeetingCalendar
 
 DAYS_AHEAD = 7
 

@@ -54,9 +54,8 @@ def window(qtbot: QtBot, territory: Store) -> Iterator[MainWindow]:
     runner = TaskRunner()
     main_window = build_window(territory, runner)
     qtbot.addWidget(main_window)
-    main_window.show()
     with qtbot.waitSignal(main_window.ready, timeout=10_000):
-        main_window.start()
+        main_window.show()
     yield main_window
     main_window.close()
     assert runner.shutdown()

@@ -145,9 +145,8 @@ def test_an_empty_territory_says_how_to_fill_it(qtbot: QtBot, store: Store) -> N
     runner = TaskRunner()
     empty = build_window(store, runner)
     qtbot.addWidget(empty)
-    empty.show()
     with qtbot.waitSignal(empty.ready):
-        empty.start()
+        empty.show()
     qtbot.waitUntil(lambda: empty.accounts_page.model.total == 0)
     assert "fieldbrief demo" in empty.accounts_page.pane._empty.text()
     empty.close()

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 
-from db.accounts import AccountDirectory
 from db.dto import AccountQuery, AccountRow, AccountSort
 from ui.models.table import Column, Index, RowTableModel
 from ui.rungs import rung_icon
 from ui.tasks import Runner
+
+if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
+    from db.accounts import AccountDirectory
 
 PAGE_SIZE = 200
 

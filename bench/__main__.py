@@ -1,0 +1,191 @@
+"""Runs every benchmark on a cached 100k-account territory and prints a table of figures."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from db.accounts import AccountDirectory
+from db.dto import AccountQuery
+from db.store import STORE_FILENAME, Store
+from ui.models.accounts import PAGE_SIZE
+
+HERE = Path(__file__).resolve().parent
+CACHE = HERE / ".cache"
+ACCOUNTS = int(os.environ.get("BENCH_ACCOUNTS", "100000"))
+SEED = 1
+START_RUNS = 5
+
+
+def territory() -> Path:
+    """The cached demo territory, made once (it takes a few minutes)."""
+    data = CACHE / f"territory-{ACCOUNTS}-s{SEED}"
+    if (data / STORE_FILENAME).exists() and (data / "complete").exists():
+        return data
+    print(f"Generating {ACCOUNTS:,} accounts once into {data} …", flush=True)
+    for stale in data.glob("*"):
+        stale.unlink()
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "desktop",
+            "demo",
+            "--accounts",
+            str(ACCOUNTS),
+            "--seed",
+            str(SEED),
+            "--data-dir",
+            str(data),
+        ],
+        check=True,
+    )
+    (data / "complete").write_text(f"{time.perf_counter() - started:.1f}s\n")
+    return data
+
+
+def timed_start(args: list[str], shot: Path) -> tuple[float, int]:
+    """Seconds from spawning a process until it has written its screenshot (the window is
+    on screen by then), and the process's peak RSS in KiB."""
+    shot.unlink(missing_ok=True)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    started = time.perf_counter()
+    child = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    while not shot.exists() and child.poll() is None:
+        time.sleep(0.001)
+    elapsed = time.perf_counter() - started
+    _, status, usage = os.wait4(child.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0 or not shot.exists():
+        assert child.stderr is not None
+        raise SystemExit(f"bench: {' '.join(args)} failed: {child.stderr.read().decode()}")
+    return elapsed, usage.ru_maxrss
+
+
+def cold_starts(data: Path) -> dict[str, tuple[float, int]]:
+    """Median time to a shown window (bare Qt, the app) and to the first accounts shown."""
+    app = [sys.executable, "-m", "desktop", "--data-dir", str(data), "--screenshot"]
+    with tempfile.TemporaryDirectory() as tmp:
+        shot = Path(tmp) / "shot.png"
+        runs = {
+            "bare": [sys.executable, str(HERE / "bare_window.py"), str(shot)],
+            "shown": [*app, str(shot), "--screenshot-when", "shown"],
+            "ready": [*app, str(shot)],
+        }
+        for args in runs.values():  # warm the page cache once, as any second start would be
+            timed_start(args, shot)
+        results = {}
+        for name, args in runs.items():
+            samples = [timed_start(args, shot) for _ in range(START_RUNS)]
+            results[name] = (
+                statistics.median(s for s, _ in samples),
+                max(rss for _, rss in samples),
+            )
+        return results
+
+
+def search_queries(directory: AccountDirectory) -> list[str]:
+    """20 queries as a rep types them: growing prefixes of real names in the store."""
+    rows = directory.page(AccountQuery(), 0, 5000)
+    words = [rows[i].name.split()[0] for i in (7, 1234, 2500, 4321)]
+    words.append("mül")
+    queries = [w[:n] for w in words for n in (2, 3, 4, 6)]
+    return queries[:20]
+
+
+def percentile(samples: list[float], pct: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+def search_timings(data: Path) -> dict[str, list[float]]:
+    store = Store.open(data)
+    try:
+        directory = AccountDirectory(store)
+        queries = search_queries(directory)
+        directory.page(AccountQuery(text=queries[0]), 0, PAGE_SIZE)  # warm the cache
+        page_ms, count_ms, detail_ms = [], [], []
+        for query in queries:
+            started = time.perf_counter()
+            rows = directory.page(AccountQuery(text=query), 0, PAGE_SIZE)
+            page_ms.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            directory.count(AccountQuery(text=query))
+            count_ms.append((time.perf_counter() - started) * 1000)
+            if rows:
+                started = time.perf_counter()
+                directory.detail(rows[0].id)
+                detail_ms.append((time.perf_counter() - started) * 1000)
+        return {"page": page_ms, "count": count_ms, "detail": detail_ms, "queries": queries}
+    finally:
+        store.close()
+
+
+def main() -> int:
+    data = territory()
+    with Store.open(data).engine.connect() as conn:
+        from sqlalchemy import text
+
+        accounts = conn.execute(text("SELECT count(*) FROM account")).scalar_one()
+        activities = conn.execute(text("SELECT count(*) FROM activity")).scalar_one()
+    starts = cold_starts(data)
+    search = search_timings(data)
+    bare_s, bare_rss = starts["bare"]
+    app_s, _ = starts["shown"]
+    ready_s, app_rss = starts["ready"]
+    ratio = app_s / bare_s
+    search_p95 = percentile(search["page"], 95)
+    rows = [
+        ("store", f"{accounts:,} accounts / {activities:,} activities", "", ""),
+        (
+            "cold start, bare PySide6 window",
+            f"{bare_s * 1000:.0f} ms (median of {START_RUNS})",
+            "",
+            "",
+        ),
+        ("cold start, app window shown", f"{app_s * 1000:.0f} ms", "", ""),
+        ("start ratio app / bare", f"{ratio:.2f}x", "<= 1.5x", _verdict(ratio <= 1.5)),
+        ("cold start, app to first accounts + detail shown", f"{ready_s * 1000:.0f} ms", "", ""),
+        ("search as you type p50 (first page)", f"{percentile(search['page'], 50):.1f} ms", "", ""),
+        (
+            "search as you type p95 (first page)",
+            f"{search_p95:.1f} ms",
+            "< 50 ms",
+            _verdict(search_p95 < 50),
+        ),
+        (
+            "match count p95 (status bar, async)",
+            f"{percentile(search['count'], 95):.1f} ms",
+            "",
+            "",
+        ),
+        ("account detail p95", f"{percentile(search['detail'], 95):.1f} ms", "", ""),
+        ("peak memory, bare window", f"{bare_rss / 1024:.0f} MiB", "", ""),
+        ("peak memory, app", f"{app_rss / 1024:.0f} MiB", "", ""),
+    ]
+    _print_table(rows)
+    print(f"\nqueries: {', '.join(search['queries'])}")
+    return 0
+
+
+def _verdict(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def _print_table(rows: list[tuple[str, str, str, str]]) -> None:
+    header = ("figure", "value", "target", "")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
+    line = "  ".join("-" * w for w in widths)
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+    print(line)
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

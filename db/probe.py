@@ -1,0 +1,79 @@
+"""A quick look at a store file before anything heavy loads: is it ours, and is it too new?
+
+Standard library only, so the app can refuse a bad store in plain words before it spends
+time importing SQLAlchemy and Qt.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from db.errors import StoreTooNew, StoreUnreadable
+
+STORE_FILENAME = "fieldbrief.sqlite3"
+
+# Every Alembic revision this app ships, oldest first. Kept as constants so a normal start
+# checks the schema with one query and never imports Alembic; tests/db/test_store.py keeps
+# this list equal to db/migrations/versions.
+KNOWN_REVISIONS: tuple[str, ...] = ("0001_initial",)
+HEAD_REVISION = KNOWN_REVISIONS[-1]
+
+
+def revision_of(tables: set[str], read_revision: object) -> str | None:
+    """The store's revision given its table names; raises for files that are not stores."""
+    if not tables:
+        return None
+    if "alembic_version" not in tables:
+        raise StoreUnreadable("it holds data, but not a Fieldbrief store")
+    assert callable(read_revision)
+    revision = read_revision()
+    return str(revision) if revision is not None else None
+
+
+def check_known(revision: str | None) -> None:
+    if revision is not None and revision not in KNOWN_REVISIONS:
+        raise StoreTooNew(
+            f"it was written by a newer Fieldbrief (schema {revision}); update the app to open it"
+        )
+
+
+def probe_store_file(path: Path) -> str | None:
+    """The revision of the store at `path` (None if missing or empty); raises StoreUserError
+    subclasses for a file this app cannot open."""
+    if not path.exists():
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            tables = {
+                r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
+            revision = revision_of(
+                tables,
+                lambda: conn.execute("SELECT version_num FROM alembic_version").fetchone()[0],
+            )
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise StoreUnreadable(
+            f"cannot open the store at {path}: {plain_sqlite_error(exc)}"
+        ) from exc
+    except StoreUnreadable as exc:
+        raise StoreUnreadable(f"cannot open the store at {path}: {exc}") from exc
+    except StoreTooNew:
+        raise
+    try:
+        check_known(revision)
+    except StoreTooNew as exc:
+        raise StoreTooNew(f"cannot open the store at {path}: {exc}") from exc
+    return revision
+
+
+def plain_sqlite_error(exc: Exception) -> str:
+    message = str(exc)
+    if "not a database" in message:
+        return "the file is not a Fieldbrief store (not an SQLite database)"
+    if "unable to open" in message:
+        return "the file cannot be opened (check the folder exists and is readable)"
+    return message

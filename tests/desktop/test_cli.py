@@ -1,0 +1,110 @@
+"""The `fieldbrief` command line, run as a real subprocess like scripts and checks run it."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QImage
+
+from db.store import STORE_FILENAME
+
+pytestmark = pytest.mark.slow
+
+
+def fieldbrief(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "desktop", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env if env is not None else os.environ.copy(),
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, code: int = 1) -> str:
+    assert result.returncode == code, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert lines[0].startswith("fieldbrief")
+    return lines[0]
+
+
+@pytest.mark.parametrize("args", [["--help"], ["demo", "--help"]])
+def test_every_command_has_help(args: list[str]) -> None:
+    result = fieldbrief(*args)
+    assert result.returncode == 0
+    assert "--data-dir" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--bogus"],
+        ["demo", "--accounts", "many"],
+        ["demo", "--accounts", "0"],
+        ["demo", "--seed", "x"],
+        ["frobnicate"],
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(args: list[str]) -> None:
+    assert "see --help" in assert_one_line_error(fieldbrief(*args), code=2)
+
+
+def test_an_unreadable_store_exits_1_with_one_line(tmp_path: Path) -> None:
+    (tmp_path / STORE_FILENAME).write_bytes(b"garbage" * 1000)
+    line = assert_one_line_error(fieldbrief("--data-dir", tmp_path, "--screenshot", "x.png"))
+    assert "not a Fieldbrief store" in line
+
+
+def test_a_store_from_a_newer_app_exits_1_with_one_line(tmp_path: Path) -> None:
+    assert fieldbrief("demo", "--accounts", "3", "--data-dir", tmp_path).returncode == 0
+    with sqlite3.connect(tmp_path / STORE_FILENAME) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0099_future'")
+    line = assert_one_line_error(fieldbrief("--data-dir", tmp_path, "--screenshot", "x.png"))
+    assert "update the app" in line
+
+
+def test_no_display_says_so_in_one_line(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.pop("QT_QPA_PLATFORM", None)
+    line = assert_one_line_error(fieldbrief("--data-dir", tmp_path, env=env))
+    assert "no display" in line and "--screenshot" in line
+
+
+def test_demo_then_screenshot(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    made = fieldbrief("demo", "--accounts", "40", "--seed", "7", "--data-dir", data)
+    assert made.returncode == 0, made.stderr
+    assert "40 accounts" in made.stdout
+
+    again = fieldbrief("demo", "--accounts", "40", "--seed", "7", "--data-dir", data)
+    assert "already" in assert_one_line_error(again)
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "QT_QPA_PLATFORM")}
+    shot = tmp_path / "shot.png"
+    result = fieldbrief("--data-dir", data, "--screenshot", shot, env=env)
+    assert result.returncode == 0, result.stderr
+    image = QImage(str(shot))
+    assert image.width() >= 900 and image.height() >= 560
+
+
+def test_demo_replace_starts_over(tmp_path: Path) -> None:
+    assert fieldbrief("demo", "--accounts", "5", "--data-dir", tmp_path).returncode == 0
+    result = fieldbrief("demo", "--accounts", "8", "--data-dir", tmp_path, "--replace")
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(tmp_path / STORE_FILENAME) as conn:
+        assert conn.execute("SELECT count(*) FROM account").fetchone() == (8,)
+
+
+def test_screenshot_into_a_missing_folder_fails_cleanly(tmp_path: Path) -> None:
+    line = assert_one_line_error(
+        fieldbrief("--data-dir", tmp_path, "--screenshot", tmp_path / "nope" / "x.png")
+    )
+    assert "does not exist" in line
