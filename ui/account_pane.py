@@ -27,12 +27,15 @@ if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never 
     from db.accounts import AccountDirectory
 
 CONTACT_COLUMNS: list[Column[ContactRow]] = [
-    Column("Name", lambda c: c.name),
+    Column("Name", lambda c: c.name, tooltip=lambda c: _reach(c)),
     Column("Title", lambda c: c.title or ""),
     Column("Role in deal", lambda c: c.deal_role.label if c.deal_role else ""),
-    Column("Email", lambda c: c.email or ""),
-    Column("Phone", lambda c: c.phone or ""),
+    Column("Email", lambda c: c.email or "", tooltip=lambda c: _reach(c)),
 ]
+
+
+def _reach(contact: ContactRow) -> str:
+    return "\n".join(p for p in (contact.name, contact.email, contact.phone) if p)
 
 ACTIVITY_COLUMNS: list[Column[ActivityRow]] = [
     Column("When", lambda a: short_date(a.occurred_at)),
