@@ -408,7 +408,7 @@ class _Generator:
         self.open_disputes = 0
         self._numbers = iter(range(10_000, 10**9))
 
-    def uuid(self) -> uuid.UUID:
+    def new_id(self) -> uuid.UUID:
         return uuid.UUID(int=self.rng.getrandbits(128), version=4)
 
     def ago(self, max_days: int, min_days: int = 0) -> datetime:
@@ -427,7 +427,7 @@ class _Generator:
             name = f"{stem} {sector} {branch} {LEGAL_FORMS[tld]}"
         domain = f"{_ascii(stem)}-{sector.lower()}{number % 1000}.{tld}"
         rung = rng.choices(list(LadderRung), weights=RUNG_WEIGHTS)[0]
-        account_id = self.uuid()
+        account_id = self.new_id()
         self.writer.add(
             Account,
             dict(
@@ -454,7 +454,7 @@ class _Generator:
             self.writer.add(
                 TeamMember,
                 dict(
-                    id=self.uuid(),
+                    id=self.new_id(),
                     account_id=account_id,
                     name=colleague,
                     email=f"{colleague.split()[0].lower()}@fieldbrief.example",
@@ -467,7 +467,7 @@ class _Generator:
     def contact(self, account_id: uuid.UUID, domain: str) -> tuple[uuid.UUID, str]:
         rng = self.rng
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-        contact_id = self.uuid()
+        contact_id = self.new_id()
         ascii_name = _ascii(f"{first}.{last}")
         self.writer.add(
             Contact,
@@ -495,7 +495,7 @@ class _Generator:
             self.writer.add(
                 LadderChange,
                 dict(
-                    id=self.uuid(),
+                    id=self.new_id(),
                     account_id=account_id,
                     from_rung=previous,
                     to_rung=step,
@@ -516,7 +516,7 @@ class _Generator:
             self.writer.add(
                 Activity,
                 dict(
-                    id=self.uuid(),
+                    id=self.new_id(),
                     account_id=account_id,
                     contact_id=contact_id,
                     channel=channel,
@@ -533,7 +533,7 @@ class _Generator:
             self.writer.add(
                 Activity,
                 dict(
-                    id=self.uuid(),
+                    id=self.new_id(),
                     account_id=account_id,
                     contact_id=None,
                     channel=Channel.SERVICE,
@@ -649,7 +649,7 @@ class _Generator:
         with_note: bool,
     ) -> None:
         rng = self.rng
-        meeting_id = self.uuid()
+        meeting_id = self.new_id()
         purpose = rng.choice(PURPOSES)
         self.writer.add(
             Meeting,
@@ -665,11 +665,12 @@ class _Generator:
         attendees = rng.sample(contacts, k=min(len(contacts), rng.randint(1, 3)))
         for contact_id, _ in attendees:
             self.writer.add(
-                MeetingAttendee, dict(id=self.uuid(), meeting_id=meeting_id, contact_id=contact_id)
+                MeetingAttendee,
+                dict(id=self.new_id(), meeting_id=meeting_id, contact_id=contact_id),
             )
         if not with_note:
             return
-        note_id = self.uuid()
+        note_id = self.new_id()
         names = ", ".join(name for _, name in attendees)
         body = " ".join(
             (f"{purpose} with {names}.", rng.choice(NOTE_OPENERS), *rng.sample(NOTE_POINTS, k=2))
@@ -690,7 +691,7 @@ class _Generator:
             self.writer.add(
                 Task,
                 dict(
-                    id=self.uuid(),
+                    id=self.new_id(),
                     account_id=account_id,
                     contact_id=attendees[0][0],
                     note_id=note_id,

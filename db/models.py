@@ -60,7 +60,7 @@ class SyncedRow:
 
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805 - SQLAlchemy's declared_attr
-        return {"version_id_col": cls.__table__.c.version}
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
 
     @property
     def is_deleted(self) -> bool:

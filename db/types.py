@@ -28,6 +28,7 @@ class UtcDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: Any | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
+        assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC)
 
 

@@ -12,7 +12,7 @@ from typing import NoReturn
 from db.errors import StoreError, StoreUserError
 from desktop.paths import default_data_dir
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NO_DISPLAY = 0, 1, 2, 3
 MAX_DEMO_ACCOUNTS = 1_000_000
 
 
@@ -92,7 +92,6 @@ def _fail(message: str) -> int:
 
 def _run_demo(data_dir: Path, accounts: int, seed: int, *, replace: bool) -> int:
     from db.demo import generate_demo
-
     from db.store import STORE_FILENAME, Store
 
     if replace:
@@ -131,7 +130,7 @@ def _progress_printer():  # type: ignore[no-untyped-def]
     return show
 
 
-def _display_problem() -> str | None:
+def _display_problem(data_dir: Path) -> str | None:
     """Why Qt could not open a window here, before Qt aborts the process trying."""
     if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
         return None
@@ -139,16 +138,17 @@ def _display_problem() -> str | None:
         return None
     return (
         "no display found (DISPLAY is not set); to see the window without one, render it "
-        "to a file: fieldbrief --data-dir D --screenshot shot.png"
+        f"to a file: fieldbrief --data-dir {data_dir} --screenshot shot.png"
     )
 
 
 def _run_window(data_dir: Path, screenshot: Path | None, screenshot_when: str) -> int:
     if screenshot is None:
-        problem = _display_problem()
+        problem = _display_problem(data_dir)
         if problem:
-            return _fail(problem)
-    elif _display_problem():
+            _fail(problem)
+            return EXIT_NO_DISPLAY
+    elif _display_problem(data_dir):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     if screenshot is not None and not screenshot.parent.is_dir():
         return _fail(f"cannot save the screenshot: folder {screenshot.parent} does not exist")

@@ -37,6 +37,7 @@ CONTACT_COLUMNS: list[Column[ContactRow]] = [
 def _reach(contact: ContactRow) -> str:
     return "\n".join(p for p in (contact.name, contact.email, contact.phone) if p)
 
+
 ACTIVITY_COLUMNS: list[Column[ActivityRow]] = [
     Column("When", lambda a: short_date(a.occurred_at)),
     Column("Channel", lambda a: a.channel.label, decoration=lambda a: channel_icon(a.channel)),

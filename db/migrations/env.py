@@ -1,14 +1,14 @@
 """Alembic environment: runs on the connection db.schema hands over, or on sqlalchemy.url."""
 
 from alembic import context
-from sqlalchemy import engine_from_config, pool
+from sqlalchemy import Connection, engine_from_config, pool
 
 from db.models import Base, is_orm_managed
 
 config = context.config
 
 
-def _run(connection: object) -> None:
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,

@@ -74,8 +74,8 @@ def test_a_store_from_a_newer_app_exits_1_with_one_line(tmp_path: Path) -> None:
 def test_no_display_says_so_in_one_line(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env.pop("QT_QPA_PLATFORM", None)
-    line = assert_one_line_error(fieldbrief("--data-dir", tmp_path, env=env))
-    assert "no display" in line and "--screenshot" in line
+    line = assert_one_line_error(fieldbrief("--data-dir", tmp_path, env=env), code=3)
+    assert "no display" in line and f"--data-dir {tmp_path} --screenshot" in line
 
 
 def test_demo_then_screenshot(tmp_path: Path) -> None:
