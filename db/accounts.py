@@ -6,71 +6,69 @@ import uuid
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from db.changes import Changes
 from db.dto import (
     AccountDetail,
     AccountQuery,
     AccountRow,
-    AccountSort,
     ActivityRow,
     ContactRow,
     TeamMemberRow,
 )
 from db.models import Account, Activity, Contact, TeamMember
-from db.search import fts_query, matching_account_ids
+from db.search import BROAD_MATCH, broad_match, fts_query, is_broad, narrow_match
 from db.store import Store
 from db.types import utc_now
 
 LATEST_ACTIVITY_LIMIT = 25
+# How many accounts past the page a broad search walks before it looks matches up instead.
+BROAD_WINDOW = 3_000
 
-_SORT_COLUMNS: dict[AccountSort, Any] = {
-    AccountSort.NAME: Account.name,
-    AccountSort.INDUSTRY: Account.industry,
-    AccountSort.CITY: Account.city,
-    AccountSort.RUNG: Account.ladder_rung,
-    AccountSort.EMPLOYEES: Account.employees,
-    AccountSort.OWNER: Account.owner_rep,
-}
+_ROW_COLUMNS = ("id", "name", "industry", "city", "ladder_rung", "employees", "owner_rep")
 
 
 class AccountDirectory:
     """The accounts of the local store, as the UI asks for them. Call off the GUI thread."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, broad_match: int = BROAD_MATCH) -> None:
         self._store = store
+        self._broad_match = broad_match
 
     def page(self, query: AccountQuery, offset: int, limit: int) -> list[AccountRow]:
         """One page of the account list, in the query's order."""
-        sort_col = _SORT_COLUMNS[query.sort]
-        # Name and id break ties so paging is stable; they follow the chosen direction so
-        # SQLite can walk the (column, name, id) index backwards for a descending sort.
-        order = [sort_col, Account.name, Account.id]
-        if query.descending:
-            order = [c.desc() for c in order]
-        stmt = (
-            select(
-                Account.id,
-                Account.name,
-                Account.industry,
-                Account.city,
-                Account.ladder_rung,
-                Account.employees,
-                Account.owner_rep,
-            )
-            .where(*self._filters(query))
-            .order_by(*order)
-            .offset(offset)
-            .limit(limit)
-        )
+        base = self._base_filters(query)
+        match = fts_query(query.text)
         with self._store.reading() as session:
-            return [AccountRow(*row) for row in session.execute(stmt)]
+            if match is None:
+                return _fetch_page(session, Account, query, offset, limit, base)
+            if is_broad(session, match, self._broad_match):
+                # Walk the first accounts in display order: a broad query fills its page
+                # there. If it does not, the matches sit further down: look them up instead.
+                window = (
+                    select(Account)
+                    .where(*base)
+                    .order_by(*_order(Account, query))
+                    .limit(offset + limit + BROAD_WINDOW)
+                    .subquery()
+                )
+                walked = aliased(Account, window)
+                rows = _fetch_page(
+                    session, walked, query, offset, limit, [broad_match(session, match, walked.id)]
+                )
+                if len(rows) == limit:
+                    return rows
+            return _fetch_page(session, Account, query, offset, limit, [*base, narrow_match(match)])
 
     def count(self, query: AccountQuery) -> int:
         """How many accounts the query matches."""
-        stmt = select(func.count()).select_from(Account).where(*self._filters(query))
+        where = self._base_filters(query)
+        match = fts_query(query.text)
+        if match is not None:
+            where.append(narrow_match(match))
         with self._store.reading() as session:
+            stmt = select(func.count()).select_from(Account).where(*where)
             return int(session.execute(stmt).scalar_one())
 
     def detail(self, account_id: uuid.UUID) -> AccountDetail | None:
@@ -91,14 +89,32 @@ class AccountDirectory:
         return Changes.of("account", account_id)
 
     @staticmethod
-    def _filters(query: AccountQuery) -> list[ColumnElement[bool]]:
+    def _base_filters(query: AccountQuery) -> list[ColumnElement[bool]]:
         filters: list[ColumnElement[bool]] = [Account.deleted_at.is_(None)]
         if query.rung is not None:
             filters.append(Account.ladder_rung == query.rung)
-        match = fts_query(query.text)
-        if match is not None:
-            filters.append(Account.id.in_(matching_account_ids(match)))
         return filters
+
+
+def _order(entity: Any, query: AccountQuery) -> list[Any]:
+    # Name and id break ties so paging is stable; they follow the chosen direction so
+    # SQLite can walk the (column, name, id) index backwards for a descending sort.
+    names = dict.fromkeys((query.sort.value, "name", "id"))  # sorting by name: no repeat
+    order = [getattr(entity, name) for name in names]
+    return [c.desc() for c in order] if query.descending else order
+
+
+def _fetch_page(
+    session: Session,
+    entity: Any,
+    query: AccountQuery,
+    offset: int,
+    limit: int,
+    where: list[ColumnElement[bool]],
+) -> list[AccountRow]:
+    columns = [getattr(entity, c) for c in _ROW_COLUMNS]
+    stmt = select(*columns).where(*where).order_by(*_order(entity, query))
+    return [AccountRow(*row) for row in session.execute(stmt.offset(offset).limit(limit))]
 
 
 def _detail(session: Session, account: Account) -> AccountDetail:

@@ -4,11 +4,25 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import Any
 
-from sqlalchemy import Select, TableClause, column, literal_column, select, table, text
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    TableClause,
+    column,
+    exists,
+    func,
+    insert,
+    literal_column,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from db.dto import HitKind, SearchHit
+from db.models import Account
 from db.store import Store
 
 # The index tables live outside the ORM metadata (they are FTS5 and trigger-fed).
@@ -33,10 +47,49 @@ def fts_query(user_text: str) -> str | None:
     return " ".join(f'"{w}"*' for w in words)
 
 
+search_hits: TableClause = table("search_hits", column("r"), schema="temp")
+
+# Above this many matching index rows a query counts as broad (see account_match).
+BROAD_MATCH = 5_000
+
+
+def _matched_rows(query: str) -> Select[tuple[int]]:
+    return select(search_fts.c.rowid).where(literal_column("search_fts").op("MATCH")(query))
+
+
 def matching_account_ids(query: str) -> Select[tuple[str]]:
     """Ids of accounts whose name, contacts or notes match an FTS5 query (from fts_query)."""
-    matched_rows = select(search_fts.c.rowid).where(literal_column("search_fts").op("MATCH")(query))
-    return select(search_doc.c.account_id).where(search_doc.c.rowid.in_(matched_rows))
+    return select(search_doc.c.account_id).where(search_doc.c.rowid.in_(_matched_rows(query)))
+
+
+def narrow_match(query: str) -> ColumnElement[bool]:
+    """Accounts matching `query`, found from the matches: cost grows with their number."""
+    return Account.id.in_(matching_account_ids(query))
+
+
+def is_broad(session: Session, query: str, broad_match: int = BROAD_MATCH) -> bool:
+    """True when more than `broad_match` index rows match (counting stops there)."""
+    probe = select(func.count()).select_from(_matched_rows(query).limit(broad_match + 1).subquery())
+    return bool(session.execute(probe).scalar_one() > broad_match)
+
+
+def broad_match(session: Session, query: str, account_id: Any) -> ColumnElement[bool]:
+    """Accounts matching `query`, checked one account at a time as a list is walked.
+
+    For a broad query ("ha": 40,000 matches) looking up every match costs ~100 ms, while
+    walking the account list in display order finds a page of matching accounts within a
+    few hundred rows. The matches go into a temp table first: SQLite would re-run an inline
+    FTS subquery for every account it checks.
+    """
+    session.execute(text("CREATE TEMP TABLE IF NOT EXISTS search_hits (r INTEGER PRIMARY KEY)"))
+    session.execute(text("DELETE FROM temp.search_hits"))
+    session.execute(insert(search_hits).from_select(["r"], _matched_rows(query)))
+    has_hit = (
+        select(search_doc.c.rowid)
+        .select_from(search_doc.join(search_hits, search_hits.c.r == search_doc.c.rowid))
+        .where(search_doc.c.account_id == account_id)
+    )
+    return exists(has_hit)
 
 
 _GLOBAL_SEARCH = text(

@@ -99,7 +99,11 @@ def run_app(data_dir: Path, screenshot: Path | None = None, screenshot_when: str
         )
 
     window.show()
-    runner.read(lambda: open_services(data_dir), on_opened, on_open_failed)
+    # Queued behind the first paint, so importing SQLAlchemy on the store thread does not
+    # compete with drawing the window for the interpreter lock.
+    QTimer.singleShot(
+        0, lambda: runner.read(lambda: open_services(data_dir), on_opened, on_open_failed)
+    )
     code = app.exec()
     runner.shutdown()
     if outcome["store"] is not None:

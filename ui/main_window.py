@@ -19,14 +19,16 @@ from PySide6.QtWidgets import (
 )
 
 from db.changes import Changes
-from ui.accounts_page import AccountsPage
 from ui.icons import icon
-from ui.search_page import SearchPage
 from ui.tasks import Runner
-from ui.today_page import TodayPage
 
-if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
+if TYPE_CHECKING:
     from db.services import LocalServices
+    from ui.accounts_page import AccountsPage
+    from ui.search_page import SearchPage
+    from ui.today_page import (
+        TodayPage,  # the services import SQLAlchemy, which the GUI thread never needs
+    )
 
 TODAY, ACCOUNTS, SEARCH = range(3)
 
@@ -44,6 +46,11 @@ class MainWindow(QMainWindow):
 
     ready = Signal()  # the first page of accounts (and the first account) is on screen
     closing = Signal()
+
+    # The screens exist once the store is open (attach).
+    today_page: TodayPage
+    accounts_page: AccountsPage
+    search_page: SearchPage
 
     def __init__(
         self,
@@ -97,6 +104,11 @@ class MainWindow(QMainWindow):
 
     def attach(self, services: LocalServices) -> None:
         """Builds the screens on the opened store's services and loads their data."""
+        # Imported here, not at the top: the first paint of the window does not need them.
+        from ui.accounts_page import AccountsPage
+        from ui.search_page import SearchPage
+        from ui.today_page import TodayPage
+
         runner = self._runner
         self.today_page = TodayPage(runner, services.meetings)
         self.accounts_page = AccountsPage(runner, services.accounts)

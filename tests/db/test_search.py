@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from db.accounts import AccountDirectory
-from db.dto import AccountQuery, HitKind
+from db.dto import AccountQuery, AccountSort, HitKind
 from db.models import Account, Contact
 from db.search import SearchIndex, fts_query
 from db.store import Store
@@ -104,3 +104,17 @@ def test_global_search_returns_kinds_with_their_account(filled: Store) -> None:
     note_hit = SearchIndex(filled).search("tracker")[0]
     assert note_hit.kind is HitKind.NOTE
     assert "tracker" in note_hit.snippet
+
+
+@pytest.mark.parametrize("text", ["a", "acme", "nunez", "cold chain", "zzz", "m"])
+@pytest.mark.parametrize("sort", list(AccountSort))
+def test_broad_and_narrow_plans_agree(filled: Store, text: str, sort: AccountSort) -> None:
+    """The broad plan (temp table, walk in display order) returns what the narrow one does."""
+    for i in range(30):
+        add_contact(filled, add_account(filled, f"Meridian {i:02d}", city="Aachen"), "Max", "Moll")
+    query = AccountQuery(text=text, sort=sort)
+    narrow = AccountDirectory(filled, broad_match=10**9)
+    broad = AccountDirectory(filled, broad_match=0)
+    for offset in (0, 5):
+        assert broad.page(query, offset, 7) == narrow.page(query, offset, 7)
+    assert broad.count(query) == narrow.count(query)
