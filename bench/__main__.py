@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -24,12 +26,14 @@ START_RUNS = 5
 
 def territory() -> Path:
     """The cached demo territory, made once (it takes a few minutes)."""
-    data = CACHE / f"territory-{ACCOUNTS}-s{SEED}"
+    # Keyed by the generator's source too: a changed generator means a new territory.
+    generator = hashlib.sha1((HERE.parent / "db" / "demo.py").read_bytes()).hexdigest()[:8]
+    data = CACHE / f"territory-{ACCOUNTS}-s{SEED}-{generator}"
     if (data / STORE_FILENAME).exists() and (data / "complete").exists():
         return data
     print(f"Generating {ACCOUNTS:,} accounts once into {data} …", flush=True)
-    for stale in data.glob("*"):
-        stale.unlink()
+    for stale in CACHE.glob(f"territory-{ACCOUNTS}-s{SEED}-*"):
+        shutil.rmtree(stale)
     started = time.perf_counter()
     subprocess.run(
         [
