@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import NoReturn
 
 from db.errors import StoreError, StoreUserError
-from desktop.paths import default_data_dir
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NO_DISPLAY = 0, 1, 2, 3
 MAX_DEMO_ACCOUNTS = 1_000_000
@@ -42,7 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--data-dir",
         type=Path,
         metavar="D",
-        help=f"folder of the local store (default: {default_data_dir()})",
+        help="folder of the local store (default: your user data folder, "
+        "e.g. ~/.local/share/Fieldbrief)",
     )
     parser.add_argument(
         "--screenshot",
@@ -72,7 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    data_dir: Path = args.data_dir or default_data_dir()
+    if args.data_dir is None:
+        from desktop.paths import default_data_dir  # platformdirs: only when needed
+
+        args.data_dir = default_data_dir()
+    data_dir: Path = args.data_dir
     try:
         if args.command == "demo":
             return _run_demo(data_dir, args.accounts, args.seed, replace=args.replace)

@@ -131,7 +131,7 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        self._add_action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
+        self._add_action(file_menu, "&Quit", "Ctrl+Q", self.close)
         go_menu = self.menuBar().addMenu("&Go")
         self._add_action(go_menu, "&Today", "Ctrl+1", lambda: self.show_page(TODAY))
         self._add_action(go_menu, "&Accounts", "Ctrl+2", lambda: self.show_page(ACCOUNTS))

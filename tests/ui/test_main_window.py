@@ -163,3 +163,11 @@ def test_new_accounts_appear_after_a_write_is_announced(
     qtbot.waitUntil(
         lambda: names(window)[:3] == ["Aardvark 0000", "Aardvark 0001", "Aardvark 0002"]
     )
+
+
+def test_ctrl_q_closes_the_window_cleanly(window: MainWindow, qtbot: QtBot) -> None:
+    window.activateWindow()
+    with qtbot.waitSignal(window.closing):
+        qtbot.keyClick(window, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+    assert not window.isVisible()
+    assert not window._runner.busy or window._runner.shutdown()
