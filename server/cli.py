@@ -1,30 +1,146 @@
-"""`fieldbrief-server`: the central server's command line."""
+"""`fieldbrief-server`: run the central server and administer its users and territories."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+from typing import NoReturn
+
+from server.errors import ServerError
+
+DEFAULT_PORT = 8740
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="fieldbrief-server",
         description="The Fieldbrief central server: holds every rep's territory and syncs it.",
     )
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path("."),
+        metavar="D",
+        help="folder of the embedded SQLite database (default: the current folder)",
+    )
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="a SQLAlchemy URL instead, e.g. postgresql+psycopg://user@host/fieldbrief",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    serve = commands.add_parser("serve", help="run the HTTP server")
+    serve.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
+    for sub in (serve,):
+        _shared(sub)
+
+    territory = commands.add_parser("territory", help="manage territories")
+    territory_commands = territory.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add_territory = territory_commands.add_parser("add", help="add a territory")
+    add_territory.add_argument("name", metavar="T")
+    _shared(add_territory)
+
+    user = commands.add_parser("user", help="manage users")
+    user_commands = user.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add_user = user_commands.add_parser("add", help="add a user (password on standard input)")
+    add_user.add_argument("name", metavar="NAME")
+    add_user.add_argument(
+        "--territory",
+        action="append",
+        default=[],
+        metavar="T",
+        help="a territory the user may see (repeat for more)",
+    )
+    add_user.add_argument(
+        "--password-stdin",
+        action="store_true",
+        required=True,
+        help="read the password from the first line of standard input",
+    )
+    _shared(add_user)
+    for action, text in (
+        ("disable", "disable a user and end their sessions"),
+        ("enable", "enable a disabled user"),
+    ):
+        toggled = user_commands.add_parser(action, help=text)
+        toggled.add_argument("name", metavar="NAME")
+        _shared(toggled)
     return parser
+
+
+def _shared(sub: argparse.ArgumentParser) -> None:
+    # Accept the store options after the subcommand too, without overriding earlier ones.
+    sub.add_argument("--data-dir", type=Path, metavar="D", default=argparse.SUPPRESS)
+    sub.add_argument("--database-url", metavar="URL", default=argparse.SUPPRESS)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        print(
-            "fieldbrief-server: no server commands exist yet in this version; see --help",
-            file=sys.stderr,
-        )
+        parser.print_help()
         return 2
+    from server.auth import AuthService
+    from server.store import ServerStore, database_url_for
+
+    try:
+        url = args.database_url or database_url_for(_data_dir(args.data_dir))
+        store = ServerStore.open(url)
+    except ServerError as exc:
+        return _fail(exc.message)
+    except Exception as exc:  # a bad URL or unreachable database: one line, no traceback
+        return _fail(f"cannot open the database: {exc}")
+    auth = AuthService(store)
+    try:
+        if args.command == "serve":
+            return _serve(auth, args.host, args.port)
+        if args.command == "territory":
+            auth.add_territory(args.name)
+            print(f"Added territory {args.name}.")
+        elif args.command == "user" and args.action == "add":
+            password = sys.stdin.readline().rstrip("\r\n")
+            auth.add_user(args.name, password, args.territory)
+            print(f"Added user {args.name}.")
+        elif args.command == "user":
+            auth.set_disabled(args.name, args.action == "disable")
+            print(f"User {args.name} is {args.action}d.")
+        return 0
+    except ServerError as exc:
+        return _fail(exc.message)
+    finally:
+        store.close()
+
+
+def _data_dir(path: Path) -> Path:
+    if path.exists() and not path.is_dir():
+        raise ServerError(f"{path} is a file, not a data folder")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _serve(auth: object, host: str, port: int) -> int:
+    import uvicorn
+
+    from server.app import create_app
+    from server.auth import AuthService
+
+    assert isinstance(auth, AuthService)
+    uvicorn.run(create_app(auth), host=host, port=port, log_level="info")
     return 0
+
+
+def _fail(message: str) -> int:
+    print(f"fieldbrief-server: {message}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

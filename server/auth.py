@@ -1,0 +1,188 @@
+"""Sign-in, tokens and the caller behind a request.
+
+Passwords are hashed with Argon2id. Access tokens live 15 minutes, refresh tokens 30 days;
+both are random strings stored only as SHA-256 hashes, so the database never holds a
+usable token and revoking one is a row update. Refreshing rotates the refresh token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from server.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
+from server.models import AuthToken, Device, Territory, User, utc_now
+from server.store import ServerStore
+from sync.protocol import TokenPair
+
+ACCESS_TTL = timedelta(minutes=15)
+REFRESH_TTL = timedelta(days=30)
+WRONG_LOGIN = "wrong user name or password"
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: the signed-in user, their device and the territories they may see."""
+
+    user_id: int
+    username: str
+    client_id: uuid.UUID
+    territories: frozenset[str]
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class AuthService:
+    """Users, devices and tokens over the server store."""
+
+    def __init__(self, store: ServerStore, clock: Clock = utc_now) -> None:
+        self._store = store
+        self._clock = clock
+        self._hasher = PasswordHasher()  # argon2id with the library's current parameters
+
+    # -- administration -------------------------------------------------------------
+
+    def add_territory(self, name: str) -> None:
+        name = name.strip()
+        if not name:
+            raise BadRequest("a territory needs a name")
+        with self._store.session() as session:
+            if session.scalar(select(Territory).where(Territory.name == name)):
+                raise Conflict(f"territory {name!r} already exists")
+            session.add(Territory(name=name))
+
+    def add_user(self, name: str, password: str, territories: list[str]) -> None:
+        name = name.strip()
+        if not name:
+            raise BadRequest("a user needs a name")
+        if len(password) < 8:
+            raise BadRequest("the password must have at least 8 characters")
+        with self._store.session() as session:
+            if session.scalar(select(User).where(User.name == name)):
+                raise Conflict(f"user {name!r} already exists")
+            user = User(name=name, password_hash=self._hasher.hash(password))
+            user.territories = [_territory(session, t) for t in territories]
+            session.add(user)
+
+    def set_disabled(self, name: str, disabled: bool = True) -> None:
+        """Disables (or re-enables) a user; disabling revokes every token they hold."""
+        with self._store.session() as session:
+            user = session.scalar(select(User).where(User.name == name))
+            if user is None:
+                raise NotFound(f"no user {name!r}")
+            user.disabled = disabled
+            if disabled:
+                self._revoke(session, AuthToken.user_id == user.id)
+
+    # -- sign-in ----------------------------------------------------------------------
+
+    def login(self, name: str, password: str, client_id: uuid.UUID) -> TokenPair:
+        with self._store.session() as session:
+            user = session.scalar(select(User).where(User.name == name))
+            if user is None:
+                self._hasher.hash(password)  # same work either way: no user-name probing
+                raise Unauthorized(WRONG_LOGIN)
+            try:
+                self._hasher.verify(user.password_hash, password)
+            except (VerificationError, InvalidHashError):
+                raise Unauthorized(WRONG_LOGIN) from None
+            if user.disabled:
+                raise Forbidden("this user is disabled; ask your sales operations admin")
+            device = session.get(Device, client_id)
+            now = self._clock()
+            if device is None:
+                session.add(Device(client_id=client_id, user_id=user.id, registered_at=now))
+            elif device.user_id != user.id:
+                raise Forbidden("this device is registered to another user")
+            else:
+                device.last_seen_at = now
+            session.flush()
+            return self._issue(session, user.id, client_id)
+
+    def refresh(self, refresh_token: str) -> TokenPair:
+        with self._store.session() as session:
+            token = self._valid_token(session, refresh_token, "refresh")
+            token.revoked_at = self._clock()
+            return self._issue(session, token.user_id, token.client_id)
+
+    def logout(self, caller: Caller) -> None:
+        """Revokes every token of the caller's device."""
+        with self._store.session() as session:
+            self._revoke(
+                session,
+                (AuthToken.user_id == caller.user_id) & (AuthToken.client_id == caller.client_id),
+            )
+
+    def authenticate(self, access_token: str) -> Caller:
+        """The caller an access token belongs to; Unauthorized if it is not valid now."""
+        with self._store.session() as session:
+            token = self._valid_token(session, access_token, "access")
+            user = session.get(User, token.user_id)
+            assert user is not None
+            return Caller(
+                user_id=user.id,
+                username=user.name,
+                client_id=token.client_id,
+                territories=frozenset(t.name for t in user.territories),
+            )
+
+    # -- internals --------------------------------------------------------------------
+
+    def _issue(self, session: Session, user_id: int, client_id: uuid.UUID) -> TokenPair:
+        now = self._clock()
+        access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        for token, kind, ttl in ((access, "access", ACCESS_TTL), (refresh, "refresh", REFRESH_TTL)):
+            session.add(
+                AuthToken(
+                    token_hash=_hash_token(token),
+                    kind=kind,
+                    user_id=user_id,
+                    client_id=client_id,
+                    expires_at=now + ttl,
+                )
+            )
+        return TokenPair(
+            access_token=access,
+            refresh_token=refresh,
+            expires_in=int(ACCESS_TTL.total_seconds()),
+        )
+
+    def _valid_token(self, session: Session, raw: str, kind: str) -> AuthToken:
+        token = session.scalar(select(AuthToken).where(AuthToken.token_hash == _hash_token(raw)))
+        if token is None or token.kind != kind:
+            raise Unauthorized("not signed in; sign in again")
+        if token.revoked_at is not None:
+            raise Unauthorized("this session was ended; sign in again")
+        if token.expires_at <= self._clock():
+            raise Unauthorized(f"the {kind} token has expired")
+        user = session.get(User, token.user_id)
+        if user is None or user.disabled:
+            raise Unauthorized("this user is disabled; ask your sales operations admin")
+        return token
+
+    def _revoke(self, session: Session, where: object) -> None:
+        session.execute(
+            update(AuthToken)
+            .where(where, AuthToken.revoked_at.is_(None))  # type: ignore[arg-type]
+            .values(revoked_at=self._clock())
+        )
+
+
+def _territory(session: Session, name: str) -> Territory:
+    territory = session.scalar(select(Territory).where(Territory.name == name))
+    if territory is None:
+        raise NotFound(f"no territory {name!r}; add it first with: territory add {name}")
+    return territory

@@ -1,0 +1,1 @@
+"""Server revision files, oldest first."""

@@ -1,0 +1,117 @@
+"""`fieldbrief-server` as admins and scripts run it: a real subprocess."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.helpers.live_server import free_port
+
+pytestmark = pytest.mark.slow
+
+
+def server_cli(*args: str | Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", *map(str, args)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_admin_commands_and_one_line_errors(tmp_path: Path) -> None:
+    ok = server_cli("--data-dir", tmp_path, "territory", "add", "north")
+    assert ok.returncode == 0 and "north" in ok.stdout
+    made = server_cli(
+        "user",
+        "add",
+        "ana",
+        "--territory",
+        "north",
+        "--password-stdin",
+        "--data-dir",
+        tmp_path,
+        stdin="a long secret\n",
+    )
+    assert made.returncode == 0, made.stderr
+    again = server_cli(
+        "--data-dir", tmp_path, "user", "add", "ana", "--password-stdin", stdin="a long secret\n"
+    )
+    assert again.returncode == 1
+    assert again.stderr.strip() == "fieldbrief-server: user 'ana' already exists"
+    unknown = server_cli(
+        "--data-dir",
+        tmp_path,
+        "user",
+        "add",
+        "ben",
+        "--territory",
+        "west",
+        "--password-stdin",
+        stdin="a long secret\n",
+    )
+    assert unknown.returncode == 1 and "no territory 'west'" in unknown.stderr
+    assert "Traceback" not in unknown.stderr
+    short = server_cli("--data-dir", tmp_path, "user", "add", "cy", "--password-stdin", stdin="x\n")
+    assert short.returncode == 1 and "at least 8" in short.stderr
+    usage = server_cli("user", "add")
+    assert usage.returncode == 2 and len(usage.stderr.strip().splitlines()) == 1
+
+
+def test_serve_answers_on_loopback(tmp_path: Path) -> None:
+    server_cli("--data-dir", tmp_path, "territory", "add", "north")
+    server_cli(
+        "--data-dir",
+        tmp_path,
+        "user",
+        "add",
+        "ana",
+        "--territory",
+        "north",
+        "--password-stdin",
+        stdin="a long secret\n",
+    )
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "server.cli",
+            "serve",
+            "--data-dir",
+            str(tmp_path),
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                health = httpx.get(f"{url}/v1/health", timeout=2)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and process.poll() is None
+                time.sleep(0.1)
+        assert health.json()["status"] == "ok"
+        login = httpx.post(
+            f"{url}/v1/auth/login",
+            json={
+                "username": "ana",
+                "password": "a long secret",
+                "client_id": "8d6f2b4e-7c1a-4e0b-9a43-2f5c1d7e9b10",
+            },
+        )
+        assert login.status_code == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
