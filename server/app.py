@@ -1,17 +1,35 @@
 """The FastAPI application: versioned routes, JSON errors in plain words, bearer auth."""
 # No `from __future__ import annotations` here: FastAPI reads the route annotations at runtime.
 
+import uuid
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server.auth import AuthService, Caller
-from server.errors import ServerError, Unauthorized
-from sync.protocol import PREFIX, ErrorBody, Health, LoginRequest, Me, RefreshRequest, TokenPair
+from server.errors import BadRequest, ServerError, Unauthorized
+from server.push import apply_push
+from server.records import ScopedRecords, decode_cursor, encode_cursor, to_row
+from server.store import ServerStore
+from sync.protocol import (
+    PAGE_ROWS,
+    PREFIX,
+    ErrorBody,
+    Health,
+    LoginRequest,
+    Me,
+    PullPage,
+    PushRequest,
+    PushResponse,
+    RefreshRequest,
+    SnapshotPage,
+    TokenPair,
+)
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -20,13 +38,14 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse(ErrorBody(error=code, message=message).model_dump(), status_code=status)
 
 
-def create_app(auth: AuthService) -> FastAPI:
-    """The server app over its services (built by the CLI or by tests)."""
+def create_app(store: ServerStore, auth: AuthService) -> FastAPI:
+    """The server app over its store and services (built by the CLI or by tests)."""
     app = FastAPI(
         title="Fieldbrief server",
         version="1",
         description="Syncs each rep's territory and takes in activity from other systems.",
     )
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
 
     @app.exception_handler(ServerError)
     async def _server_error(_request: Request, exc: ServerError) -> JSONResponse:
@@ -77,4 +96,47 @@ def create_app(auth: AuthService) -> FastAPI:
             username=who.username, client_id=who.client_id, territories=sorted(who.territories)
         )
 
+    @app.get(f"{PREFIX}/sync/snapshot", response_model=SnapshotPage)
+    def snapshot(who: Annotated[Caller, Depends(caller)], after: str | None = None) -> SnapshotPage:
+        """The caller's scope as it is now, a page at a time; then pull from pinned_version."""
+        position = _keyset(after)
+        with store.session() as session:
+            records = ScopedRecords(session, who.territories, auth.clock)
+            pinned = records.current_version()
+            page = records.snapshot(position, PAGE_ROWS)
+        last = page[-1] if len(page) == PAGE_ROWS else None
+        return SnapshotPage(
+            rows=[to_row(r) for r in page],
+            pinned_version=pinned,
+            next_after=f"{last.entity}:{last.id}" if last else None,
+        )
+
+    @app.get(f"{PREFIX}/sync/changes", response_model=PullPage)
+    def changes(who: Annotated[Caller, Depends(caller)], cursor: str) -> PullPage:
+        """What changed in the caller's scope after `cursor`, oldest first."""
+        since = decode_cursor(cursor)
+        with store.session() as session:
+            page = ScopedRecords(session, who.territories, auth.clock).changes_since(
+                since, PAGE_ROWS + 1
+            )
+        more = len(page) > PAGE_ROWS
+        page = page[:PAGE_ROWS]
+        last = page[-1].version if page else since
+        return PullPage(rows=[to_row(r) for r in page], cursor=encode_cursor(last), more=more)
+
+    @app.post(f"{PREFIX}/sync/push", response_model=PushResponse)
+    def push(who: Annotated[Caller, Depends(caller)], body: PushRequest) -> PushResponse:
+        """Applies a device's mutations in order; each gets its own result."""
+        return apply_push(store, who, body, auth.clock)
+
     return app
+
+
+def _keyset(after: str | None) -> tuple[str, uuid.UUID] | None:
+    if after is None:
+        return None
+    entity, _, raw_id = after.partition(":")
+    try:
+        return entity, uuid.UUID(raw_id)
+    except ValueError:
+        raise BadRequest("the snapshot position is not one this server issued") from None

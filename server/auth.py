@@ -50,7 +50,9 @@ class AuthService:
 
     def __init__(self, store: ServerStore, clock: Clock = utc_now) -> None:
         self._store = store
+        self.store = store
         self._clock = clock
+        self.clock = clock
         self._hasher = PasswordHasher()  # argon2id with the library's current parameters
 
     # -- administration -------------------------------------------------------------

@@ -134,7 +134,7 @@ def _serve(auth: object, host: str, port: int) -> int:
     from server.auth import AuthService
 
     assert isinstance(auth, AuthService)
-    uvicorn.run(create_app(auth), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(auth.store, auth), host=host, port=port, log_level="info")
     return 0
 
 

@@ -7,10 +7,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -103,3 +106,51 @@ class AuthToken(ServerBase):
     client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("device.client_id", ondelete="CASCADE"))
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+
+
+class SyncCounter(ServerBase):
+    """The one counter that hands out record versions.
+
+    Taken with UPDATE ... RETURNING inside the writing transaction: the row lock makes
+    concurrent writers queue, so versions are handed out in commit order. (A sequence
+    would hand them out in call order, and a reader at version 100 could miss a 99 that
+    commits late.)
+    """
+
+    __tablename__ = "sync_counter"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Record(ServerBase):
+    """One synced row of any entity, as the JSON of its fields.
+
+    Kept generic on purpose: the server merges field by field and scopes by territory,
+    whatever the entity, and a newer client's extra fields survive an older server.
+    """
+
+    __tablename__ = "record"
+
+    entity: Mapped[str] = mapped_column(String(40), primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    territory: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(BigInteger, unique=True)
+    deleted_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    __table_args__ = (Index("ix_record_territory_version", "territory", "version"),)
+
+
+class AppliedMutation(ServerBase):
+    """The outcome of every mutation a device pushed, so a retried push is not applied twice."""
+
+    __tablename__ = "applied_mutation"
+
+    client_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    mutation_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    status: Mapped[str] = mapped_column(String(30))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    version: Mapped[int | None] = mapped_column(BigInteger)
+    applied_at: Mapped[datetime] = mapped_column(default=utc_now)

@@ -7,6 +7,7 @@ API version; a client older than MIN_CLIENT_API is told to update.
 from __future__ import annotations
 
 import uuid
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -55,3 +56,94 @@ class Me(_Model):
     username: str
     client_id: uuid.UUID
     territories: list[str]
+
+
+# --- Sync ---------------------------------------------------------------------------------
+
+# What syncs, and how a row finds its territory: accounts carry it, other rows inherit it
+# from the row named by their parent field.
+ENTITY_PARENT: dict[str, str | None] = {
+    "account": None,
+    "contact": "account_id",
+    "meeting": "account_id",
+    "meeting_attendee": "meeting_id",
+    "visit_note": "account_id",
+    "task": "account_id",
+    "activity": "account_id",
+    "ladder_change": "account_id",
+    "team_member": "account_id",
+    "conflict": None,  # made by the server; carries the territory of what it is about
+}
+PARENT_ENTITY = {"account_id": "account", "meeting_id": "meeting"}
+CLIENT_ENTITIES = frozenset(ENTITY_PARENT) - {"conflict"}
+
+PAGE_ROWS = 1000  # rows per pull or snapshot page (about 1-2 MB of JSON at most)
+
+
+class Row(_Model):
+    """One synced row as the server holds it: its fields as JSON and its server version."""
+
+    entity: str
+    id: uuid.UUID
+    version: int
+    deleted: bool = False
+    data: dict[str, Any]
+
+
+class SnapshotPage(_Model):
+    """Rows of the caller's scope as they are now, keyset-paginated by (entity, id)."""
+
+    rows: list[Row]
+    pinned_version: int  # pull from here once the snapshot is complete
+    next_after: str | None  # pass back as `after` for the next page; None when done
+
+
+class PullPage(_Model):
+    """Changes after a cursor, oldest first, tombstones included."""
+
+    rows: list[Row]
+    cursor: str  # store with the applied rows, in the same transaction
+    more: bool
+
+
+MutationOp = Literal["create", "set_fields", "revise", "delete"]
+
+
+class Mutation(_Model):
+    """A named, numbered intent from one device, made on top of a known server version.
+
+    `base` holds the values the changed fields had when the rep edited them, so the server
+    can merge field by field (three-way) instead of overwriting.
+    """
+
+    mutation_id: int = Field(ge=1)
+    entity: str
+    op: MutationOp
+    id: uuid.UUID
+    base_version: int | None = None
+    fields: dict[str, Any] = Field(default_factory=dict)
+    base: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return f"{self.entity}.{self.op}"
+
+
+class PushRequest(_Model):
+    client_id: uuid.UUID
+    client_api: int = API_VERSION
+    mutations: list[Mutation] = Field(max_length=1000)
+
+
+MutationStatus = Literal["applied", "applied_with_conflict", "rejected", "duplicate"]
+
+
+class MutationResult(_Model):
+    mutation_id: int
+    status: MutationStatus
+    reason: str | None = None
+    version: int | None = None
+
+
+class PushResponse(_Model):
+    results: list[MutationResult]

@@ -54,7 +54,7 @@ def auth(server_store: ServerStore, clock: Clock) -> AuthService:
 
 @pytest.fixture
 def base_url(auth: AuthService) -> Iterator[str]:
-    with serving(create_app(auth)) as url:
+    with serving(create_app(auth.store, auth)) as url:
         yield url
 
 

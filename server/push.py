@@ -1,0 +1,176 @@
+"""Applying pushed mutations: deduplicated, scoped, merged field by field, never lost.
+
+Each mutation runs in its own transaction (a savepoint inside it, so a rejected one
+writes nothing but its outcome) and gets a result; one bad mutation never blocks the rest.
+Policy on conflicts: when both sides changed the same field since the rep's base, the
+server keeps its value and records a Conflict with both values, which syncs to the rep.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from server.auth import Caller
+from server.errors import Forbidden
+from server.models import AppliedMutation, Record
+from server.records import Clock, ScopedRecords
+from server.store import ServerStore
+from sync.protocol import (
+    CLIENT_ENTITIES,
+    ENTITY_PARENT,
+    Mutation,
+    MutationResult,
+    PushRequest,
+    PushResponse,
+)
+
+# Fields the server owns; a mutation may not set them.
+RESERVED_FIELDS = frozenset({"id", "version", "server_version", "created_at", "updated_at"})
+NOT_IN_SCOPE = "not found in your territories"
+
+
+class Rejected(Exception):
+    """A mutation the server will not apply; the reason goes back to the rep."""
+
+
+def apply_push(
+    store: ServerStore, caller: Caller, request: PushRequest, clock: Clock
+) -> PushResponse:
+    if request.client_id != caller.client_id:
+        raise Forbidden("this push names another device than the one signed in")
+    results = []
+    for mutation in request.mutations:
+        with store.session() as session:
+            key = (caller.client_id, mutation.mutation_id)
+            done = session.get(AppliedMutation, key)
+            if done is not None:
+                results.append(
+                    MutationResult(
+                        mutation_id=mutation.mutation_id,
+                        status="duplicate",
+                        reason=done.reason,
+                        version=done.version,
+                    )
+                )
+                continue
+            records = ScopedRecords(session, caller.territories, clock)
+            try:
+                with session.begin_nested():
+                    status, version = _apply(records, caller, mutation)
+                reason = None
+            except Rejected as exc:
+                status, version, reason = "rejected", None, str(exc)
+            session.add(
+                AppliedMutation(
+                    client_id=caller.client_id,
+                    mutation_id=mutation.mutation_id,
+                    status=status,
+                    reason=reason,
+                    version=version,
+                    applied_at=clock(),
+                )
+            )
+        results.append(
+            MutationResult(
+                mutation_id=mutation.mutation_id, status=status, reason=reason, version=version
+            )
+        )
+    return PushResponse(results=results)
+
+
+def _apply(records: ScopedRecords, caller: Caller, m: Mutation) -> tuple[Any, int | None]:
+    if m.entity not in CLIENT_ENTITIES:
+        raise Rejected(f"unknown kind of record {m.entity!r}")
+    bad = sorted(set(m.fields) & RESERVED_FIELDS)
+    if bad:
+        raise Rejected(f"fields the server owns cannot be set: {', '.join(bad)}")
+    if m.op == "create":
+        return _create(records, m)
+    record = records.get(m.entity, m.id)
+    if record is None:
+        raise Rejected(NOT_IN_SCOPE)
+    if m.op == "delete":
+        if record.deleted_at is None:
+            record.deleted_at = records.clock()
+            return "applied", records.save(record)
+        return "applied", record.version
+    return _merge(records, caller, record, m)
+
+
+def _create(records: ScopedRecords, m: Mutation) -> tuple[Any, int | None]:
+    if records.exists_anywhere(m.entity, m.id):
+        raise Rejected("a record with this id already exists")
+    territory = records.territory_for(m.entity, m.fields)
+    if territory is None:
+        raise Rejected(
+            "its account is not in your territories"
+            if ENTITY_PARENT.get(m.entity)
+            else "the account's territory is not one of yours"
+        )
+    parent = records.parent_of(m.entity, m.fields)
+    if parent is not None and parent.deleted_at is not None:
+        # A delete never beats offline work: the note written about a since-deleted
+        # account brings the account back, so nothing the rep wrote is orphaned.
+        parent.deleted_at = None
+        records.save(parent)
+    record = records.create(m.entity, m.id, territory, m.fields)
+    return "applied", record.version
+
+
+def _merge(
+    records: ScopedRecords, caller: Caller, record: Record, m: Mutation
+) -> tuple[Any, int | None]:
+    if "territory" in m.fields and m.fields["territory"] not in records.territories:
+        raise Rejected("an account can only move to a territory you have")
+    if record.deleted_at is not None:
+        # Edited offline while someone deleted it: keep the edit as a conflict to resolve.
+        for name, value in m.fields.items():
+            _conflict(records, caller, record, name, value, None, "edited_after_delete")
+        return "applied_with_conflict", record.version
+    data = dict(record.data)
+    conflicted = False
+    for name, value in m.fields.items():
+        current = data.get(name)
+        base = m.base.get(name, current if m.base_version == record.version else _UNKNOWN)
+        if current in (value, base):
+            data[name] = value
+            continue
+        conflicted = True
+        _conflict(records, caller, record, name, value, current, "both_changed")
+        if m.op == "revise":
+            data["needs_merge"] = True  # both texts survive: ours here, theirs in the conflict
+    if data == record.data:
+        return ("applied_with_conflict" if conflicted else "applied"), record.version
+    record.data = data
+    version = records.save(record)
+    return ("applied_with_conflict" if conflicted else "applied"), version
+
+
+_UNKNOWN = object()
+
+
+def _conflict(
+    records: ScopedRecords,
+    caller: Caller,
+    record: Record,
+    field: str,
+    client_value: Any,
+    server_value: Any,
+    kind: str,
+) -> None:
+    records.create(
+        "conflict",
+        uuid.uuid4(),
+        record.territory,
+        {
+            "entity": record.entity,
+            "entity_id": str(record.id),
+            "field": field,
+            "client_value": client_value,
+            "server_value": server_value,
+            "kind": kind,
+            "by_user": caller.username,
+            "created_at": records.clock().isoformat(),
+        },
+    )
