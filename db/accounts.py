@@ -20,7 +20,6 @@ from db.dto import (
 from db.models import Account, Activity, Contact, TeamMember
 from db.search import BROAD_MATCH, broad_match, fts_query, is_broad, narrow_match
 from db.store import Store
-from db.types import utc_now
 
 LATEST_ACTIVITY_LIMIT = 25
 # How many accounts past the page a broad search walks before it looks matches up instead.
@@ -80,13 +79,10 @@ class AccountDirectory:
             return _detail(session, account)
 
     def soft_delete(self, account_id: uuid.UUID) -> Changes:
-        """Marks the account deleted (a tombstone that will sync); it leaves every list."""
-        with self._store.session() as session:
-            account = session.get(Account, account_id)
-            if account is None or account.deleted_at is not None:
-                return Changes()
-            account.deleted_at = utc_now()
-        return Changes.of("account", account_id)
+        """Marks the account deleted (a tombstone queued for the server); it leaves every list."""
+        from db.edits import LocalEditor
+
+        return LocalEditor(self._store).delete("account", account_id)
 
     @staticmethod
     def _base_filters(query: AccountQuery) -> list[ColumnElement[bool]]:

@@ -57,6 +57,9 @@ class SyncedRow:
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
     version: Mapped[int] = mapped_column(Integer, default=1)
     deleted_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The server's version of this row when last synced (None: never synced); pushed with
+    # each edit as the base it was made on.
+    server_version: Mapped[int | None] = mapped_column(default=None)
 
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805 - SQLAlchemy's declared_attr
@@ -219,6 +222,39 @@ HAND_MADE_TABLE_PREFIX = "search_"
 def is_orm_managed(name: str | None, type_: str, _parents: object = None) -> bool:
     """Alembic include_name hook: skip the hand-made search tables."""
     return not (type_ == "table" and name is not None and name.startswith(HAND_MADE_TABLE_PREFIX))
+
+
+class OutboxEntry(Base):
+    """A local edit waiting to be pushed: a named intent with the values it replaced.
+
+    Written in the same transaction as the edit itself, so an edit is never on disk
+    without its way to the server. `seq` is the device's increasing mutation id.
+    """
+
+    __tablename__ = "outbox"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entity: Mapped[str] = mapped_column(String(40))
+    op: Mapped[str] = mapped_column(String(20))
+    entity_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    base: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    base_version: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    # "pending" until pushed; "rejected" rows wait in the needs-attention list.
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+
+class SyncState(Base):
+    """Small facts about this device's sync: its client id, the server cursor, and so on."""
+
+    __tablename__ = "sync_state"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
 
 
 SYNCED_MODELS: tuple[type[SyncedRow], ...] = (

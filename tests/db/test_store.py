@@ -99,3 +99,36 @@ def test_a_data_dir_that_is_a_file_is_refused(tmp_path: Path) -> None:
     not_a_dir.write_text("x")
     with pytest.raises(StoreUnreadable, match="is a file"):
         Store.open(not_a_dir)
+
+
+def test_upgrading_a_first_version_store_keeps_data_and_search(data_dir: Path) -> None:
+    from sqlalchemy import create_engine
+
+    from db.accounts import AccountDirectory
+    from db.dto import AccountQuery
+    from db.schema import _alembic_upgrade
+    from tests.helpers.factories import add_account
+
+    data_dir.mkdir(parents=True)
+    old = create_engine(f"sqlite:///{data_dir / STORE_FILENAME}")
+    _alembic_upgrade(old, KNOWN_REVISIONS[0])
+    with old.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO account (id, name, territory, ladder_rung, created_at, updated_at,"
+                " version) VALUES ('0123456789abcdef0123456789abcdef', 'Old Timer GmbH',"
+                " 'north', 'client', '2025-01-01 00:00:00', '2025-01-01 00:00:00', 1)"
+            )
+        )
+    old.dispose()
+    store = Store.open(data_dir)
+    assert current_revision(store.engine) == HEAD_REVISION
+    add_account(store, "New Arrival Ltd")
+    directory = AccountDirectory(store)
+    assert [r.name for r in directory.page(AccountQuery(text="old timer"), 0, 5)] == [
+        "Old Timer GmbH"
+    ]
+    assert [r.name for r in directory.page(AccountQuery(text="arrival"), 0, 5)] == [
+        "New Arrival Ltd"
+    ]
+    store.close()

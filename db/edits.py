@@ -1,0 +1,125 @@
+"""Local edits that will sync: each writes its row and an outbox entry in one transaction."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from db.changes import Changes
+from db.errors import StoreUserError
+from db.models import SYNCED_MODELS, OutboxEntry, SyncedRow
+from db.store import Store
+from db.types import utc_now
+
+# Columns the store manages itself; they never travel in a mutation.
+LOCAL_COLUMNS = frozenset(
+    {"id", "version", "server_version", "created_at", "updated_at", "deleted_at"}
+)
+_MODELS = {model.__tablename__: model for model in SYNCED_MODELS}  # type: ignore[attr-defined]
+
+
+def to_wire(value: Any) -> Any:
+    """A column value as JSON the server stores and compares: text for ids, times, enums."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+class LocalEditor:
+    """Creates, changes and deletes synced rows on this device. Call off the GUI thread."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def create(self, entity: str, **fields: Any) -> tuple[uuid.UUID, Changes]:
+        model = _model(entity)
+        _check_fields(model, fields)
+        with self._store.session() as session:
+            row = model(**fields)
+            session.add(row)
+            session.flush()
+            wire = {name: to_wire(getattr(row, name)) for name in _synced_columns(model)}
+            _queue(session, entity, "create", row, fields=wire)
+            return row.id, Changes.of(entity, row.id)
+
+    def set_fields(self, entity: str, row_id: uuid.UUID, **fields: Any) -> Changes:
+        """Changes fields; the outbox keeps the values they replaced for a three-way merge."""
+        model = _model(entity)
+        _check_fields(model, fields)
+        with self._store.session() as session:
+            row = _live(session, model, row_id)
+            changed = {k: v for k, v in fields.items() if getattr(row, k) != v}
+            if not changed:
+                return Changes()
+            base = {k: to_wire(getattr(row, k)) for k in changed}
+            for name, value in changed.items():
+                setattr(row, name, value)
+            session.flush()
+            wire = {k: to_wire(getattr(row, k)) for k in changed}
+            op = "revise" if entity == "visit_note" and "body" in changed else "set_fields"
+            _queue(session, entity, op, row, fields=wire, base=base)
+        return Changes.of(entity, row_id)
+
+    def delete(self, entity: str, row_id: uuid.UUID) -> Changes:
+        """Soft-deletes (a tombstone that syncs); deleting twice changes nothing."""
+        model = _model(entity)
+        with self._store.session() as session:
+            row = session.get(model, row_id)
+            if row is None or row.deleted_at is not None:
+                return Changes()
+            row.deleted_at = utc_now()
+            session.flush()
+            _queue(session, entity, "delete", row)
+        return Changes.of(entity, row_id)
+
+
+def _model(entity: str) -> type[Any]:
+    try:
+        return _MODELS[entity]
+    except KeyError:
+        raise ValueError(f"{entity!r} is not a synced table") from None
+
+
+def _synced_columns(model: type[Any]) -> list[str]:
+    return [c.key for c in model.__table__.columns if c.key not in LOCAL_COLUMNS]
+
+
+def _check_fields(model: type[Any], fields: dict[str, Any]) -> None:
+    unknown = set(fields) - set(_synced_columns(model))
+    if unknown:
+        raise ValueError(f"{model.__tablename__} has no editable fields {sorted(unknown)}")
+
+
+def _live(session: Session, model: type[Any], row_id: uuid.UUID) -> Any:
+    row = session.get(model, row_id)
+    if row is None or row.deleted_at is not None:
+        raise StoreUserError("this record was deleted; it can no longer be changed")
+    return row
+
+
+def _queue(
+    session: Session,
+    entity: str,
+    op: str,
+    row: SyncedRow,
+    fields: dict[str, Any] | None = None,
+    base: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        OutboxEntry(
+            entity=entity,
+            op=op,
+            entity_id=row.id,
+            fields=fields or {},
+            base=base or {},
+            base_version=row.server_version,
+        )
+    )
