@@ -248,6 +248,19 @@ class OutboxEntry(Base):
     __table_args__ = ({"sqlite_autoincrement": True},)
 
 
+class RemoteRecord(Base):
+    """A pulled row of a kind this app does not store in a table of its own (such as the
+    server's conflict records, or entities of a newer version): kept, never dropped."""
+
+    __tablename__ = "remote_record"
+
+    entity: Mapped[str] = mapped_column(String(40), primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    server_version: Mapped[int]
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
 class SyncState(Base):
     """Small facts about this device's sync: its client id, the server cursor, and so on."""
 

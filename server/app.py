@@ -108,6 +108,7 @@ def create_app(store: ServerStore, auth: AuthService) -> FastAPI:
         return SnapshotPage(
             rows=[to_row(r) for r in page],
             pinned_version=pinned,
+            cursor=encode_cursor(pinned),
             next_after=f"{last.entity}:{last.id}" if last else None,
         )
 

@@ -94,7 +94,8 @@ class SnapshotPage(_Model):
     """Rows of the caller's scope as they are now, keyset-paginated by (entity, id)."""
 
     rows: list[Row]
-    pinned_version: int  # pull from here once the snapshot is complete
+    pinned_version: int
+    cursor: str  # pull from here (the pinned version) once the snapshot is complete
     next_after: str | None  # pass back as `after` for the next page; None when done
 
 

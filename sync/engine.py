@@ -1,0 +1,175 @@
+"""The client sync engine: push the outbox, then pull (snapshot first time), one job.
+
+Plain synchronous code (no Qt): the app runs it off the GUI thread, the CLI runs it
+directly. Nothing is lost on any failure: outbox entries leave only after the server
+answered for them, and the cursor moves only in the transaction that applied its rows.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from db.replica import CURSOR, LocalReplica, PulledRow
+from sync.protocol import (
+    PREFIX,
+    ErrorBody,
+    LoginRequest,
+    Mutation,
+    PullPage,
+    PushRequest,
+    PushResponse,
+    SnapshotPage,
+    TokenPair,
+)
+
+PUSH_BATCH = 200
+
+
+class SyncError(Exception):
+    """Sync failed for a reason the rep can act on (offline, wrong password, server error)."""
+
+
+class SyncStopped(SyncError):
+    """The rep (or the app closing) asked sync to stop; what was done so far is kept."""
+
+
+@dataclass(frozen=True)
+class SyncOutcome:
+    pushed: int
+    rejected: int
+    pulled: int
+    conflicts: int
+    snapshot: bool
+
+
+Progress = Callable[[str, int], None]
+
+
+class SyncEngine:
+    """One device's sync with one server."""
+
+    def __init__(
+        self,
+        replica: LocalReplica,
+        http: httpx.Client,
+        username: str,
+        password: str,
+    ) -> None:
+        self._replica = replica
+        self._http = http
+        self._username = username
+        self._password = password
+        self._headers: dict[str, str] = {}
+
+    def run(
+        self, stop: threading.Event | None = None, progress: Progress | None = None
+    ) -> SyncOutcome:
+        """Signs in, pushes every pending mutation, then pulls everything new."""
+        stop = stop or threading.Event()
+        report = progress or (lambda _stage, _count: None)
+        client_id = self._replica.client_id()
+        self._sign_in(client_id)
+        pushed, rejected = self._push(client_id, stop, report)
+        pulled, conflicts, snapshot = self._pull(stop, report)
+        return SyncOutcome(pushed, rejected, pulled, conflicts, snapshot)
+
+    def _sign_in(self, client_id: Any) -> None:
+        body = LoginRequest(username=self._username, password=self._password, client_id=client_id)
+        tokens = TokenPair.model_validate(
+            self._call("POST", "/auth/login", json=body.model_dump(mode="json"))
+        )
+        self._headers = {"Authorization": f"Bearer {tokens.access_token}"}
+
+    def _push(self, client_id: Any, stop: threading.Event, report: Progress) -> tuple[int, int]:
+        pushed = rejected = 0
+        while batch := self._replica.pending(PUSH_BATCH):
+            if stop.is_set():
+                raise SyncStopped("sync stopped; unsent changes stay queued")
+            request = PushRequest(
+                client_id=client_id,
+                mutations=[
+                    Mutation(
+                        mutation_id=m.mutation_id,
+                        entity=m.entity,
+                        op=m.op,  # type: ignore[arg-type]
+                        id=m.entity_id,
+                        base_version=m.base_version,
+                        fields=m.fields,
+                        base=m.base,
+                    )
+                    for m in batch
+                ],
+            )
+            response = PushResponse.model_validate(
+                self._call("POST", "/sync/push", json=request.model_dump(mode="json"))
+            )
+            rejected += self._replica.record_results(
+                [(r.mutation_id, r.status, r.reason, r.version) for r in response.results]
+            )
+            pushed += len(response.results)
+            report("push", pushed)
+        return pushed, rejected
+
+    def _pull(self, stop: threading.Event, report: Progress) -> tuple[int, int, bool]:
+        pulled = conflicts = 0
+        cursor = self._replica.state(CURSOR)
+        snapshot = cursor is None
+        if snapshot:
+            after: str | None = None
+            while True:
+                if stop.is_set():
+                    raise SyncStopped(
+                        "sync stopped during the first download; it resumes next time"
+                    )
+                params = {"after": after} if after else {}
+                page = SnapshotPage.model_validate(
+                    self._call("GET", "/sync/snapshot", params=params)
+                )
+                after = page.next_after
+                # The cursor is stored only with the snapshot's last page.
+                self._replica.apply_page(_rows(page.rows), page.cursor if after is None else None)
+                pulled += len(page.rows)
+                report("snapshot", pulled)
+                if after is None:
+                    cursor = page.cursor
+                    break
+        assert cursor is not None
+        while True:
+            if stop.is_set():
+                raise SyncStopped("sync stopped; it continues from here next time")
+            changes = PullPage.model_validate(
+                self._call("GET", "/sync/changes", params={"cursor": cursor})
+            )
+            self._replica.apply_page(_rows(changes.rows), changes.cursor)
+            pulled += len(changes.rows)
+            conflicts += sum(1 for r in changes.rows if r.entity == "conflict")
+            cursor = changes.cursor
+            report("pull", pulled)
+            if not changes.more:
+                return pulled, conflicts, snapshot
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self._http.request(
+                method, f"{PREFIX}{path}", headers=self._headers, **kwargs
+            )
+        except httpx.TransportError as exc:
+            raise SyncError(
+                f"cannot reach the server ({exc.__class__.__name__}); keep working offline"
+            ) from exc
+        if response.status_code >= 400:
+            try:
+                message = ErrorBody.model_validate(response.json()).message
+            except ValueError:
+                message = f"the server answered {response.status_code}"
+            raise SyncError(message)
+        return response.json()
+
+
+def _rows(rows: list[Any]) -> list[PulledRow]:
+    return [PulledRow(r.entity, r.id, r.version, r.deleted, r.data) for r in rows]

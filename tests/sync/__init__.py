@@ -1,0 +1,1 @@
+"""Sync engine tests: real stores, a real server on loopback."""

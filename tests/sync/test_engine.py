@@ -1,0 +1,127 @@
+"""Two devices and a server on 127.0.0.1: push, snapshot, pull, merge, conflict, no loss."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from db.edits import LocalEditor
+from db.models import Account, OutboxEntry, RemoteRecord, VisitNote
+from db.replica import LocalReplica
+from db.store import Store
+from server.app import create_app
+from server.auth import AuthService
+from server.store import ServerStore, database_url_for
+from sync.engine import SyncEngine, SyncError
+from tests.helpers.live_server import serving
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def base_url(tmp_path: Path) -> Iterator[str]:
+    store = ServerStore.open(database_url_for(tmp_path))
+    auth = AuthService(store)
+    auth.add_territory("north")
+    auth.add_user("ana", PASSWORD, ["north"])
+    with serving(create_app(store, auth)) as url:
+        yield url
+    store.close()
+
+
+class Device:
+    def __init__(self, folder: Path, base_url: str) -> None:
+        self.store = Store.open(folder)
+        self.editor = LocalEditor(self.store)
+        self.base_url = base_url
+
+    def sync(self, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+        with httpx.Client(base_url=self.base_url, timeout=10) as http:
+            return SyncEngine(LocalReplica(self.store), http, "ana", password).run()
+
+    def account(self, name: str) -> Account:
+        with self.store.reading() as session:
+            return session.scalars(select(Account).where(Account.name == name)).one()
+
+    def outbox(self) -> list[OutboxEntry]:
+        with self.store.reading() as session:
+            return list(session.scalars(select(OutboxEntry)))
+
+
+@pytest.fixture
+def laptop(tmp_path: Path, base_url: str) -> Iterator[Device]:
+    device = Device(tmp_path / "laptop", base_url)
+    yield device
+    device.store.close()
+
+
+@pytest.fixture
+def tablet(tmp_path: Path, base_url: str) -> Iterator[Device]:
+    device = Device(tmp_path / "tablet", base_url)
+    yield device
+    device.store.close()
+
+
+def test_an_offline_edit_reaches_the_other_device(laptop: Device, tablet: Device) -> None:
+    account_id, _ = laptop.editor.create("account", name="Acme", territory="north", city="Bonn")
+    laptop.editor.create("visit_note", account_id=account_id, body="Met Zoë; wants a pilot.")
+    first = laptop.sync()
+    assert (first.pushed, first.rejected) == (2, 0)
+    assert laptop.outbox() == []
+    assert laptop.account("Acme").server_version is not None
+
+    second = tablet.sync()
+    assert second.snapshot and second.pulled == 2
+    assert tablet.account("Acme").city == "Bonn"
+    with tablet.store.reading() as session:
+        [note] = session.scalars(select(VisitNote)).all()
+        assert note.body == "Met Zoë; wants a pilot." and note.account_id == account_id
+
+
+def test_both_devices_edit_offline_and_converge(laptop: Device, tablet: Device) -> None:
+    account_id, _ = laptop.editor.create("account", name="Acme", territory="north", city="Bonn")
+    laptop.sync()
+    tablet.sync()
+    laptop.editor.set_fields("account", account_id, city="Köln", phone="+49 1")
+    tablet.editor.set_fields("account", account_id, city="Aachen", website="acme.example")
+    laptop.sync()
+    outcome = tablet.sync()
+    assert outcome.conflicts == 1
+    laptop.sync()
+    for device in (laptop, tablet):
+        account = device.account("Acme")
+        # Different fields merged; the same field kept the server's value...
+        assert (account.city, account.phone, account.website) == ("Köln", "+49 1", "acme.example")
+    # ...and the tablet's value is not lost: it is in the conflict both devices now hold.
+    for device in (laptop, tablet):
+        with device.store.reading() as session:
+            [conflict] = session.scalars(select(RemoteRecord)).all()
+            assert conflict.entity == "conflict"
+            assert (conflict.data["client_value"], conflict.data["server_value"]) == (
+                "Aachen",
+                "Köln",
+            )
+
+
+def test_a_rejected_mutation_is_parked_with_its_reason(laptop: Device) -> None:
+    laptop.editor.create("account", name="Elsewhere", territory="south")
+    laptop.editor.create("account", name="Ours", territory="north")
+    outcome = laptop.sync()
+    assert (outcome.pushed, outcome.rejected) == (2, 1)
+    [parked] = laptop.outbox()
+    assert parked.status == "rejected" and "territory" in (parked.reason or "")
+    assert laptop.sync().pushed == 0  # parked entries do not block or repeat
+
+
+def test_a_wrong_password_or_no_server_fails_in_plain_words(laptop: Device) -> None:
+    laptop.editor.create("account", name="Acme", territory="north")
+    with pytest.raises(SyncError, match="wrong user name or password"):
+        laptop.sync(password="nope nope")
+    laptop.base_url = "http://127.0.0.1:9"  # nothing listens there
+    with pytest.raises(SyncError, match="cannot reach the server"):
+        laptop.sync()
+    assert len(laptop.outbox()) == 1  # nothing lost
