@@ -67,6 +67,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--replace", action="store_true", help="delete the store in D first if it holds data"
     )
+    sync = commands.add_parser(
+        "sync",
+        help="sync the store with the server once, without a window",
+        description="Pushes local changes, then pulls the server's. The password comes from "
+        "the OS keyring, else FIELDBRIEF_PASSWORD, else a prompt.",
+    )
+    sync.add_argument("--server", required=True, metavar="URL", help="e.g. http://127.0.0.1:8740")
+    sync.add_argument("--user", required=True, metavar="NAME")
+    sync.add_argument("--data-dir", type=Path, metavar="D", default=argparse.SUPPRESS)
     return parser
 
 
@@ -78,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         args.data_dir = default_data_dir()
     data_dir: Path = args.data_dir
     try:
+        if args.command == "sync":
+            return _run_sync(data_dir, args.server, args.user)
         if args.command == "demo":
             return _run_demo(data_dir, args.accounts, args.seed, replace=args.replace)
         return _run_window(data_dir, args.screenshot, args.screenshot_when)
@@ -115,6 +126,36 @@ def _run_demo(data_dir: Path, accounts: int, seed: int, *, replace: bool) -> int
         f"{summary.contacts:,} contacts, {summary.activities:,} activities, "
         f"{summary.meetings:,} meetings, {summary.open_disputes:,} open disputes."
     )
+    return EXIT_OK
+
+
+def _run_sync(data_dir: Path, server: str, user: str) -> int:
+    from desktop.credentials import NoPassword, password_for
+    from sync.engine import SyncError
+
+    try:
+        password = password_for(server, user)
+    except NoPassword as exc:
+        return _fail(str(exc))
+    from db.replica import LocalReplica
+    from db.store import Store
+    from sync.engine import sync_once
+
+    store = Store.open(data_dir)
+    try:
+        outcome = sync_once(LocalReplica(store), server, user, password)
+    except SyncError as exc:
+        return _fail(f"sync failed: {exc}")
+    finally:
+        store.close()
+    parts = [f"pushed {outcome.pushed:,} change{'s' * (outcome.pushed != 1)}"]
+    if outcome.rejected:
+        parts.append(f"{outcome.rejected:,} rejected (see needs attention)")
+    parts.append(f"pulled {outcome.pulled:,} row{'s' * (outcome.pulled != 1)}")
+    if outcome.snapshot:
+        parts[-1] += " (first download)"
+    parts.append(f"{outcome.conflicts:,} conflict{'s' * (outcome.conflicts != 1)} to resolve")
+    print(f"Synced with {server}: " + ", ".join(parts) + ".")
     return EXIT_OK
 
 

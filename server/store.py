@@ -14,7 +14,8 @@ SERVER_DB_FILENAME = "server.sqlite3"
 
 
 def database_url_for(data_dir: Path) -> str:
-    """The embedded default: an SQLite file in the server's data folder."""
+    """The embedded default: an SQLite file in the server's data folder (made if missing)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
     return f"sqlite+pysqlite:///{data_dir / SERVER_DB_FILENAME}"
 
 

@@ -173,3 +173,9 @@ class SyncEngine:
 
 def _rows(rows: list[Any]) -> list[PulledRow]:
     return [PulledRow(r.entity, r.id, r.version, r.deleted, r.data) for r in rows]
+
+
+def sync_once(replica: LocalReplica, server: str, username: str, password: str) -> SyncOutcome:
+    """One full sync with a fresh HTTP client (the CLI's entry point)."""
+    with httpx.Client(base_url=server, timeout=30) as http:
+        return SyncEngine(replica, http, username, password).run()
