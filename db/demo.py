@@ -678,6 +678,25 @@ def generate_demo(
     return demo.summary()
 
 
+def demo_rows(
+    accounts: int, seed: int, *, today: date, territory: str = "demo", owner_rep: str = "demo"
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The same territory generate_demo writes, as (table name, column values) pairs,
+    parents before children, for stores other than this one (the server's demo)."""
+    if accounts < 1:
+        raise ValueError(f"a demo territory needs at least one account, not {accounts}")
+    demo = _Territory(accounts, seed, today, territory, owner_rep)
+    for start in range(0, accounts, BATCH_ACCOUNTS):
+        for index in range(start, min(start + BATCH_ACCOUNTS, accounts)):
+            demo.add_account(index)
+        for model, rows in demo.rows.pending.items():
+            table = model.__tablename__
+            for row in rows:
+                yield table, row
+            demo.rows.counts[model] += len(rows)
+            demo.rows.pending[model] = []
+
+
 @contextmanager
 def _roomy_page_cache(session: Session) -> Iterator[None]:
     """A big SQLite page cache while the territory is written, then the size it had.

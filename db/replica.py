@@ -110,11 +110,18 @@ class LocalReplica:
         """Applies pulled rows and stores the cursor in the same transaction."""
         changes = Changes()
         with self._store.session() as session:
+            session.autoflush = False
+            previous_entity = None
             pending = {
                 (e.entity, e.entity_id): set(e.fields)
                 for e in session.scalars(select(OutboxEntry).where(OutboxEntry.status == "pending"))
             }
             for row in rows:
+                if row.entity != previous_entity:
+                    # The server sends parents first; write them before their children,
+                    # which the unit of work would not order by itself across tables.
+                    session.flush()
+                    previous_entity = row.entity
                 model = _MODELS.get(row.entity)
                 if model is None:
                     session.merge(

@@ -98,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"the store failed: {exc}")
     except KeyboardInterrupt:
         return _fail("interrupted")
+    except Exception as exc:  # a bug: still one line, never a traceback in the rep's face
+        return _fail(f"unexpected error ({exc.__class__.__name__}: {exc}); please report it")
 
 
 def _fail(message: str) -> int:

@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from server.errors import ServerError
+
+if TYPE_CHECKING:
+    from server.auth import AuthService
+    from server.store import ServerStore
 
 DEFAULT_PORT = 8740
 
@@ -48,6 +52,17 @@ def build_parser() -> argparse.ArgumentParser:
     add_territory = territory_commands.add_parser("add", help="add a territory")
     add_territory.add_argument("name", metavar="T")
     _shared(add_territory)
+
+    demo = commands.add_parser(
+        "demo",
+        help="fill a territory with demo data and add the user 'demo'",
+        description="Writes the same deterministic demo territory the app makes into territory "
+        "T (created if missing) and adds the user 'demo' (password: demo-password).",
+    )
+    demo.add_argument("--accounts", type=int, default=300, metavar="N", help="default 300")
+    demo.add_argument("--seed", type=int, default=1, metavar="S", help="default 1")
+    demo.add_argument("--territory", default="demo", metavar="T", help="default demo")
+    _shared(demo)
 
     user = commands.add_parser("user", help="manage users")
     user_commands = user.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -103,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(auth, args.host, args.port)
+        if args.command == "demo":
+            return _demo(auth, store, args.accounts, args.seed, args.territory)
         if args.command == "territory":
             auth.add_territory(args.name)
             print(f"Added territory {args.name}.")
@@ -118,6 +135,44 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(exc.message)
     finally:
         store.close()
+
+
+DEMO_USER, DEMO_PASSWORD = "demo", "demo-password"
+
+
+def _demo(auth: AuthService, store: ServerStore, accounts: int, seed: int, territory: str) -> int:
+    from datetime import date
+
+    from sqlalchemy import func, select
+
+    from server.models import Record, Territory, User
+    from server.records import ScopedRecords
+    from sync.seed import demo_records
+
+    if accounts < 1:
+        return _fail("--accounts must be at least 1")
+    with store.session() as session:
+        if session.scalar(select(Territory).where(Territory.name == territory)) is None:
+            session.add(Territory(name=territory))
+        held = session.scalar(
+            select(func.count()).select_from(Record).where(Record.territory == territory)
+        )
+    if held:
+        return _fail(f"territory {territory!r} already holds {held:,} records")
+    with store.session() as session:
+        records = ScopedRecords(session, frozenset({territory}), auth.clock)
+        for entity, record_id, fields in demo_records(
+            accounts, seed, today=date.today(), territory=territory, owner_rep=DEMO_USER
+        ):
+            records.create(entity, record_id, territory, fields)
+        user = session.scalar(select(User).where(User.name == DEMO_USER))
+    if user is None:
+        auth.add_user(DEMO_USER, DEMO_PASSWORD, [territory])
+    print(
+        f"Wrote {accounts:,} demo accounts into territory {territory}; "
+        f"sign in as {DEMO_USER} / {DEMO_PASSWORD}."
+    )
+    return 0
 
 
 def _data_dir(path: Path) -> Path:

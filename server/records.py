@@ -13,12 +13,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from server.errors import BadRequest
 from server.models import Record, SyncCounter
-from sync.protocol import ENTITY_PARENT, PARENT_ENTITY, Row
+from sync.protocol import ENTITY_PARENT, PARENT_ENTITY, SNAPSHOT_ORDER, Row
 
 Clock = Callable[[], datetime]
 
@@ -71,13 +71,27 @@ class ScopedRecords:
         return self.session.get(Record, (entity, record_id)) is not None
 
     def snapshot(self, after: tuple[str, uuid.UUID] | None, limit: int) -> list[Record]:
-        """Live records in scope after the keyset position `after`, by (entity, id)."""
-        stmt = select(Record).where(
-            Record.territory.in_(self.territories), Record.deleted_at.is_(None)
-        )
+        """Live records in scope after the keyset position `after`: entity by entity,
+        parents before children (so a client can apply each page as it comes), then by id."""
+        order = list(SNAPSHOT_ORDER)
+        start = 0
         if after is not None:
-            stmt = stmt.where(tuple_(Record.entity, Record.id) > tuple_(*after))
-        return list(self.session.scalars(stmt.order_by(Record.entity, Record.id).limit(limit)))
+            if after[0] not in order:
+                return []
+            start = order.index(after[0])
+        rows: list[Record] = []
+        for entity in order[start:]:
+            stmt = select(Record).where(
+                Record.entity == entity,
+                Record.territory.in_(self.territories),
+                Record.deleted_at.is_(None),
+            )
+            if after is not None and entity == after[0]:
+                stmt = stmt.where(Record.id > after[1])
+            rows += self.session.scalars(stmt.order_by(Record.id).limit(limit - len(rows)))
+            if len(rows) >= limit:
+                break
+        return rows
 
     def changes_since(self, version: int, limit: int) -> list[Record]:
         """Records in scope changed after `version`, oldest change first, tombstones too."""

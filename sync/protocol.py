@@ -75,6 +75,19 @@ ENTITY_PARENT: dict[str, str | None] = {
     "conflict": None,  # made by the server; carries the territory of what it is about
 }
 PARENT_ENTITY = {"account_id": "account", "meeting_id": "meeting"}
+# Parents before children: the order snapshots deliver entities in.
+SNAPSHOT_ORDER = (
+    "account",
+    "contact",
+    "meeting",
+    "meeting_attendee",
+    "visit_note",
+    "task",
+    "activity",
+    "ladder_change",
+    "team_member",
+    "conflict",
+)
 CLIENT_ENTITIES = frozenset(ENTITY_PARENT) - {"conflict"}
 
 PAGE_ROWS = 1000  # rows per pull or snapshot page (about 1-2 MB of JSON at most)

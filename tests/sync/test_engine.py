@@ -125,3 +125,30 @@ def test_a_wrong_password_or_no_server_fails_in_plain_words(laptop: Device) -> N
     with pytest.raises(SyncError, match="cannot reach the server"):
         laptop.sync()
     assert len(laptop.outbox()) == 1  # nothing lost
+
+
+def test_a_first_sync_downloads_a_whole_demo_territory(tmp_path: Path) -> None:
+    """Every kind of row, across many snapshot pages, lands with its foreign keys intact."""
+    from sqlalchemy import func, text
+
+    from db.models import Activity, MeetingAttendee, Task
+    from server.cli import main as server_main
+    from sync.engine import sync_once
+
+    assert server_main(["--data-dir", str(tmp_path / "srv"), "demo", "--accounts", "120"]) == 0
+    store = ServerStore.open(database_url_for(tmp_path / "srv"))
+    laptop = Store.open(tmp_path / "laptop")
+    try:
+        with serving(create_app(store, AuthService(store))) as url:
+            outcome = sync_once(LocalReplica(laptop), url, "demo", "demo-password")
+        assert outcome.snapshot and outcome.pulled > 2000
+        with laptop.reading() as session:
+            counts = {
+                model.__tablename__: session.scalar(select(func.count()).select_from(model))
+                for model in (Account, Activity, MeetingAttendee, Task, VisitNote)
+            }
+            assert counts["account"] == 120 and all(counts.values())
+            assert session.execute(text("PRAGMA foreign_key_check")).fetchall() == []
+    finally:
+        laptop.close()
+        store.close()
