@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from pydantic import BaseModel
 
 from db.replica import CURSOR, LocalReplica, PulledRow
 from sync.protocol import (
@@ -23,6 +24,7 @@ from sync.protocol import (
     PullPage,
     PushRequest,
     PushResponse,
+    RefreshRequest,
     SnapshotPage,
     TokenPair,
 )
@@ -32,6 +34,10 @@ PUSH_BATCH = 200
 
 class SyncError(Exception):
     """Sync failed for a reason the rep can act on (offline, wrong password, server error)."""
+
+
+class NeedsSignIn(SyncError):
+    """The server wants the password again (wrong, expired or revoked credentials)."""
 
 
 class SyncStopped(SyncError):
@@ -58,12 +64,16 @@ class SyncEngine:
         replica: LocalReplica,
         http: httpx.Client,
         username: str,
-        password: str,
+        password: str | None = None,
+        refresh_token: str | None = None,
+        on_refresh_token: Callable[[str], None] | None = None,
     ) -> None:
         self._replica = replica
         self._http = http
         self._username = username
         self._password = password
+        self._refresh_token = refresh_token
+        self._on_refresh_token = on_refresh_token or (lambda _token: None)
         self._headers: dict[str, str] = {}
 
     def run(
@@ -79,10 +89,22 @@ class SyncEngine:
         return SyncOutcome(pushed, rejected, pulled, conflicts, snapshot)
 
     def _sign_in(self, client_id: Any) -> None:
-        body = LoginRequest(username=self._username, password=self._password, client_id=client_id)
-        tokens = TokenPair.model_validate(
-            self._call("POST", "/auth/login", json=body.model_dump(mode="json"))
-        )
+        """With the stored refresh token if it still works, else with the password."""
+        tokens: TokenPair | None = None
+        if self._refresh_token:
+            try:
+                body = RefreshRequest(refresh_token=self._refresh_token)
+                tokens = TokenPair.model_validate(self._post("/auth/refresh", body))
+            except NeedsSignIn:
+                tokens = None
+        if tokens is None:
+            if not self._password:
+                raise NeedsSignIn("please sign in again")
+            login = LoginRequest(
+                username=self._username, password=self._password, client_id=client_id
+            )
+            tokens = TokenPair.model_validate(self._post("/auth/login", login))
+        self._on_refresh_token(tokens.refresh_token)
         self._headers = {"Authorization": f"Bearer {tokens.access_token}"}
 
     def _push(self, client_id: Any, stop: threading.Event, report: Progress) -> tuple[int, int]:
@@ -153,6 +175,12 @@ class SyncEngine:
             if not changes.more:
                 return pulled, conflicts, snapshot
 
+    def _get(self, path: str, params: dict[str, str]) -> Any:
+        return self._call("GET", path, params=params)
+
+    def _post(self, path: str, body: BaseModel) -> Any:
+        return self._call("POST", path, json=body.model_dump(mode="json"))
+
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
             response = self._http.request(
@@ -167,7 +195,7 @@ class SyncEngine:
                 message = ErrorBody.model_validate(response.json()).message
             except ValueError:
                 message = f"the server answered {response.status_code}"
-            raise SyncError(message)
+            raise (NeedsSignIn if response.status_code == 401 else SyncError)(message)
         return response.json()
 
 

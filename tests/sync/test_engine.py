@@ -152,3 +152,18 @@ def test_a_first_sync_downloads_a_whole_demo_territory(tmp_path: Path) -> None:
     finally:
         laptop.close()
         store.close()
+
+
+def test_later_syncs_sign_in_with_the_rotating_refresh_token(laptop: Device) -> None:
+    from sync.engine import NeedsSignIn
+
+    tokens: list[str] = []
+    with httpx.Client(base_url=laptop.base_url, timeout=10) as http:
+        replica = LocalReplica(laptop.store)
+        SyncEngine(replica, http, "ana", PASSWORD, on_refresh_token=tokens.append).run()
+        SyncEngine(
+            replica, http, "ana", refresh_token=tokens[0], on_refresh_token=tokens.append
+        ).run()
+        assert len(tokens) == 2 and tokens[0] != tokens[1]
+        with pytest.raises(NeedsSignIn):  # a used refresh token is spent
+            SyncEngine(replica, http, "ana", refresh_token=tokens[0]).run()
