@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= .demo
 DEMO_ACCOUNTS ?= 300
+DEMO_SERVER_DIR ?= .demo-server
+DEMO_PORT ?= 8740
 
 # Shared libraries PySide6's xcb and offscreen platforms load, plus a font to draw with.
 QT_DEBS := libegl1 libgl1 libglib2.0-0 libfontconfig1 libfreetype6 libdbus-1-3 \
@@ -19,8 +21,15 @@ QT_DEBS := libegl1 libgl1 libglib2.0-0 libfontconfig1 libfreetype6 libdbus-1-3 \
 run: install
 	@test -f $(DEMO_DIR)/fieldbrief.sqlite3 || \
 		$(BIN)/fieldbrief demo --accounts $(DEMO_ACCOUNTS) --seed 1 --data-dir $(DEMO_DIR)
-	@# Exit 3 means no display: fieldbrief has said so in one line, and how to get a screenshot.
-	@$(BIN)/fieldbrief --data-dir $(DEMO_DIR) || { status=$$?; [ $$status -eq 3 ] || exit $$status; }
+	@test -f $(DEMO_SERVER_DIR)/server.sqlite3 || $(BIN)/fieldbrief-server \
+		--data-dir $(DEMO_SERVER_DIR) demo --accounts $(DEMO_ACCOUNTS) --seed 1 >/dev/null
+	@# The embedded server runs while the app does. Exit 3 from the app means no display:
+	@# it has said so in one line, and how to get a screenshot instead.
+	@$(BIN)/fieldbrief-server --data-dir $(DEMO_SERVER_DIR) serve --port $(DEMO_PORT) \
+		>$(DEMO_SERVER_DIR)/server.log 2>&1 & server=$$!; \
+	echo "Sync server on http://127.0.0.1:$(DEMO_PORT): press F5 and sign in as demo / demo-password"; \
+	$(BIN)/fieldbrief --data-dir $(DEMO_DIR); status=$$?; kill $$server 2>/dev/null; \
+	[ $$status -eq 0 ] || [ $$status -eq 3 ] || exit $$status
 
 test: install
 	$(BIN)/ruff check .
@@ -57,4 +66,4 @@ apt:
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(DEBS) >/dev/null
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) bench/.cache *.egg-info
+	rm -rf $(VENV) $(DEMO_DIR) $(DEMO_SERVER_DIR) bench/.cache *.egg-info

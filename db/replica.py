@@ -91,6 +91,13 @@ class LocalReplica:
             )
             return int(session.execute(stmt).scalar_one())
 
+    def rejected_count(self) -> int:
+        """Mutations the server refused, waiting for the rep (needs attention)."""
+        with self._store.reading() as session:
+            stmt = select(func.count()).select_from(OutboxEntry)
+            stmt = stmt.where(OutboxEntry.status == "rejected")
+            return int(session.execute(stmt).scalar_one())
+
     def record_results(self, results: list[tuple[int, str, str | None, int | None]]) -> int:
         """Settles pushed mutations: done ones leave the outbox, rejected ones wait for the
         rep with their reason. Returns how many were rejected."""

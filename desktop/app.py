@@ -24,27 +24,29 @@ from ui.style import apply_style
 if TYPE_CHECKING:
     from db.services import LocalServices
     from db.store import Store
+    from desktop.sync_service import SyncService
 
 log = logging.getLogger(__name__)
 
 SCREENSHOT_TIMEOUT_MS = 60_000
 
 
-def open_services(data_dir: Path) -> tuple[Store, LocalServices]:
+def open_services(data_dir: Path) -> tuple[Store, LocalServices, SyncService]:
     """Opens (and migrates) the store and builds its services; runs on the store thread."""
     from db.services import LocalServices
     from db.store import Store
+    from desktop.sync_service import SyncService
 
     store = Store.open(data_dir)
-    return store, LocalServices.for_store(store)
+    return store, LocalServices.for_store(store), SyncService(store)
 
 
-def build_window(store: Store, runner: TaskRunner) -> MainWindow:
+def build_window(store: Store, runner: TaskRunner, sync: SyncService | None = None) -> MainWindow:
     """A window attached to an already open store (tests and tools)."""
     from db.services import LocalServices
 
     window = MainWindow(runner, store_label=str(store.path))
-    window.attach(LocalServices.for_store(store))
+    window.attach(LocalServices.for_store(store), sync)
     return window
 
 
@@ -68,9 +70,10 @@ def run_app(data_dir: Path, screenshot: Path | None = None, screenshot_when: str
         outcome["code"] = code
         window.close()
 
-    def on_opened(opened: tuple[Store, LocalServices]) -> None:
-        outcome["store"], services = opened
-        window.attach(services)
+    def on_opened(opened: tuple[Store, LocalServices, SyncService]) -> None:
+        outcome["store"], services, sync = opened
+        # A headless render shows the store as it is: no sync, no sign-in dialog.
+        window.attach(services, sync if screenshot is None else None)
 
     def on_open_failed(exc: Exception) -> None:
         message = str(exc) if isinstance(exc, StoreUserError) else f"the store failed: {exc}"

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from pydantic import BaseModel
 
 from db.replica import CURSOR, LocalReplica, PulledRow
+from sync.outcome import NeedsSignIn, SyncError, SyncOutcome, SyncStopped
 from sync.protocol import (
     PREFIX,
     ErrorBody,
@@ -29,28 +29,9 @@ from sync.protocol import (
     TokenPair,
 )
 
+__all__ = ["NeedsSignIn", "SyncEngine", "SyncError", "SyncOutcome", "SyncStopped", "sync_once"]
+
 PUSH_BATCH = 200
-
-
-class SyncError(Exception):
-    """Sync failed for a reason the rep can act on (offline, wrong password, server error)."""
-
-
-class NeedsSignIn(SyncError):
-    """The server wants the password again (wrong, expired or revoked credentials)."""
-
-
-class SyncStopped(SyncError):
-    """The rep (or the app closing) asked sync to stop; what was done so far is kept."""
-
-
-@dataclass(frozen=True)
-class SyncOutcome:
-    pushed: int
-    rejected: int
-    pulled: int
-    conflicts: int
-    snapshot: bool
 
 
 Progress = Callable[[str, int], None]

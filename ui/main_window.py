@@ -14,12 +14,16 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMainWindow,
     QMessageBox,
+    QProgressBar,
     QStackedWidget,
     QWidget,
 )
 
 from db.changes import Changes
+from sync.outcome import SyncOutcome, SyncStatus
 from ui.icons import icon
+from ui.login_dialog import LoginDialog
+from ui.sync_controller import SyncBackend, SyncController
 from ui.tasks import Runner
 
 if TYPE_CHECKING:
@@ -38,7 +42,24 @@ SHORTCUTS_HELP = """<table cellpadding=3>
 <tr><td><b>Ctrl+Shift+F</b></td><td>Search everything</td></tr>
 <tr><td><b>Esc</b></td><td>Clear the account search</td></tr>
 <tr><td><b>Enter</b></td><td>Open the selected meeting's or result's account</td></tr>
+<tr><td><b>F5</b></td><td>Sync now</td></tr>
+<tr><td><b>Ctrl+Shift+L</b></td><td>Sign in to the sync server</td></tr>
 <tr><td><b>Ctrl+Q</b></td><td>Quit</td></tr></table>"""
+
+
+def sync_summary(status: SyncStatus) -> str:
+    """The status bar's sync text: where we stand, what waits, what needs the rep."""
+    if not status.configured:
+        parts = ["Not signed in · working offline"]
+    elif status.last_sync_at is None:
+        parts = [f"Not synced yet with {status.server}"]
+    else:
+        parts = [f"Synced {status.last_sync_at.astimezone():%d %b %H:%M}"]
+    if status.pending:
+        parts.append(f"{status.pending:,} change{'s' * (status.pending != 1)} waiting")
+    if status.needs_attention:
+        parts.append(f"{status.needs_attention:,} need attention")
+    return " · ".join(parts)
 
 
 class MainWindow(QMainWindow):
@@ -62,6 +83,7 @@ class MainWindow(QMainWindow):
         self._runner = runner
         self._ready = False
         self._attached = False
+        self._sync_status: SyncStatus | None = None
         self.setWindowTitle("Fieldbrief")
         self.setWindowIcon(icon("fieldbrief"))
         self.resize(1440, 860)
@@ -93,16 +115,24 @@ class MainWindow(QMainWindow):
 
         self.status_label = QLabel("Opening the local store…")
         self.statusBar().addWidget(self.status_label, stretch=1)
-        store = QLabel(f"Offline · local store {store_label}")
-        store.setToolTip("Everything here works without a network.")
-        store.setObjectName("subtitle")
-        self.statusBar().addPermanentWidget(store)
+        self.sync_progress = QProgressBar()
+        self.sync_progress.setRange(0, 0)  # busy: page counts are not known in advance
+        self.sync_progress.setMaximumWidth(140)
+        self.sync_progress.setMaximumHeight(14)
+        self.sync_progress.hide()
+        self.statusBar().addPermanentWidget(self.sync_progress)
+        self.sync_label = QLabel(f"Offline · local store {store_label}")
+        self.sync_label.setToolTip("Everything here works without a network.")
+        self.sync_label.setObjectName("subtitle")
+        self.statusBar().addPermanentWidget(self.sync_label)
+        self.sync: SyncController | None = None
+        self.ask_to_sign_in = True  # tests switch the modal dialog off
 
         self._build_menus()
         runner.data_changed.connect(self._on_runner_data_changed)
         runner.failed.connect(self._on_runner_failed)
 
-    def attach(self, services: LocalServices) -> None:
+    def attach(self, services: LocalServices, sync: SyncBackend | None = None) -> None:
         """Builds the screens on the opened store's services and loads their data."""
         # Imported here, not at the top: the first paint of the window does not need them.
         from ui.accounts_page import AccountsPage
@@ -128,6 +158,76 @@ class MainWindow(QMainWindow):
         self._attached = True
         self.accounts_page.start()
         self.today_page.refresh()
+        if sync is not None:
+            self._attach_sync(SyncController(self._runner, sync, self))
+
+    def _attach_sync(self, controller: SyncController) -> None:
+        self.sync = controller
+        controller.started.connect(self._on_sync_started)
+        controller.progressed.connect(self._on_sync_progressed)
+        controller.synced.connect(self._on_sync_synced)
+        controller.failed.connect(self._on_sync_failed)
+        controller.sign_in_needed.connect(self._on_sync_sign_in_needed)
+        controller.status_changed.connect(self._on_sync_status_changed)
+        self._sync_action.setEnabled(True)
+        self._sign_in_action.setEnabled(True)
+        controller.start()
+
+    def sync_now(self) -> None:
+        if self.sync is not None:
+            self.sync.sync_now()
+
+    def show_sign_in(self, message: str = "") -> None:
+        if self.sync is None:
+            return
+        status = self._sync_status
+        dialog = LoginDialog(
+            status.server if status else None, status.username if status else None, message, self
+        )
+        if dialog.exec():
+            self.sync.sign_in(*dialog.values())
+
+    @Slot()
+    def _on_sync_started(self) -> None:
+        self.sync_progress.show()
+        self.sync_label.setText("Syncing…")
+
+    @Slot(str, int)
+    def _on_sync_progressed(self, stage: str, count: int) -> None:
+        words = {"push": "sending", "snapshot": "first download", "pull": "receiving"}
+        if stage in words:
+            self.sync_label.setText(f"Syncing: {words[stage]} {count:,}…")
+
+    @Slot(object)
+    def _on_sync_synced(self, outcome: SyncOutcome) -> None:
+        self.sync_progress.hide()
+        parts = [f"sent {outcome.pushed:,}", f"received {outcome.pulled:,}"]
+        if outcome.conflicts:
+            parts.append(f"{outcome.conflicts} conflict{'s' * (outcome.conflicts != 1)}")
+        self.statusBar().showMessage("Synced: " + ", ".join(parts), 10_000)
+        if outcome.pulled or outcome.pushed:
+            self.accounts_page.model.refresh()
+            self.accounts_page.pane.reload()
+            self.today_page.refresh()
+
+    @Slot(str)
+    def _on_sync_failed(self, message: str) -> None:
+        self.sync_progress.hide()
+        self.statusBar().showMessage(f"Not synced: {message}", 15_000)
+
+    @Slot(str)
+    def _on_sync_sign_in_needed(self, message: str) -> None:
+        self.sync_progress.hide()
+        self.sync_label.setText("Not signed in · working offline")
+        if self.ask_to_sign_in:
+            self.show_sign_in(message)
+
+    @Slot(object)
+    def _on_sync_status_changed(self, status: SyncStatus) -> None:
+        self._sync_status = status
+        if self.sync is not None and self.sync.running:
+            return
+        self.sync_label.setText(sync_summary(status))
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -141,6 +241,13 @@ class MainWindow(QMainWindow):
             go_menu, "Find &account…", QKeySequence.StandardKey.Find, self.find_account
         )
         self._add_action(go_menu, "Search &everything…", "Ctrl+Shift+F", self.search_everything)
+        sync_menu = self.menuBar().addMenu("&Sync")
+        self._sync_action = self._add_action(sync_menu, "Sync &now", "F5", self.sync_now)
+        self._sign_in_action = self._add_action(
+            sync_menu, "Sign &in to server…", "Ctrl+Shift+L", self.show_sign_in
+        )
+        self._sync_action.setEnabled(False)
+        self._sign_in_action.setEnabled(False)
         help_menu = self.menuBar().addMenu("&Help")
         self._add_action(help_menu, "&Keyboard shortcuts", "F1", self._show_shortcuts)
 
@@ -213,5 +320,7 @@ class MainWindow(QMainWindow):
         QMessageBox.information(self, "Keyboard shortcuts", SHORTCUTS_HELP)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.sync is not None:
+            self.sync.stop()
         self.closing.emit()
         super().closeEvent(event)

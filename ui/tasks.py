@@ -21,6 +21,13 @@ class Runner(Protocol):
         on_error: Callable[[Exception], None] | None = None,
     ) -> None: ...
 
+    def network(
+        self,
+        fn: Callable[[], Any],
+        on_done: Callable[[Any], None],
+        on_error: Callable[[Exception], None] | None = None,
+    ) -> None: ...
+
     def write(
         self,
         fn: Callable[[], Any],

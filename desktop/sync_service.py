@@ -1,0 +1,116 @@
+"""Sync as the window sees it: sign in, sync now, and the state to show in the status bar.
+
+Lives in desktop/ because it owns the HTTP client and the keyring; the window gets it
+through its constructor and runs its blocking calls off the GUI thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+
+from db.replica import LocalReplica
+from db.store import Store
+from db.types import utc_now
+from desktop.credentials import SERVICE, keyring_key
+from sync.engine import NeedsSignIn, Progress, SyncEngine, SyncOutcome
+from sync.outcome import SyncStatus
+
+SERVER_KEY, USER_KEY, LAST_SYNC_KEY = "server_url", "username", "last_sync_at"
+
+
+class SyncProgress:
+    """Written by the sync job, read by a QTimer on the GUI thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.stage, self.count = "", 0
+
+    def __call__(self, stage: str, count: int) -> None:
+        with self._lock:
+            self.stage, self.count = stage, count
+
+    def read(self) -> tuple[str, int]:
+        with self._lock:
+            return self.stage, self.count
+
+
+class SyncService:
+    """Signs in and syncs this store with its server. Every method blocks: run off the GUI
+    thread."""
+
+    def __init__(self, store: Store) -> None:
+        self._replica = LocalReplica(store)
+        self._memory_token: str | None = None  # when no keyring backend exists
+
+    def status(self) -> SyncStatus:
+        last = self._replica.state(LAST_SYNC_KEY)
+        return SyncStatus(
+            server=self._replica.state(SERVER_KEY),
+            username=self._replica.state(USER_KEY),
+            pending=self._replica.pending_count(),
+            needs_attention=self._replica.rejected_count(),
+            last_sync_at=datetime.fromisoformat(last) if last else None,
+        )
+
+    def sign_in(self, server: str, username: str, password: str) -> SyncOutcome:
+        """Signs in with a password and syncs; remembers the server and the user."""
+        outcome = self._run(server.rstrip("/"), username, password, None, None)
+        self._replica.set_state(SERVER_KEY, server.rstrip("/"))
+        self._replica.set_state(USER_KEY, username)
+        return outcome
+
+    def sync(
+        self, stop: threading.Event | None = None, progress: Progress | None = None
+    ) -> SyncOutcome:
+        """Syncs with the remembered server; NeedsSignIn if a password is needed."""
+        status = self.status()
+        if not status.configured:
+            raise NeedsSignIn("sign in to your company's server first")
+        assert status.server and status.username
+        token = self._load_token(status.server, status.username)
+        if token is None:
+            raise NeedsSignIn("please sign in again")
+        return self._run(status.server, status.username, None, token, stop, progress)
+
+    def _run(
+        self,
+        server: str,
+        username: str,
+        password: str | None,
+        token: str | None,
+        stop: threading.Event | None,
+        progress: Progress | None = None,
+    ) -> SyncOutcome:
+        import httpx
+
+        with httpx.Client(base_url=server, timeout=30) as http:
+            engine = SyncEngine(
+                self._replica,
+                http,
+                username,
+                password=password,
+                refresh_token=token,
+                on_refresh_token=lambda new: self._save_token(server, username, new),
+            )
+            outcome = engine.run(stop, progress)
+        self._replica.set_state(LAST_SYNC_KEY, utc_now().isoformat())
+        return outcome
+
+    def _save_token(self, server: str, username: str, token: str) -> None:
+        self._memory_token = token
+        try:
+            import keyring
+
+            keyring.set_password(SERVICE, keyring_key(server, username) + "#refresh", token)
+        except Exception:  # no backend: the token stays in memory for this session only
+            pass
+
+    def _load_token(self, server: str, username: str) -> str | None:
+        try:
+            import keyring
+
+            stored = keyring.get_password(SERVICE, keyring_key(server, username) + "#refresh")
+        except Exception:
+            stored = None
+        return stored or self._memory_token

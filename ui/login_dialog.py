@@ -1,0 +1,70 @@
+"""Signing in to the company's sync server."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+DEFAULT_SERVER = "http://127.0.0.1:8740"
+
+
+class LoginDialog(QDialog):
+    """Server address, user name and password; checks them before it closes."""
+
+    def __init__(
+        self,
+        server: str | None,
+        username: str | None,
+        message: str = "",
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Sign in to sync")
+        self.server = QLineEdit(server or DEFAULT_SERVER)
+        self.username = QLineEdit(username or "")
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.message = QLabel(message)
+        self.message.setWordWrap(True)
+        self.message.setObjectName("subtitle")
+        form = QFormLayout()
+        form.addRow("Server:", self.server)
+        form.addRow("User name:", self.username)
+        form.addRow("Password:", self.password)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Sign in and sync")
+        self.buttons.accepted.connect(self._on_buttons_accepted)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(
+            QLabel("Your password is used once; the app keeps a revocable token in the keyring.")
+        )
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(self.buttons)
+        self.setMinimumWidth(420)
+        (self.password if server and username else self.username).setFocus(
+            Qt.FocusReason.OtherFocusReason
+        )
+
+    def values(self) -> tuple[str, str, str]:
+        return self.server.text().strip(), self.username.text().strip(), self.password.text()
+
+    def _on_buttons_accepted(self) -> None:
+        server, username, password = self.values()
+        if not server.startswith(("http://", "https://")):
+            self.message.setText("The server address starts with http:// or https://.")
+        elif not username or not password:
+            self.message.setText("Enter your user name and password.")
+        else:
+            self.accept()

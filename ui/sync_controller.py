@@ -1,0 +1,132 @@
+"""Sync from the window: F5, on start, every few minutes; status for the status bar.
+
+The sync job runs on the runner's network pool (it waits on the network, and SQLite in WAL
+mode lets the store thread go on reading meanwhile). Progress is read from a holder by a
+QTimer; a stop Event ends the job between pages when the window closes.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Protocol
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from sync.outcome import NeedsSignIn, SyncError, SyncOutcome
+from ui.tasks import Runner
+
+AUTO_SYNC_MS = 5 * 60 * 1000
+
+
+class SyncBackend(Protocol):
+    """What the window needs of sync (desktop.sync_service.SyncService)."""
+
+    def status(self) -> Any: ...
+    def sign_in(self, server: str, username: str, password: str) -> SyncOutcome: ...
+    def sync(self, stop: threading.Event | None = None, progress: Any = None) -> SyncOutcome: ...
+
+
+class ProgressHolder:
+    """Written by the sync job, read on the GUI thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._value = ("", 0)
+
+    def __call__(self, stage: str, count: int) -> None:
+        with self._lock:
+            self._value = (stage, count)
+
+    def read(self) -> tuple[str, int]:
+        with self._lock:
+            return self._value
+
+
+class SyncController(QObject):
+    """Starts syncs, one at a time, and reports how they went."""
+
+    started = Signal()
+    progressed = Signal(str, int)
+    synced = Signal(object)  # SyncOutcome
+    failed = Signal(str)  # plain words; the app keeps working offline
+    sign_in_needed = Signal(str)
+    status_changed = Signal(object)  # SyncStatus
+
+    def __init__(self, runner: Runner, backend: SyncBackend, parent: QObject | None = None):
+        super().__init__(parent)
+        self._runner = runner
+        self._backend = backend
+        self._stop = threading.Event()
+        self._progress = ProgressHolder()
+        self.running = False
+        self._poll = QTimer(self)
+        self._poll.setInterval(150)
+        self._poll.timeout.connect(self._on_poll_timeout)
+        self._auto = QTimer(self)
+        self._auto.setInterval(AUTO_SYNC_MS)
+        self._auto.timeout.connect(self.sync_now)
+
+    def start(self) -> None:
+        """Shows the status and syncs once if a server is set up; then every few minutes."""
+        self.refresh_status()
+        self._runner.network(self._backend.status, self._on_first_status)
+        self._auto.start()
+
+    def refresh_status(self) -> None:
+        self._runner.network(self._backend.status, self.status_changed.emit)
+
+    @Slot()
+    def sync_now(self) -> None:
+        if self.running:
+            return
+        self._begin()
+        self._runner.network(
+            lambda: self._backend.sync(self._stop, self._progress), self._on_done, self._on_error
+        )
+
+    def sign_in(self, server: str, username: str, password: str) -> None:
+        if self.running:
+            return
+        self._begin()
+        self._runner.network(
+            lambda: self._backend.sign_in(server, username, password), self._on_done, self._on_error
+        )
+
+    def stop(self) -> None:
+        """Asks a running sync to stop at the next page; nothing done so far is lost."""
+        self._stop.set()
+        self._auto.stop()
+
+    def _begin(self) -> None:
+        self.running = True
+        self._stop.clear()
+        self._progress("connecting", 0)
+        self._poll.start()
+        self.started.emit()
+
+    def _finish(self) -> None:
+        self.running = False
+        self._poll.stop()
+        self.refresh_status()
+
+    def _on_first_status(self, status: Any) -> None:
+        if status.configured:
+            self.sync_now()
+
+    def _on_done(self, outcome: SyncOutcome) -> None:
+        self._finish()
+        self.synced.emit(outcome)
+
+    def _on_error(self, exc: Exception) -> None:
+        self._finish()
+        if isinstance(exc, NeedsSignIn):
+            self.sign_in_needed.emit(str(exc))
+        elif isinstance(exc, SyncError):
+            self.failed.emit(str(exc))
+        else:
+            self.failed.emit(f"sync failed unexpectedly: {exc}")
+
+    @Slot()
+    def _on_poll_timeout(self) -> None:
+        stage, count = self._progress.read()
+        self.progressed.emit(stage, count)
