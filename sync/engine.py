@@ -7,8 +7,12 @@ answered for them, and the cursor moves only in the transaction that applied its
 
 from __future__ import annotations
 
+import email.utils
+import random
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -48,7 +52,10 @@ class SyncEngine:
         password: str | None = None,
         refresh_token: str | None = None,
         on_refresh_token: Callable[[str], None] | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
+        self._retry = retry or RetryPolicy()
+        self._stop = threading.Event()
         self._replica = replica
         self._http = http
         self._username = username
@@ -62,6 +69,7 @@ class SyncEngine:
     ) -> SyncOutcome:
         """Signs in, pushes every pending mutation, then pulls everything new."""
         stop = stop or threading.Event()
+        self._stop = stop
         report = progress or (lambda _stage, _count: None)
         client_id = self._replica.client_id()
         self._sign_in(client_id)
@@ -163,21 +171,66 @@ class SyncEngine:
         return self._call("POST", path, json=body.model_dump(mode="json"))
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        try:
-            response = self._http.request(
-                method, f"{PREFIX}{path}", headers=self._headers, **kwargs
-            )
-        except httpx.TransportError as exc:
-            raise SyncError(
-                f"cannot reach the server ({exc.__class__.__name__}); keep working offline"
-            ) from exc
-        if response.status_code >= 400:
+        """One API call, retried on transient failures (network, 5xx, 429) with backoff."""
+        attempt = 0
+        while True:
             try:
-                message = ErrorBody.model_validate(response.json()).message
-            except ValueError:
-                message = f"the server answered {response.status_code}"
-            raise (NeedsSignIn if response.status_code == 401 else SyncError)(message)
-        return response.json()
+                response = self._http.request(
+                    method, f"{PREFIX}{path}", headers=self._headers, **kwargs
+                )
+            except httpx.TransportError as exc:
+                failure: SyncError = SyncError(
+                    f"cannot reach the server ({exc.__class__.__name__}); keep working offline"
+                )
+                retry_after = None
+            else:
+                if response.status_code < 400:
+                    return response.json()
+                failure = _error_of(response)
+                if response.status_code != 429 and response.status_code < 500:
+                    raise failure
+                retry_after = _retry_after(response)
+            attempt += 1
+            if attempt >= self._retry.attempts:
+                raise failure
+            if self._stop.wait(self._retry.delay(attempt, retry_after)):
+                raise SyncStopped("sync stopped while waiting to retry; nothing was lost")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter, honouring the server's Retry-After."""
+
+    attempts: int = 5
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self.max_delay)
+        return random.uniform(0, min(self.max_delay, self.base_delay * 2**attempt))
+
+
+def _error_of(response: httpx.Response) -> SyncError:
+    try:
+        message = ErrorBody.model_validate(response.json()).message
+    except ValueError:
+        message = f"the server answered {response.status_code}"
+    return (NeedsSignIn if response.status_code == 401 else SyncError)(message)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _rows(rows: list[Any]) -> list[PulledRow]:

@@ -32,7 +32,7 @@ class LoginDialog(QDialog):
         self.username = QLineEdit(username or "")
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.message = QLabel(message)
+        self.message = QLabel(message[:1].upper() + message[1:])
         self.message.setWordWrap(True)
         self.message.setObjectName("subtitle")
         form = QFormLayout()
