@@ -114,11 +114,12 @@ class TaskRunner(QObject):
         self._in_flight.add(delivery)
 
         def deliver_result(result: Any) -> None:
-            self._finish(delivery)
-            on_done(result)
+            if self._finish(delivery):
+                on_done(result)
 
         def deliver_error(exc: Exception) -> None:
-            self._finish(delivery)
+            if not self._finish(delivery):
+                return
             if on_error is not None:
                 on_error(exc)
             else:
@@ -128,9 +129,14 @@ class TaskRunner(QObject):
         delivery.error.connect(deliver_error)
         pool.start(_Job(fn, delivery))
 
-    def _finish(self, delivery: _Delivery) -> None:
+    def _finish(self, delivery: _Delivery) -> bool:
+        """Forgets a delivered job; False once the runner is shut down, because the widgets
+        a late result was meant for may be gone (calling them could crash)."""
+        if self._closed:
+            return False
         self._in_flight.discard(delivery)
         delivery.deleteLater()
+        return True
 
     def _report(self, exc: Exception) -> None:
         if isinstance(exc, StoreUserError):

@@ -82,3 +82,13 @@ def test_writes_that_change_nothing_stay_quiet(runner: TaskRunner, qtbot: QtBot)
     with qtbot.assertNotEmitted(runner.data_changed):
         runner.write(Changes, finished.append)
         qtbot.waitUntil(lambda: bool(finished))
+
+
+def test_results_arriving_after_shutdown_are_dropped(qtbot: QtBot) -> None:
+    """A late result must not reach widgets that may be gone (that could crash)."""
+    task_runner = TaskRunner()
+    calls: list[int] = []
+    task_runner.read(lambda: 1, calls.append)
+    assert task_runner.shutdown()  # the job ran; its delivery is still queued
+    qtbot.wait(50)
+    assert calls == []
