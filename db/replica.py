@@ -131,6 +131,9 @@ class LocalReplica:
                     previous_entity = row.entity
                 model = _MODELS.get(row.entity)
                 if model is None:
+                    known = session.get(RemoteRecord, (row.entity, row.id))
+                    if known is not None and known.server_version >= row.version:
+                        continue
                     session.merge(
                         RemoteRecord(
                             entity=row.entity,

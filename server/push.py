@@ -28,6 +28,7 @@ from sync.protocol import (
 # Fields the server owns; a mutation may not set them.
 RESERVED_FIELDS = frozenset({"id", "version", "server_version", "created_at", "updated_at"})
 NOT_IN_SCOPE = "not found in your territories"
+CONFLICT_FIELDS = frozenset({"resolved", "resolution"})
 
 
 class Rejected(Exception):
@@ -51,6 +52,7 @@ def apply_push(
                         status="duplicate",
                         reason=done.reason,
                         version=done.version,
+                        original_status=done.status,  # type: ignore[arg-type]
                     )
                 )
                 continue
@@ -80,7 +82,11 @@ def apply_push(
 
 
 def _apply(records: ScopedRecords, caller: Caller, m: Mutation) -> tuple[Any, int | None]:
-    if m.entity not in CLIENT_ENTITIES:
+    if m.entity == "conflict":
+        # The rep resolves a conflict; its contents stay as the server recorded them.
+        if m.op != "set_fields" or not set(m.fields) <= CONFLICT_FIELDS:
+            raise Rejected("a conflict can only be marked resolved")
+    elif m.entity not in CLIENT_ENTITIES:
         raise Rejected(f"unknown kind of record {m.entity!r}")
     bad = sorted(set(m.fields) & RESERVED_FIELDS)
     if bad:

@@ -120,7 +120,10 @@ class SyncEngine:
                 self._call("POST", "/sync/push", json=request.model_dump(mode="json"))
             )
             rejected += self._replica.record_results(
-                [(r.mutation_id, r.status, r.reason, r.version) for r in response.results]
+                [
+                    (r.mutation_id, r.original_status or r.status, r.reason, r.version)
+                    for r in response.results
+                ]
             )
             pushed += len(response.results)
             report("push", pushed)

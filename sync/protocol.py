@@ -157,6 +157,7 @@ class MutationResult(_Model):
     status: MutationStatus
     reason: str | None = None
     version: int | None = None
+    original_status: MutationStatus | None = None  # for a duplicate: how it went first
 
 
 class PushResponse(_Model):

@@ -118,7 +118,7 @@ def test_a_retried_push_is_not_applied_twice(ana: Device) -> None:
     first = ana.push_raw(body).json()["results"][0]
     again = ana.push_raw(body).json()["results"][0]  # the response was lost; the app retries
     assert first["status"] == "applied"
-    assert again == {**first, "status": "duplicate"}
+    assert again == {**first, "status": "duplicate", "original_status": "applied"}
     assert len(ana.pull_all()[0]) == 1
 
 

@@ -167,3 +167,44 @@ def test_later_syncs_sign_in_with_the_rotating_refresh_token(laptop: Device) -> 
         assert len(tokens) == 2 and tokens[0] != tokens[1]
         with pytest.raises(NeedsSignIn):  # a used refresh token is spent
             SyncEngine(replica, http, "ana", refresh_token=tokens[0]).run()
+
+
+def test_conflicts_and_refusals_are_settled_from_the_attention_desk(
+    laptop: Device, tablet: Device
+) -> None:
+    from db.attention import AttentionDesk
+
+    account_id, _ = laptop.editor.create("account", name="Acme", territory="north", city="Bonn")
+    laptop.sync()
+    tablet.sync()
+    laptop.editor.set_fields("account", account_id, city="Köln")
+    tablet.editor.set_fields("account", account_id, city="Aachen")
+    tablet.editor.create("account", name="Elsewhere", territory="south")
+    laptop.sync()
+    tablet.sync()
+
+    desk = AttentionDesk(tablet.store)
+    [conflict] = desk.conflicts()
+    assert (conflict.field, conflict.mine, conflict.theirs) == ("city", "Aachen", "Köln")
+    [refused] = desk.rejected()
+    assert "territory" in refused.reason
+
+    desk.resolve(conflict.id, use_mine=True)  # the tablet's rep insists on Aachen
+    desk.discard(refused.seq)
+    assert desk.conflicts() == [] and desk.rejected() == []
+    tablet.sync()
+    laptop.sync()
+    assert laptop.account("Acme").city == "Aachen"
+    assert AttentionDesk(laptop.store).conflicts() == []  # resolved everywhere
+
+
+def test_a_refused_change_can_be_retried(laptop: Device) -> None:
+    from db.attention import AttentionDesk
+
+    laptop.editor.create("account", name="Elsewhere", territory="south")
+    laptop.sync()
+    desk = AttentionDesk(laptop.store)
+    [refused] = desk.rejected()
+    assert desk.retry(refused.seq)
+    assert laptop.sync().rejected == 1  # still refused, and parked again with its reason
+    assert len(desk.rejected()) == 1

@@ -1,0 +1,148 @@
+"""What needs the rep: conflicts to resolve and changes the server refused."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from db.changes import Changes
+from db.edits import LocalEditor
+from db.models import SYNCED_MODELS, OutboxEntry, RemoteRecord
+from db.replica import _from_wire
+from db.store import Store
+
+_MODELS: dict[str, type[Any]] = {
+    model.__tablename__: model  # type: ignore[attr-defined]
+    for model in SYNCED_MODELS
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ConflictItem:
+    """Both sides changed one field: the server kept its value; the rep's is here."""
+
+    id: uuid.UUID
+    entity: str
+    entity_id: uuid.UUID
+    field: str
+    mine: Any
+    theirs: Any
+    kind: str
+    by_user: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedItem:
+    """A local change the server refused, parked with its reason."""
+
+    seq: int
+    entity: str
+    op: str
+    entity_id: uuid.UUID
+    fields: dict[str, Any]
+    reason: str
+
+
+class AttentionDesk:
+    """Lists and settles what needs attention. Call off the GUI thread."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def conflicts(self) -> list[ConflictItem]:
+        with self._store.reading() as session:
+            records = session.scalars(
+                select(RemoteRecord)
+                .where(RemoteRecord.entity == "conflict", RemoteRecord.deleted.is_(False))
+                .order_by(RemoteRecord.server_version)
+            )
+            return [
+                ConflictItem(
+                    id=r.id,
+                    entity=r.data.get("entity", "?"),
+                    entity_id=uuid.UUID(r.data["entity_id"]),
+                    field=r.data.get("field", "?"),
+                    mine=r.data.get("client_value"),
+                    theirs=r.data.get("server_value"),
+                    kind=r.data.get("kind", ""),
+                    by_user=r.data.get("by_user"),
+                )
+                for r in records
+                if not r.data.get("resolved")
+            ]
+
+    def rejected(self) -> list[RejectedItem]:
+        with self._store.reading() as session:
+            entries = session.scalars(
+                select(OutboxEntry)
+                .where(OutboxEntry.status == "rejected")
+                .order_by(OutboxEntry.seq)
+            )
+            return [
+                RejectedItem(e.seq, e.entity, e.op, e.entity_id, e.fields, e.reason or "")
+                for e in entries
+            ]
+
+    def retry(self, seq: int) -> Changes:
+        """Queues a refused change again, as a new mutation: the server decides afresh
+        (the same mutation id would only get its first answer back)."""
+        with self._store.session() as session:
+            entry = session.get(OutboxEntry, seq)
+            if entry is None or entry.status != "rejected":
+                return Changes()
+            session.add(
+                OutboxEntry(
+                    entity=entry.entity,
+                    op=entry.op,
+                    entity_id=entry.entity_id,
+                    fields=entry.fields,
+                    base=entry.base,
+                    base_version=entry.base_version,
+                )
+            )
+            session.delete(entry)
+        return Changes.of("outbox")
+
+    def discard(self, seq: int) -> Changes:
+        """Drops a refused change for good; the rep chose to."""
+        with self._store.session() as session:
+            entry = session.get(OutboxEntry, seq)
+            if entry is None or entry.status != "rejected":
+                return Changes()
+            session.delete(entry)
+        return Changes.of("outbox")
+
+    def resolve(self, conflict_id: uuid.UUID, use_mine: bool) -> Changes:
+        """Settles a conflict: keep the server's value, or send the rep's value again."""
+        changes = Changes.of("conflict", conflict_id)
+        with self._store.reading() as session:
+            record = session.get(RemoteRecord, ("conflict", conflict_id))
+            if record is None:
+                return Changes()
+            data = dict(record.data)
+        model = _MODELS.get(data.get("entity", ""))
+        if use_mine and model is not None and data.get("kind") == "both_changed":
+            field = data["field"]
+            value = _from_wire(model, {field: data.get("client_value")}).get(field)
+            changes = changes | LocalEditor(self._store).set_fields(
+                data["entity"], uuid.UUID(data["entity_id"]), **{field: value}
+            )
+        resolution = "mine" if use_mine else "theirs"
+        with self._store.session() as session:
+            record = session.get(RemoteRecord, ("conflict", conflict_id))
+            assert record is not None
+            record.data = {**record.data, "resolved": True, "resolution": resolution}
+            session.add(
+                OutboxEntry(
+                    entity="conflict",
+                    op="set_fields",
+                    entity_id=conflict_id,
+                    fields={"resolved": True, "resolution": resolution},
+                    base={"resolved": None, "resolution": None},
+                    base_version=record.server_version,
+                )
+            )
+        return changes
