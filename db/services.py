@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from db.accounts import AccountDirectory
+from db.attention import AttentionDesk
 from db.meetings import MeetingCalendar
 from db.search import SearchIndex
 from db.store import Store
@@ -18,7 +19,13 @@ class LocalServices:
     accounts: AccountDirectory
     meetings: MeetingCalendar
     search: SearchIndex
+    attention: AttentionDesk
 
     @classmethod
     def for_store(cls, store: Store) -> LocalServices:
-        return cls(AccountDirectory(store), MeetingCalendar(store), SearchIndex(store))
+        return cls(
+            AccountDirectory(store),
+            MeetingCalendar(store),
+            SearchIndex(store),
+            AttentionDesk(store),
+        )

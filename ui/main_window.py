@@ -29,15 +29,16 @@ from ui.tasks import Runner
 if TYPE_CHECKING:
     from db.services import LocalServices
     from ui.accounts_page import AccountsPage
+    from ui.attention_page import AttentionPage
     from ui.search_page import SearchPage
     from ui.today_page import (
         TodayPage,  # the services import SQLAlchemy, which the GUI thread never needs
     )
 
-TODAY, ACCOUNTS, SEARCH = range(3)
+TODAY, ACCOUNTS, SEARCH, ATTENTION = range(4)
 
 SHORTCUTS_HELP = """<table cellpadding=3>
-<tr><td><b>Ctrl+1 / 2 / 3</b></td><td>Today / Accounts / Search</td></tr>
+<tr><td><b>Ctrl+1 / 2 / 3 / 4</b></td><td>Today / Accounts / Search / Needs attention</td></tr>
 <tr><td><b>Ctrl+F</b></td><td>Search the account list</td></tr>
 <tr><td><b>Ctrl+Shift+F</b></td><td>Search everything</td></tr>
 <tr><td><b>Esc</b></td><td>Clear the account search</td></tr>
@@ -72,6 +73,7 @@ class MainWindow(QMainWindow):
     today_page: TodayPage
     accounts_page: AccountsPage
     search_page: SearchPage
+    attention_page: AttentionPage
 
     def __init__(
         self,
@@ -102,7 +104,12 @@ class MainWindow(QMainWindow):
         self.navigation.setFixedWidth(160)
         self.navigation.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.navigation.setEnabled(False)
-        for name, icon_name in (("Today", "today"), ("Accounts", "accounts"), ("Search", "search")):
+        for name, icon_name in (
+            ("Today", "today"),
+            ("Accounts", "accounts"),
+            ("Search", "search"),
+            ("Attention", "attention"),
+        ):
             QListWidgetItem(icon(icon_name), name, self.navigation)
 
         central = QWidget()
@@ -136,6 +143,7 @@ class MainWindow(QMainWindow):
         """Builds the screens on the opened store's services and loads their data."""
         # Imported here, not at the top: the first paint of the window does not need them.
         from ui.accounts_page import AccountsPage
+        from ui.attention_page import AttentionPage
         from ui.search_page import SearchPage
         from ui.today_page import TodayPage
 
@@ -143,9 +151,11 @@ class MainWindow(QMainWindow):
         self.today_page = TodayPage(runner, services.meetings)
         self.accounts_page = AccountsPage(runner, services.accounts)
         self.search_page = SearchPage(runner, services.search)
+        self.attention_page = AttentionPage(runner, services.attention)
         self.pages.removeWidget(self._loading)
         self._loading.deleteLater()
-        for page in (self.today_page, self.accounts_page, self.search_page):
+        pages = (self.today_page, self.accounts_page, self.search_page, self.attention_page)
+        for page in pages:
             self.pages.addWidget(page)
         self.navigation.currentRowChanged.connect(self.pages.setCurrentIndex)
         self.accounts_page.status_changed.connect(self.status_label.setText)
@@ -158,6 +168,8 @@ class MainWindow(QMainWindow):
         self._attached = True
         self.accounts_page.start()
         self.today_page.refresh()
+        self.attention_page.count_changed.connect(self._on_attention_count_changed)
+        self.attention_page.refresh()
         if sync is not None:
             self._attach_sync(SyncController(self._runner, sync, self))
 
@@ -205,6 +217,7 @@ class MainWindow(QMainWindow):
         if outcome.conflicts:
             parts.append(f"{outcome.conflicts} conflict{'s' * (outcome.conflicts != 1)}")
         self.statusBar().showMessage("Synced: " + ", ".join(parts), 10_000)
+        self.attention_page.refresh()
         if outcome.pulled or outcome.pushed:
             self.accounts_page.model.refresh()
             self.accounts_page.pane.reload()
@@ -222,6 +235,11 @@ class MainWindow(QMainWindow):
         if self.ask_to_sign_in:
             self.show_sign_in(message)
 
+    @Slot(int)
+    def _on_attention_count_changed(self, count: int) -> None:
+        item = self.navigation.item(ATTENTION)
+        item.setText(f"Attention ({count})" if count else "Attention")
+
     @Slot(object)
     def _on_sync_status_changed(self, status: SyncStatus) -> None:
         self._sync_status = status
@@ -236,6 +254,7 @@ class MainWindow(QMainWindow):
         self._add_action(go_menu, "&Today", "Ctrl+1", lambda: self.show_page(TODAY))
         self._add_action(go_menu, "&Accounts", "Ctrl+2", lambda: self.show_page(ACCOUNTS))
         self._add_action(go_menu, "&Search", "Ctrl+3", lambda: self.show_page(SEARCH))
+        self._add_action(go_menu, "Needs a&ttention", "Ctrl+4", lambda: self.show_page(ATTENTION))
         go_menu.addSeparator()
         self._add_action(
             go_menu, "Find &account…", QKeySequence.StandardKey.Find, self.find_account
@@ -311,6 +330,8 @@ class MainWindow(QMainWindow):
             self.accounts_page.pane.reload()
         if changes.touches("meeting"):
             self.today_page.refresh()
+        if changes.touches("conflict") or changes.touches("outbox"):
+            self.attention_page.refresh()
 
     @Slot(str)
     def _on_runner_failed(self, message: str) -> None:

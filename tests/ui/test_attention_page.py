@@ -1,0 +1,65 @@
+"""The needs-attention screen: conflicts and refused changes, settled by the rep."""
+
+from __future__ import annotations
+
+import uuid
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+from sqlalchemy import select
+
+from db.edits import LocalEditor
+from db.models import Account, OutboxEntry, RemoteRecord
+from db.store import Store
+from ui.main_window import ATTENTION, MainWindow
+
+
+def test_settle_a_conflict_and_a_refused_change(
+    window: MainWindow, qtbot: QtBot, territory: Store
+) -> None:
+    with territory.reading() as session:
+        acme = session.scalars(select(Account).where(Account.name == "Acme Logistics")).one()
+    refused_id, _ = LocalEditor(territory).create("account", name="Elsewhere", territory="south")
+    conflict_id = uuid.uuid4()
+    with territory.session() as session:
+        for entry in session.scalars(select(OutboxEntry)):
+            entry.status, entry.reason = "rejected", "the account's territory is not one of yours"
+        session.add(
+            RemoteRecord(
+                entity="conflict",
+                id=conflict_id,
+                server_version=7,
+                data={
+                    "entity": "account",
+                    "entity_id": str(acme.id),
+                    "field": "city",
+                    "client_value": "Lübeck",
+                    "server_value": "Hamburg",
+                    "kind": "both_changed",
+                },
+            )
+        )
+    page = window.attention_page
+    with qtbot.waitSignal(page.count_changed) as counted:
+        page.refresh()
+    assert counted.args == [2]
+    assert window.navigation.item(ATTENTION).text() == "Attention (2)"
+    window.show_page(ATTENTION)
+    assert not page.use_mine.isEnabled()
+
+    page.conflict_table.selectRow(0)
+    assert page.use_mine.isEnabled()
+    with qtbot.waitSignal(page.count_changed) as counted:
+        qtbot.mouseClick(page.use_mine, Qt.MouseButton.LeftButton)
+    assert counted.args == [1]
+    with territory.reading() as session:
+        assert session.get(Account, acme.id).city == "Lübeck"  # type: ignore[union-attr]
+        queued = [(e.entity, e.op) for e in session.scalars(select(OutboxEntry))]
+    assert ("account", "set_fields") in queued and ("conflict", "set_fields") in queued
+
+    page.rejected_table.selectRow(0)
+    with qtbot.waitSignal(page.count_changed) as counted:
+        qtbot.mouseClick(page.discard, Qt.MouseButton.LeftButton)
+    assert counted.args == [0]
+    assert window.navigation.item(ATTENTION).text() == "Attention"
+    assert refused_id  # the local row stays; only the refused change was dropped

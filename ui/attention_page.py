@@ -1,0 +1,146 @@
+"""Needs attention: conflicts to resolve and changes the server refused. Nothing here is
+ever dropped without the rep deciding so."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from ui.account_pane import make_table, section_title
+from ui.models.table import Column, RowTableModel
+from ui.tasks import Runner
+
+if TYPE_CHECKING:  # the desk imports SQLAlchemy, which the GUI thread never needs
+    from db.attention import AttentionDesk, ConflictItem, RejectedItem
+
+
+def _shown(value: Any) -> str:
+    return "—" if value in (None, "") else str(value)
+
+
+CONFLICT_COLUMNS: list[Column[ConflictItem]] = [
+    Column("Record", lambda c: c.entity.replace("_", " ")),
+    Column("Field", lambda c: c.field),
+    Column("Your value", lambda c: _shown(c.mine), tooltip=lambda c: _shown(c.mine)),
+    Column("Kept on the server", lambda c: _shown(c.theirs), tooltip=lambda c: _shown(c.theirs)),
+    Column(
+        "Why",
+        lambda c: "deleted meanwhile" if c.kind == "edited_after_delete" else "changed on both",
+    ),
+]
+REJECTED_COLUMNS: list[Column[RejectedItem]] = [
+    Column("Change", lambda r: f"{r.entity.replace('_', ' ')} {r.op.replace('_', ' ')}"),
+    Column("Reason", lambda r: r.reason, tooltip=lambda r: r.reason),
+    Column("Values", lambda r: json.dumps(r.fields, ensure_ascii=False)[:120]),
+]
+
+
+class AttentionPage(QWidget):
+    """Two lists with the rep's choices for each item."""
+
+    count_changed = Signal(int)
+
+    def __init__(self, runner: Runner, desk: AttentionDesk, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._runner = runner
+        self._desk = desk
+        self.conflicts: RowTableModel[ConflictItem] = RowTableModel(CONFLICT_COLUMNS, self)
+        self.rejected: RowTableModel[RejectedItem] = RowTableModel(REJECTED_COLUMNS, self)
+        self.conflict_table = make_table(self.conflicts, stretch_column=3)
+        self.rejected_table = make_table(self.rejected, stretch_column=2)
+
+        self.keep_theirs = QPushButton("Keep the server's value")
+        self.use_mine = QPushButton("Use my value")
+        self.retry = QPushButton("Send again")
+        self.discard = QPushButton("Discard my change")
+        self.copy = QPushButton("Copy details")
+        self._summary = QLabel()
+        self._summary.setObjectName("subtitle")
+
+        conflict_buttons = QHBoxLayout()
+        for button in (self.keep_theirs, self.use_mine):
+            conflict_buttons.addWidget(button)
+        conflict_buttons.addStretch()
+        rejected_buttons = QHBoxLayout()
+        for button in (self.retry, self.discard, self.copy):
+            rejected_buttons.addWidget(button)
+        rejected_buttons.addStretch()
+
+        title = QLabel("Needs attention")
+        title.setObjectName("pageTitle")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.addWidget(title)
+        layout.addWidget(self._summary)
+        layout.addWidget(section_title("Conflicts: both you and someone else changed this"))
+        layout.addWidget(self.conflict_table, stretch=1)
+        layout.addLayout(conflict_buttons)
+        layout.addWidget(section_title("Changes the server refused"))
+        layout.addWidget(self.rejected_table, stretch=1)
+        layout.addLayout(rejected_buttons)
+
+        self.keep_theirs.clicked.connect(lambda: self._resolve(use_mine=False))
+        self.use_mine.clicked.connect(lambda: self._resolve(use_mine=True))
+        self.retry.clicked.connect(lambda: self._settle(self._desk.retry))
+        self.discard.clicked.connect(lambda: self._settle(self._desk.discard))
+        self.copy.clicked.connect(self._on_copy_clicked)
+        self.conflict_table.selectionModel().selectionChanged.connect(self._update_buttons)
+        self.rejected_table.selectionModel().selectionChanged.connect(self._update_buttons)
+        self._update_buttons()
+
+    def refresh(self) -> None:
+        self._runner.read(lambda: (self._desk.conflicts(), self._desk.rejected()), self._on_loaded)
+
+    def _on_loaded(self, loaded: tuple[list[ConflictItem], list[RejectedItem]]) -> None:
+        conflicts, rejected = loaded
+        self.conflicts.set_rows(conflicts)
+        self.rejected.set_rows(rejected)
+        total = len(conflicts) + len(rejected)
+        self._summary.setText(
+            "Nothing needs your attention."
+            if not total
+            else f"{len(conflicts)} conflict(s) and {len(rejected)} refused change(s)."
+        )
+        self._update_buttons()
+        self.count_changed.emit(total)
+
+    def _selected(self, table: Any, model: RowTableModel[Any]) -> Any | None:
+        rows = table.selectionModel().selectedRows()
+        return model.row_at(rows[0].row()) if rows else None
+
+    def _resolve(self, use_mine: bool) -> None:
+        item = self._selected(self.conflict_table, self.conflicts)
+        if item is not None:
+            self._runner.write(
+                lambda: self._desk.resolve(item.id, use_mine), lambda _c: self.refresh()
+            )
+
+    def _settle(self, action: Any) -> None:
+        item = self._selected(self.rejected_table, self.rejected)
+        if item is not None:
+            self._runner.write(lambda: action(item.seq), lambda _c: self.refresh())
+
+    @Slot()
+    def _on_copy_clicked(self) -> None:
+        item = self._selected(self.rejected_table, self.rejected)
+        if item is not None:
+            details = {
+                "change": f"{item.entity}.{item.op}",
+                "id": str(item.entity_id),
+                "values": item.fields,
+                "reason": item.reason,
+            }
+            QGuiApplication.clipboard().setText(json.dumps(details, ensure_ascii=False, indent=2))
+
+    @Slot()
+    def _update_buttons(self, *_args: Any) -> None:
+        has_conflict = self._selected(self.conflict_table, self.conflicts) is not None
+        has_rejected = self._selected(self.rejected_table, self.rejected) is not None
+        for button in (self.keep_theirs, self.use_mine):
+            button.setEnabled(has_conflict)
+        for button in (self.retry, self.discard, self.copy):
+            button.setEnabled(has_rejected)
