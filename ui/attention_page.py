@@ -18,6 +18,10 @@ if TYPE_CHECKING:  # the desk imports SQLAlchemy, which the GUI thread never nee
     from db.attention import AttentionDesk, ConflictItem, RejectedItem
 
 
+def _values(fields: dict[str, Any]) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in fields.items() if v not in (None, ""))
+
+
 def _shown(value: Any) -> str:
     return "—" if value in (None, "") else str(value)
 
@@ -35,7 +39,7 @@ CONFLICT_COLUMNS: list[Column[ConflictItem]] = [
 REJECTED_COLUMNS: list[Column[RejectedItem]] = [
     Column("Change", lambda r: f"{r.entity.replace('_', ' ')} {r.op.replace('_', ' ')}"),
     Column("Reason", lambda r: r.reason, tooltip=lambda r: r.reason),
-    Column("Values", lambda r: json.dumps(r.fields, ensure_ascii=False)[:120]),
+    Column("Values", lambda r: _values(r.fields), tooltip=lambda r: _values(r.fields)),
 ]
 
 
@@ -50,7 +54,7 @@ class AttentionPage(QWidget):
         self._desk = desk
         self.conflicts: RowTableModel[ConflictItem] = RowTableModel(CONFLICT_COLUMNS, self)
         self.rejected: RowTableModel[RejectedItem] = RowTableModel(REJECTED_COLUMNS, self)
-        self.conflict_table = make_table(self.conflicts, stretch_column=3)
+        self.conflict_table = make_table(self.conflicts, stretch_column=4)
         self.rejected_table = make_table(self.rejected, stretch_column=2)
 
         self.keep_theirs = QPushButton("Keep the server's value")
@@ -99,6 +103,8 @@ class AttentionPage(QWidget):
         conflicts, rejected = loaded
         self.conflicts.set_rows(conflicts)
         self.rejected.set_rows(rejected)
+        for table in (self.conflict_table, self.rejected_table):
+            table.resizeColumnsToContents()
         total = len(conflicts) + len(rejected)
         self._summary.setText(
             "Nothing needs your attention."
