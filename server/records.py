@@ -71,8 +71,12 @@ class ScopedRecords:
         return self.session.get(Record, (entity, record_id)) is not None
 
     def snapshot(self, after: tuple[str, uuid.UUID] | None, limit: int) -> list[Record]:
-        """Live records in scope after the keyset position `after`: entity by entity,
-        parents before children (so a client can apply each page as it comes), then by id."""
+        """Records in scope after the keyset position `after`: entity by entity, parents
+        before children (so a client can apply each page as it comes), then by id.
+
+        Tombstones are included: a deleted account can still hold notes written before
+        its delete, and the notes need their account row on the device too.
+        """
         order = list(SNAPSHOT_ORDER)
         start = 0
         if after is not None:
@@ -82,9 +86,7 @@ class ScopedRecords:
         rows: list[Record] = []
         for entity in order[start:]:
             stmt = select(Record).where(
-                Record.entity == entity,
-                Record.territory.in_(self.territories),
-                Record.deleted_at.is_(None),
+                Record.entity == entity, Record.territory.in_(self.territories)
             )
             if after is not None and entity == after[0]:
                 stmt = stmt.where(Record.id > after[1])
