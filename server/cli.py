@@ -64,6 +64,18 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--territory", default="demo", metavar="T", help="default demo")
     _shared(demo)
 
+    importer = commands.add_parser("import", help="import records from a CSV file")
+    import_kinds = importer.add_subparsers(dest="kind", metavar="KIND", required=True)
+    accounts = import_kinds.add_parser(
+        "accounts",
+        help="import accounts (our columns, or a Salesforce or HubSpot export)",
+        description="All or nothing: a file with bad rows writes nothing and lists them. "
+        "Importing the same file again updates the accounts instead of duplicating them.",
+    )
+    accounts.add_argument("file", type=Path, metavar="FILE.csv")
+    accounts.add_argument("--territory", required=True, metavar="T")
+    _shared(accounts)
+
     user = commands.add_parser("user", help="manage users")
     user_commands = user.add_subparsers(dest="action", metavar="ACTION", required=True)
     add_user = user_commands.add_parser("add", help="add a user (password on standard input)")
@@ -120,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
             return _serve(auth, args.host, args.port)
         if args.command == "demo":
             return _demo(auth, store, args.accounts, args.seed, args.territory)
+        if args.command == "import":
+            return _import(auth, store, args.file, args.territory)
         if args.command == "territory":
             auth.add_territory(args.name)
             print(f"Added territory {args.name}.")
@@ -135,6 +149,31 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(exc.message)
     finally:
         store.close()
+
+
+def _import(auth: AuthService, store: ServerStore, path: Path, territory: str) -> int:
+    from server.importer import ImportFailed, import_accounts
+
+    def show(done: int, total: int) -> None:
+        if sys.stderr.isatty():
+            filled = done * 30 // max(total, 1)
+            bar = "#" * filled + "." * (30 - filled)
+            print(f"\rImporting [{bar}] {done:,}/{total:,}", end="", file=sys.stderr, flush=True)
+
+    try:
+        result = import_accounts(store, path, territory, auth.clock, show)
+    except ImportFailed as exc:
+        print(f"fieldbrief-server: {path}: nothing was imported:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    print(
+        f"Imported {path.name} ({result.source} export) into {territory}: "
+        f"{result.created:,} new, {result.updated:,} updated, {result.unchanged:,} unchanged."
+    )
+    return 0
 
 
 DEMO_USER, DEMO_PASSWORD = "demo", "demo-password"
