@@ -97,7 +97,7 @@ def create_app(store: ServerStore, auth: AuthService) -> FastAPI:
         )
 
     @app.get(f"{PREFIX}/sync/snapshot", response_model=SnapshotPage)
-    def snapshot(who: Annotated[Caller, Depends(caller)], after: str | None = None) -> SnapshotPage:
+    def snapshot(who: Annotated[Caller, Depends(caller)], after: str | None = None) -> Response:
         """The caller's scope as it is now, a page at a time; then pull from pinned_version."""
         position = _keyset(after)
         with store.session() as session:
@@ -105,15 +105,17 @@ def create_app(store: ServerStore, auth: AuthService) -> FastAPI:
             pinned = records.current_version()
             page = records.snapshot(position, PAGE_ROWS)
         last = page[-1] if len(page) == PAGE_ROWS else None
-        return SnapshotPage(
-            rows=[to_row(r) for r in page],
-            pinned_version=pinned,
-            cursor=encode_cursor(pinned),
-            next_after=f"{last.entity}:{last.id}" if last else None,
+        return _json(
+            SnapshotPage(
+                rows=[to_row(r) for r in page],
+                pinned_version=pinned,
+                cursor=encode_cursor(pinned),
+                next_after=f"{last.entity}:{last.id}" if last else None,
+            )
         )
 
     @app.get(f"{PREFIX}/sync/changes", response_model=PullPage)
-    def changes(who: Annotated[Caller, Depends(caller)], cursor: str) -> PullPage:
+    def changes(who: Annotated[Caller, Depends(caller)], cursor: str) -> Response:
         """What changed in the caller's scope after `cursor`, oldest first."""
         since = decode_cursor(cursor)
         with store.session() as session:
@@ -123,7 +125,9 @@ def create_app(store: ServerStore, auth: AuthService) -> FastAPI:
         more = len(page) > PAGE_ROWS
         page = page[:PAGE_ROWS]
         last = page[-1].version if page else since
-        return PullPage(rows=[to_row(r) for r in page], cursor=encode_cursor(last), more=more)
+        return _json(
+            PullPage(rows=[to_row(r) for r in page], cursor=encode_cursor(last), more=more)
+        )
 
     @app.post(f"{PREFIX}/sync/push", response_model=PushResponse)
     def push(who: Annotated[Caller, Depends(caller)], body: PushRequest) -> PushResponse:
@@ -131,6 +135,11 @@ def create_app(store: ServerStore, auth: AuthService) -> FastAPI:
         return apply_push(store, who, body, auth.clock)
 
     return app
+
+
+def _json(page: SnapshotPage | PullPage) -> Response:
+    # Serialised once by pydantic; the route's response_model still documents the shape.
+    return Response(content=page.model_dump_json(), media_type="application/json")
 
 
 def _keyset(after: str | None) -> tuple[str, uuid.UUID] | None:
