@@ -7,9 +7,15 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
+
+from server.app import create_app
+from server.auth import AuthService
+from server.store import ServerStore, database_url_for
 
 
 def free_port() -> int:
@@ -35,3 +41,27 @@ def serving(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=20)
+
+
+REP_PASSWORD = "correct horse battery"
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    url: str
+    store: ServerStore
+    auth: AuthService
+
+
+@contextmanager
+def rep_server(folder: Path) -> Iterator[RunningServer]:
+    """A real server on loopback with territory 'north' and its rep 'ana'."""
+    store = ServerStore.open(database_url_for(folder))
+    auth = AuthService(store)
+    auth.add_territory("north")
+    auth.add_user("ana", REP_PASSWORD, ["north"])
+    try:
+        with serving(create_app(store, auth)) as url:
+            yield RunningServer(url, store, auth)
+    finally:
+        store.close()

@@ -17,20 +17,15 @@ from server.app import create_app
 from server.auth import AuthService
 from server.store import ServerStore, database_url_for
 from sync.engine import SyncEngine, SyncError
-from tests.helpers.live_server import serving
+from tests.helpers.live_server import REP_PASSWORD, rep_server, serving
 
-PASSWORD = "correct horse battery"
+PASSWORD = REP_PASSWORD
 
 
 @pytest.fixture
 def base_url(tmp_path: Path) -> Iterator[str]:
-    store = ServerStore.open(database_url_for(tmp_path))
-    auth = AuthService(store)
-    auth.add_territory("north")
-    auth.add_user("ana", PASSWORD, ["north"])
-    with serving(create_app(store, auth)) as url:
-        yield url
-    store.close()
+    with rep_server(tmp_path) as server:
+        yield server.url
 
 
 class Device:

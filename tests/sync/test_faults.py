@@ -14,14 +14,12 @@ from db.edits import LocalEditor
 from db.models import Account, OutboxEntry
 from db.replica import LocalReplica
 from db.store import Store
-from server.app import create_app
-from server.auth import AuthService
 from server.models import Record
-from server.store import ServerStore, database_url_for
+from server.store import ServerStore
 from sync.engine import RetryPolicy, SyncEngine, SyncError
-from tests.helpers.live_server import serving
+from tests.helpers.live_server import REP_PASSWORD, rep_server
 
-PASSWORD = "correct horse battery"
+PASSWORD = REP_PASSWORD
 FAST = RetryPolicy(attempts=5, base_delay=0.001, max_delay=0.01)
 
 
@@ -52,13 +50,8 @@ class FaultyTransport(httpx.BaseTransport):
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, ServerStore]]:
-    store = ServerStore.open(database_url_for(tmp_path / "server"))
-    auth = AuthService(store)
-    auth.add_territory("north")
-    auth.add_user("ana", PASSWORD, ["north"])
-    with serving(create_app(store, auth)) as url:
-        yield url, store
-    store.close()
+    with rep_server(tmp_path / "server") as running:
+        yield running.url, running.store
 
 
 def sync(store: Store, url: str, plan: dict[str, list[str]], retry: RetryPolicy = FAST):  # type: ignore[no-untyped-def]

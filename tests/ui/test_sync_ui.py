@@ -15,29 +15,21 @@ from db.store import Store
 from desktop.app import build_window
 from desktop.runner import TaskRunner
 from desktop.sync_service import SyncService
-from server.app import create_app
-from server.auth import AuthService
 from server.records import ScopedRecords
-from server.store import ServerStore, database_url_for
-from tests.helpers.live_server import serving
+from tests.helpers.live_server import REP_PASSWORD, rep_server
 from ui.main_window import MainWindow
 
-PASSWORD = "correct horse battery"
+PASSWORD = REP_PASSWORD
 
 
 @pytest.fixture
 def server_url(tmp_path: Path) -> Iterator[str]:
-    store = ServerStore.open(database_url_for(tmp_path / "server"))
-    auth = AuthService(store)
-    auth.add_territory("north")
-    auth.add_user("ana", PASSWORD, ["north"])
-    with store.session() as session:
-        ScopedRecords(session, frozenset({"north"}), auth.clock).create(
-            "account", uuid.uuid4(), "north", {"name": "Zenith Freight", "territory": "north"}
-        )
-    with serving(create_app(store, auth)) as url:
-        yield url
-    store.close()
+    with rep_server(tmp_path / "server") as server:
+        with server.store.session() as session:
+            ScopedRecords(session, frozenset({"north"}), server.auth.clock).create(
+                "account", uuid.uuid4(), "north", {"name": "Zenith Freight", "territory": "north"}
+            )
+        yield server.url
 
 
 @pytest.fixture
