@@ -15,6 +15,7 @@ from ui.models.table import Column, RowTableModel
 from ui.tasks import Runner
 
 if TYPE_CHECKING:  # the desk imports SQLAlchemy, which the GUI thread never needs
+    from db.changes import Changes
     from db.attention import AttentionDesk, ConflictItem, RejectedItem
 
 
@@ -52,6 +53,7 @@ class AttentionPage(QWidget):
         super().__init__(parent)
         self._runner = runner
         self._desk = desk
+        self._generation = 0
         self.conflicts: RowTableModel[ConflictItem] = RowTableModel(CONFLICT_COLUMNS, self)
         self.rejected: RowTableModel[RejectedItem] = RowTableModel(REJECTED_COLUMNS, self)
         self.conflict_table = make_table(self.conflicts, stretch_column=4)
@@ -92,14 +94,30 @@ class AttentionPage(QWidget):
         self.retry.clicked.connect(lambda: self._settle(self._desk.retry))
         self.discard.clicked.connect(lambda: self._settle(self._desk.discard))
         self.copy.clicked.connect(self._on_copy_clicked)
+        runner.data_changed.connect(self._on_runner_data_changed)
         self.conflict_table.selectionModel().selectionChanged.connect(self._update_buttons)
         self.rejected_table.selectionModel().selectionChanged.connect(self._update_buttons)
         self._update_buttons()
 
     def refresh(self) -> None:
-        self._runner.read(lambda: (self._desk.conflicts(), self._desk.rejected()), self._on_loaded)
+        # Only the newest load is shown (and counted): an older one may finish later.
+        self._generation += 1
+        generation = self._generation
+        self._runner.read(
+            lambda: (self._desk.conflicts(), self._desk.rejected()),
+            lambda loaded: self._on_loaded(generation, loaded),
+        )
 
-    def _on_loaded(self, loaded: tuple[list[ConflictItem], list[RejectedItem]]) -> None:
+    @Slot(object)
+    def _on_runner_data_changed(self, changes: Changes) -> None:
+        if changes.touches("conflict") or changes.touches("outbox"):
+            self.refresh()
+
+    def _on_loaded(
+        self, generation: int, loaded: tuple[list[ConflictItem], list[RejectedItem]]
+    ) -> None:
+        if generation != self._generation:
+            return
         conflicts, rejected = loaded
         self.conflicts.set_rows(conflicts)
         self.rejected.set_rows(rejected)
@@ -121,14 +139,13 @@ class AttentionPage(QWidget):
     def _resolve(self, use_mine: bool) -> None:
         item = self._selected(self.conflict_table, self.conflicts)
         if item is not None:
-            self._runner.write(
-                lambda: self._desk.resolve(item.id, use_mine), lambda _c: self.refresh()
-            )
+            # The runner's data_changed brings the refresh.
+            self._runner.write(lambda: self._desk.resolve(item.id, use_mine))
 
     def _settle(self, action: Any) -> None:
         item = self._selected(self.rejected_table, self.rejected)
         if item is not None:
-            self._runner.write(lambda: action(item.seq), lambda _c: self.refresh())
+            self._runner.write(lambda: action(item.seq))
 
     @Slot()
     def _on_copy_clicked(self) -> None:

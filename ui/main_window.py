@@ -330,8 +330,6 @@ class MainWindow(QMainWindow):
             self.accounts_page.pane.reload()
         if changes.touches("meeting"):
             self.today_page.refresh()
-        if changes.touches("conflict") or changes.touches("outbox"):
-            self.attention_page.refresh()
 
     @Slot(str)
     def _on_runner_failed(self, message: str) -> None:
