@@ -11,11 +11,20 @@ from typing import Any
 
 from sqlalchemy import Date, Uuid, delete, func, insert, select, update
 from sqlalchemy import Enum as SAEnum
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.changes import Changes
 from db.edits import LOCAL_COLUMNS
-from db.models import SYNCED_MODELS, OutboxEntry, RemoteRecord, SyncState
+from db.models import (
+    SYNCED_MODELS,
+    Account,
+    Meeting,
+    MeetingAttendee,
+    OutboxEntry,
+    RemoteRecord,
+    SyncState,
+)
 from db.store import Store
 from db.types import UtcDateTime, utc_now
 
@@ -25,6 +34,19 @@ _MODELS: dict[str, type[Any]] = {
 }
 CURSOR = "cursor"
 CLIENT_ID = "client_id"
+# Entities in the order rows that refer to others must come after what they refer to.
+ENTITY_ORDER = (
+    "account",
+    "contact",
+    "meeting",
+    "meeting_attendee",
+    "visit_note",
+    "task",
+    "activity",
+    "ladder_change",
+    "team_member",
+)
+_RANK = {entity: rank for rank, entity in enumerate(ENTITY_ORDER)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +80,10 @@ class LocalReplica:
             row = session.get(SyncState, key)
             return row.value if row else None
 
-    def set_state(self, key: str, value: str) -> None:
+    def set_state(self, key: str, value: str | None) -> None:
+        """Stores a sync fact; None forgets it."""
         with self._store.session() as session:
-            session.merge(SyncState(key=key, value=value))
+            _set_state(session, key, value)
 
     def client_id(self) -> uuid.UUID:
         """This device's id, made once and kept."""
@@ -115,19 +138,26 @@ class LocalReplica:
                     session.execute(delete(OutboxEntry).where(OutboxEntry.seq == seq))
         return rejected
 
-    def apply_page(self, rows: list[PulledRow], cursor: str | None) -> Changes:
-        """Applies pulled rows and stores the cursor in the same transaction.
+    def apply_page(
+        self,
+        rows: list[PulledRow],
+        cursor: str | None,
+        state: dict[str, str | None] | None = None,
+    ) -> Changes:
+        """Applies pulled rows and stores the cursor (and other sync `state`, None to forget
+        a key) in the same transaction.
 
-        Rows come parents first; each run of one entity is written with a few bulk
+        Rows are applied parents first; each run of one entity is written with a few bulk
         statements (Core executemany), which keeps a first download of a big territory fast.
         """
         tables: set[str] = set()
+        ordered = sorted(rows, key=lambda r: _RANK.get(r.entity, len(_RANK)))
         with self._store.session() as session:
             pending = {
                 (e.entity, e.entity_id): set(e.fields)
                 for e in session.scalars(select(OutboxEntry).where(OutboxEntry.status == "pending"))
             }
-            for entity, run in itertools.groupby(rows, key=lambda r: r.entity):
+            for entity, run in itertools.groupby(ordered, key=lambda r: r.entity):
                 group = list(run)
                 model = _MODELS.get(entity)
                 if model is None:
@@ -137,8 +167,150 @@ class LocalReplica:
                 if changed:
                     tables.add(entity)
             if cursor is not None:
-                session.merge(SyncState(key=CURSOR, value=cursor))
+                _set_state(session, CURSOR, cursor)
+            for key, value in (state or {}).items():
+                _set_state(session, key, value)
         return Changes(frozenset(tables))
+
+    def summary(self) -> dict[str, tuple[int, int]]:
+        """Per entity: live rows the server has told us of and the sum of their server
+        versions, to compare with the server's summary of our scope."""
+        totals: dict[str, tuple[int, int]] = {}
+        with self._store.reading() as session:
+            for entity, model in _MODELS.items():
+                table = model.__table__
+                count, checksum = session.execute(
+                    select(func.count(), func.sum(table.c.server_version)).where(
+                        table.c.server_version.is_not(None), table.c.deleted_at.is_(None)
+                    )
+                ).one()
+                if count:
+                    totals[entity] = (int(count), int(checksum or 0))
+            stmt = (
+                select(RemoteRecord.entity, func.count(), func.sum(RemoteRecord.server_version))
+                .where(RemoteRecord.deleted.is_(False))
+                .group_by(RemoteRecord.entity)
+            )
+            for entity, count, checksum in session.execute(stmt):
+                totals[entity] = (int(count), int(checksum or 0))
+        return totals
+
+    def sweep(self, seen: dict[str, set[uuid.UUID]]) -> int:
+        """After a repair download of some entities (`seen`: the ids the server sent), lets
+        go of local rows of those entities the server no longer has for us.
+
+        Nothing unsynced is lost: a row with queued or refused changes, or one that other
+        rows still refer to, is kept and only detached (no server version: it no longer
+        counts as the server's). Returns how many rows were let go of or detached.
+        """
+        removed = 0
+        with self._store.session() as session:
+            held = _held_ids(session)
+            for entity in sorted(seen, key=lambda e: -_RANK.get(e, len(_RANK))):
+                removed += _sweep_entity(session, entity, seen[entity], held)
+        return removed
+
+    def forget_territories(self, territories: set[str]) -> int:
+        """Removes the accounts of territories no longer ours, with all that hangs off them.
+
+        Accounts with local work not yet accepted by the server (queued or refused
+        changes, on them or on anything of theirs) stay, detached, until the rep settles
+        that work. Returns how many accounts were removed.
+        """
+        if not territories:
+            return 0
+        with self._store.session() as session:
+            accounts = set(
+                session.scalars(select(Account.id).where(Account.territory.in_(territories)))
+            )
+            held = _accounts_with_work(session) & accounts
+            for chunk in _chunks(sorted(held)):
+                session.execute(
+                    update(Account).where(Account.id.in_(chunk)).values(server_version=None)
+                )
+            gone = sorted(accounts - held)
+            for chunk in _chunks(gone):
+                meetings = select(Meeting.id).where(Meeting.account_id.in_(chunk))
+                session.execute(
+                    delete(MeetingAttendee).where(MeetingAttendee.meeting_id.in_(meetings))
+                )
+                for entity in reversed(ENTITY_ORDER):
+                    table = _MODELS[entity].__table__
+                    if entity == "account":
+                        session.execute(delete(table).where(table.c.id.in_(chunk)))
+                    elif "account_id" in table.c:
+                        session.execute(delete(table).where(table.c.account_id.in_(chunk)))
+        return len(gone)
+
+
+def _set_state(session: Session, key: str, value: str | None) -> None:
+    if value is None:
+        session.execute(delete(SyncState).where(SyncState.key == key))
+    else:
+        session.merge(SyncState(key=key, value=value))
+
+
+def _chunks(ids: list[uuid.UUID], size: int = 500) -> list[list[uuid.UUID]]:
+    """Slices that stay under SQLite's bound-parameter limit."""
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def _held_ids(session: Session) -> set[uuid.UUID]:
+    """Rows with local work the server has not accepted (queued or refused)."""
+    return set(session.scalars(select(OutboxEntry.entity_id)))
+
+
+def _accounts_with_work(session: Session) -> set[uuid.UUID]:
+    """Accounts that hold unaccepted local work, on themselves or on anything of theirs."""
+    accounts: set[uuid.UUID] = set()
+    for entry in session.scalars(select(OutboxEntry)):
+        if entry.entity == "account":
+            accounts.add(entry.entity_id)
+            continue
+        model = _MODELS.get(entry.entity)
+        if model is None:
+            continue
+        row = session.get(model, entry.entity_id)
+        if row is None:
+            continue
+        if entry.entity == "meeting_attendee":
+            row = session.get(Meeting, row.meeting_id)
+        if row is not None and getattr(row, "account_id", None) is not None:
+            accounts.add(row.account_id)
+    return accounts
+
+
+def _sweep_entity(session: Session, entity: str, seen: set[uuid.UUID], held: set[uuid.UUID]) -> int:
+    model = _MODELS.get(entity)
+    if model is None:
+        gone = [
+            row_id
+            for row_id in session.scalars(
+                select(RemoteRecord.id).where(RemoteRecord.entity == entity)
+            )
+            if row_id not in seen
+        ]
+        for chunk in _chunks(gone):
+            session.execute(
+                delete(RemoteRecord).where(
+                    RemoteRecord.entity == entity, RemoteRecord.id.in_(chunk)
+                )
+            )
+        return len(gone)
+    table = model.__table__
+    known = session.scalars(select(table.c.id).where(table.c.server_version.is_not(None)))
+    gone = [row_id for row_id in known if row_id not in seen]
+    for row_id in gone:
+        detach = update(table).where(table.c.id == row_id).values(server_version=None)
+        if row_id in held:
+            session.execute(detach)
+            continue
+        try:
+            with session.begin_nested():
+                session.execute(delete(table).where(table.c.id == row_id))
+        except IntegrityError:  # other rows still refer to it: keep it, detached
+            session.execute(detach)
+    return len(gone)
 
 
 def _apply_remote(session: Session, group: list[PulledRow]) -> bool:

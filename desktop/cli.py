@@ -139,26 +139,47 @@ def _run_sync(data_dir: Path, server: str, user: str) -> int:
         password = password_for(server, user)
     except NoPassword as exc:
         return _fail(str(exc))
+    from db.attention import AttentionDesk
     from db.replica import LocalReplica
     from db.store import Store
     from sync.engine import sync_once
+    from sync.outcome import describe_outcome
 
     store = Store.open(data_dir)
     try:
-        outcome = sync_once(LocalReplica(store), server, user, password)
+        printer = _sync_printer()
+        outcome = sync_once(LocalReplica(store), server, user, password, printer)
+        conflicts = AttentionDesk(store).conflicts()
     except SyncError as exc:
         return _fail(f"sync failed: {exc}")
     finally:
         store.close()
-    parts = [f"pushed {outcome.pushed:,} change{'s' * (outcome.pushed != 1)}"]
-    if outcome.rejected:
-        parts.append(f"{outcome.rejected:,} rejected (see needs attention)")
-    parts.append(f"pulled {outcome.pulled:,} row{'s' * (outcome.pulled != 1)}")
-    if outcome.snapshot:
-        parts[-1] += " (first download)"
-    parts.append(f"{outcome.conflicts:,} conflict{'s' * (outcome.conflicts != 1)} to resolve")
-    print(f"Synced with {server}: " + ", ".join(parts) + ".")
+        if printer is not None:
+            print(file=sys.stderr)  # end the progress line
+    parts = describe_outcome(outcome)
+    print(f"Synced with {server}: " + "; ".join(parts) + ".")
+    for conflict in conflicts:
+        print(
+            f"  conflict: {conflict.entity.replace('_', ' ')} {conflict.field}: "
+            f"yours {conflict.mine!r}, kept on the server {conflict.theirs!r}"
+        )
     return EXIT_OK
+
+
+def _sync_printer():  # type: ignore[no-untyped-def]
+    """Progress of a sync on a terminal: a bar while the size is known, else a count."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(stage: str, count: int, total: int | None) -> None:
+        if total:
+            done = min(count * 30 // total, 30)
+            line = f"Downloading [{'#' * done}{'.' * (30 - done)}] {count:,}/{total:,}"
+        else:
+            line = f"{stage.capitalize()}: {count:,}"
+        print(f"\r{line:<60}", end="", file=sys.stderr, flush=True)
+
+    return show
 
 
 def _progress_printer():  # type: ignore[no-untyped-def]

@@ -36,6 +36,18 @@ def stored_password(server: str, user: str) -> str | None:
         return None
 
 
+def keyring_available() -> bool:
+    """Whether the OS offers a keyring that really stores secrets."""
+    try:
+        import keyring
+        from keyring.backends import fail, null
+
+        backend = keyring.get_keyring()
+        return not isinstance(backend, fail.Keyring | null.Keyring)
+    except Exception:
+        return False
+
+
 def password_for(server: str, user: str) -> str:
     password = stored_password(server, user) or os.environ.get(PASSWORD_ENV)
     if password:

@@ -12,27 +12,11 @@ from datetime import datetime
 from db.replica import LocalReplica
 from db.store import Store
 from db.types import utc_now
-from desktop.credentials import SERVICE, keyring_key
+from desktop.credentials import SERVICE, keyring_available, keyring_key
 from sync.engine import NeedsSignIn, Progress, SyncEngine, SyncOutcome
 from sync.outcome import SyncStatus
 
 SERVER_KEY, USER_KEY, LAST_SYNC_KEY = "server_url", "username", "last_sync_at"
-
-
-class SyncProgress:
-    """Written by the sync job, read by a QTimer on the GUI thread."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.stage, self.count = "", 0
-
-    def __call__(self, stage: str, count: int) -> None:
-        with self._lock:
-            self.stage, self.count = stage, count
-
-    def read(self) -> tuple[str, int]:
-        with self._lock:
-            return self.stage, self.count
 
 
 class SyncService:
@@ -42,6 +26,7 @@ class SyncService:
     def __init__(self, store: Store) -> None:
         self._replica = LocalReplica(store)
         self._memory_token: str | None = None  # when no keyring backend exists
+        self._keyring = keyring_available()
 
     def status(self) -> SyncStatus:
         last = self._replica.state(LAST_SYNC_KEY)
@@ -51,6 +36,7 @@ class SyncService:
             pending=self._replica.pending_count(),
             needs_attention=self._replica.rejected_count(),
             last_sync_at=datetime.fromisoformat(last) if last else None,
+            keyring=self._keyring,
         )
 
     def sign_in(self, server: str, username: str, password: str) -> SyncOutcome:
@@ -70,7 +56,12 @@ class SyncService:
         assert status.server and status.username
         token = self._load_token(status.server, status.username)
         if token is None:
-            raise NeedsSignIn("please sign in again")
+            raise NeedsSignIn(
+                "please sign in again"
+                if self._keyring
+                else "this computer has no keyring to keep your sign-in safely, so Fieldbrief "
+                "asks for your password again after each restart"
+            )
         return self._run(status.server, status.username, None, token, stop, progress)
 
     def _run(

@@ -4,7 +4,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
@@ -12,13 +12,23 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server.auth import AuthService, Caller
-from server.errors import BadRequest, ServerError, Unauthorized
+from server.errors import BadRequest, ClientTooOld, ServerError, Unauthorized
 from server.push import apply_push
-from server.records import ScopedRecords, decode_cursor, encode_cursor, to_row
+from server.records import (
+    ScopedRecords,
+    decode_cursor,
+    decode_position,
+    encode_cursor,
+    encode_position,
+    to_row,
+)
 from server.store import ServerStore
 from sync.protocol import (
+    API_HEADER,
+    MIN_CLIENT_API,
     PAGE_ROWS,
     PREFIX,
+    SNAPSHOT_ORDER,
     ErrorBody,
     Health,
     LoginRequest,
@@ -28,6 +38,7 @@ from sync.protocol import (
     PushResponse,
     RefreshRequest,
     SnapshotPage,
+    SyncSummary,
     TokenPair,
 )
 
@@ -38,8 +49,11 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse(ErrorBody(error=code, message=message).model_dump(), status_code=status)
 
 
-def create_app(store: ServerStore, auth: AuthService) -> FastAPI:
-    """The server app over its store and services (built by the CLI or by tests)."""
+def create_app(
+    store: ServerStore, auth: AuthService, min_client_api: int = MIN_CLIENT_API
+) -> FastAPI:
+    """The server app over its store and services (built by the CLI or by tests).
+    `min_client_api`: the oldest client API served (the previous one, by default)."""
     app = FastAPI(
         title="Fieldbrief server",
         version="1",
@@ -65,7 +79,9 @@ def create_app(store: ServerStore, auth: AuthService) -> FastAPI:
 
     def caller(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        client_api: Annotated[int | None, Header(alias=API_HEADER)] = None,
     ) -> Caller:
+        _check_client_api(client_api, min_client_api)
         if credentials is None:
             raise Unauthorized("not signed in; send an access token")
         return auth.authenticate(credentials.credentials)
@@ -75,14 +91,20 @@ def create_app(store: ServerStore, auth: AuthService) -> FastAPI:
 
     @app.get(f"{PREFIX}/health", response_model=Health)
     def health() -> Health:
-        return Health()
+        return Health(min_client_api=min_client_api, server_time=auth.clock())
 
     @app.post(f"{PREFIX}/auth/login", response_model=TokenPair)
-    def login(body: LoginRequest) -> TokenPair:
+    def login(
+        body: LoginRequest, client_api: Annotated[int | None, Header(alias=API_HEADER)] = None
+    ) -> TokenPair:
+        _check_client_api(client_api, min_client_api)
         return auth.login(body.username, body.password, body.client_id)
 
     @app.post(f"{PREFIX}/auth/refresh", response_model=TokenPair)
-    def refresh(body: RefreshRequest) -> TokenPair:
+    def refresh(
+        body: RefreshRequest, client_api: Annotated[int | None, Header(alias=API_HEADER)] = None
+    ) -> TokenPair:
+        _check_client_api(client_api, min_client_api)
         return auth.refresh(body.refresh_token)
 
     @app.post(f"{PREFIX}/auth/logout", status_code=204)
@@ -97,20 +119,40 @@ def create_app(store: ServerStore, auth: AuthService) -> FastAPI:
         )
 
     @app.get(f"{PREFIX}/sync/snapshot", response_model=SnapshotPage)
-    def snapshot(who: Annotated[Caller, Depends(caller)], after: str | None = None) -> Response:
-        """The caller's scope as it is now, a page at a time; then pull from pinned_version."""
-        position = _keyset(after)
+    def snapshot(
+        who: Annotated[Caller, Depends(caller)],
+        after: str | None = None,
+        entity: Annotated[list[str] | None, Query()] = None,
+        territory: Annotated[list[str] | None, Query()] = None,
+    ) -> Response:
+        """The caller's scope as it is now, a page at a time; then pull from `cursor`.
+        `entity` narrows it to some kinds (to repair them), `territory` to some of the
+        caller's territories (newly granted ones); both repeatable."""
+        kinds = frozenset(entity) if entity else None
+        if kinds is not None and not kinds <= set(SNAPSHOT_ORDER):
+            raise BadRequest(f"unknown kind of record: {', '.join(sorted(kinds))}")
+        scope = who.territories & frozenset(territory) if territory else who.territories
         with store.session() as session:
-            records = ScopedRecords(session, who.territories, auth.clock)
-            pinned = records.current_version()
-            page = records.snapshot(position, PAGE_ROWS)
-        last = page[-1] if len(page) == PAGE_ROWS else None
+            records = ScopedRecords(session, scope, auth.clock)
+            position: tuple[str, uuid.UUID] | None = None
+            total = None
+            if after is None:
+                pinned = records.current_version()
+                total = records.count(kinds)
+            else:
+                pinned, last_entity, last_id = decode_position(after)
+                position = (last_entity, last_id)
+            page = records.snapshot(position, PAGE_ROWS, kinds)
+            last = page[-1] if len(page) == PAGE_ROWS else None
+            # Rows named by this page but created after the pin may be on no earlier page.
+            page = records.with_references(page, pinned)
         return _json(
             SnapshotPage(
                 rows=[to_row(r) for r in page],
                 pinned_version=pinned,
                 cursor=encode_cursor(pinned),
-                next_after=f"{last.entity}:{last.id}" if last else None,
+                next_after=encode_position(pinned, last.entity, last.id) if last else None,
+                total=total,
             )
         )
 
@@ -119,19 +161,33 @@ def create_app(store: ServerStore, auth: AuthService) -> FastAPI:
         """What changed in the caller's scope after `cursor`, oldest first."""
         since = decode_cursor(cursor)
         with store.session() as session:
-            page = ScopedRecords(session, who.territories, auth.clock).changes_since(
-                since, PAGE_ROWS + 1
-            )
-        more = len(page) > PAGE_ROWS
-        page = page[:PAGE_ROWS]
-        last = page[-1].version if page else since
+            records = ScopedRecords(session, who.territories, auth.clock)
+            upto = records.current_version()  # read first: all up to it is committed
+            page = records.changes_since(since, upto, PAGE_ROWS + 1)
+            more = len(page) > PAGE_ROWS
+            page = page[:PAGE_ROWS]
+            last = page[-1].version if more else upto
+            page = records.with_references(page, since)
         return _json(
             PullPage(rows=[to_row(r) for r in page], cursor=encode_cursor(last), more=more)
         )
 
+    @app.get(f"{PREFIX}/sync/summary", response_model=SyncSummary)
+    def summary(who: Annotated[Caller, Depends(caller)]) -> SyncSummary:
+        """Counts and checksums of the caller's scope, at the version its cursor names."""
+        with store.session() as session:
+            if session.bind is not None and session.bind.dialect.name == "postgresql":
+                # Counter and counts from one snapshot (SQLite's read transaction is one).
+                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            records = ScopedRecords(session, who.territories, auth.clock)
+            version = records.current_version()
+            entities = records.summary()
+        return SyncSummary(cursor=encode_cursor(version), entities=entities)
+
     @app.post(f"{PREFIX}/sync/push", response_model=PushResponse)
     def push(who: Annotated[Caller, Depends(caller)], body: PushRequest) -> PushResponse:
         """Applies a device's mutations in order; each gets its own result."""
+        _check_client_api(body.client_api, min_client_api)
         return apply_push(store, who, body, auth.clock)
 
     return app
@@ -142,11 +198,9 @@ def _json(page: SnapshotPage | PullPage) -> Response:
     return Response(content=page.model_dump_json(), media_type="application/json")
 
 
-def _keyset(after: str | None) -> tuple[str, uuid.UUID] | None:
-    if after is None:
-        return None
-    entity, _, raw_id = after.partition(":")
-    try:
-        return entity, uuid.UUID(raw_id)
-    except ValueError:
-        raise BadRequest("the snapshot position is not one this server issued") from None
+def _check_client_api(client_api: int | None, min_client_api: int) -> None:
+    """The previous client API is still served; an older one is told to update."""
+    if client_api is not None and client_api < min_client_api:
+        raise ClientTooOld(
+            "this version of Fieldbrief is too old for the server; please update the app"
+        )

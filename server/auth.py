@@ -79,12 +79,24 @@ class AuthService:
             user.territories = [_territory(session, t) for t in territories]
             session.add(user)
 
+    def grant(self, name: str, territory: str) -> None:
+        """Lets a user see one more territory; their devices download it at the next sync."""
+        with self._store.session() as session:
+            user = _user(session, name)
+            granted = _territory(session, territory)
+            if granted not in user.territories:
+                user.territories.append(granted)
+
+    def revoke(self, name: str, territory: str) -> None:
+        """Takes a territory away; the user's devices remove its rows at the next sync."""
+        with self._store.session() as session:
+            user = _user(session, name)
+            user.territories = [t for t in user.territories if t.name != territory]
+
     def set_disabled(self, name: str, disabled: bool = True) -> None:
         """Disables (or re-enables) a user; disabling revokes every token they hold."""
         with self._store.session() as session:
-            user = session.scalar(select(User).where(User.name == name))
-            if user is None:
-                raise NotFound(f"no user {name!r}")
+            user = _user(session, name)
             user.disabled = disabled
             if disabled:
                 self._revoke(session, AuthToken.user_id == user.id)
@@ -181,6 +193,13 @@ class AuthService:
             .where(where, AuthToken.revoked_at.is_(None))  # type: ignore[arg-type]
             .values(revoked_at=self._clock())
         )
+
+
+def _user(session: Session, name: str) -> User:
+    user = session.scalar(select(User).where(User.name == name))
+    if user is None:
+        raise NotFound(f"no user {name!r}")
+    return user
 
 
 def _territory(session: Session, name: str) -> Territory:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from server.errors import ServerError
+from sync.protocol import TOMBSTONE_DAYS
 
 if TYPE_CHECKING:
     from server.auth import AuthService
@@ -101,6 +102,30 @@ def build_parser() -> argparse.ArgumentParser:
         toggled = user_commands.add_parser(action, help=text)
         toggled.add_argument("name", metavar="NAME")
         _shared(toggled)
+    for action, text in (
+        ("grant", "let a user see a territory (their devices download it at the next sync)"),
+        ("revoke", "take a territory away (their devices remove it at the next sync)"),
+    ):
+        scoped = user_commands.add_parser(action, help=text)
+        scoped.add_argument("name", metavar="NAME")
+        scoped.add_argument("--territory", required=True, metavar="T")
+        _shared(scoped)
+
+    purge = commands.add_parser(
+        "purge-tombstones",
+        help="forget deletions older than the retention period",
+        description="Deleted records are kept as tombstones so every device hears of the "
+        f"delete. This forgets those older than N days (at least {TOMBSTONE_DAYS}); a device "
+        "that has not synced for longer downloads its territory again, keeping unsent work.",
+    )
+    purge.add_argument(
+        "--older-than-days",
+        type=int,
+        default=TOMBSTONE_DAYS,
+        metavar="N",
+        help=f"default and minimum {TOMBSTONE_DAYS}",
+    )
+    _shared(purge)
     return parser
 
 
@@ -141,14 +166,37 @@ def main(argv: list[str] | None = None) -> int:
             password = sys.stdin.readline().rstrip("\r\n")
             auth.add_user(args.name, password, args.territory)
             print(f"Added user {args.name}.")
+        elif args.command == "user" and args.action == "grant":
+            auth.grant(args.name, args.territory)
+            print(f"{args.name} may now see territory {args.territory}.")
+        elif args.command == "user" and args.action == "revoke":
+            auth.revoke(args.name, args.territory)
+            print(f"{args.name} no longer sees territory {args.territory}.")
         elif args.command == "user":
             auth.set_disabled(args.name, args.action == "disable")
             print(f"User {args.name} is {args.action}d.")
+        elif args.command == "purge-tombstones":
+            return _purge(auth, store, args.older_than_days)
         return 0
     except ServerError as exc:
         return _fail(exc.message)
     finally:
         store.close()
+
+
+def _purge(auth: AuthService, store: ServerStore, days: int) -> int:
+    from datetime import timedelta
+
+    from server.records import ScopedRecords
+
+    if days < TOMBSTONE_DAYS:
+        return _fail(f"--older-than-days must be at least {TOMBSTONE_DAYS}")
+    with store.session() as session:
+        purged = ScopedRecords(session, frozenset(), auth.clock).purge_tombstones(
+            auth.clock() - timedelta(days=days)
+        )
+    print(f"Forgot {purged:,} deletion(s) older than {days} days.")
+    return 0
 
 
 def _import(auth: AuthService, store: ServerStore, path: Path, territory: str) -> int:

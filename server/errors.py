@@ -37,3 +37,19 @@ class NotFound(ServerError):
 class Conflict(ServerError):
     status = 409
     code = "conflict"
+
+
+class Gone(ServerError):
+    status = 410
+    code = "gone"
+
+
+class ResyncRequired(Gone):
+    """The device's cursor predates forgotten tombstones: it must download afresh."""
+
+    code = "resync_required"
+
+
+class ClientTooOld(ServerError):
+    status = 426
+    code = "client_too_old"

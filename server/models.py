@@ -121,6 +121,8 @@ class SyncCounter(ServerBase):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The newest version among tombstones purged after the retention period.
+    purged_through: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class Record(ServerBase):
@@ -140,7 +142,10 @@ class Record(ServerBase):
     updated_at: Mapped[datetime] = mapped_column(default=utc_now)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
 
-    __table_args__ = (Index("ix_record_territory_version", "territory", "version"),)
+    __table_args__ = (
+        Index("ix_record_territory_version", "territory", "version"),
+        Index("ix_record_territory_entity_version", "territory", "entity", "version"),
+    )
 
 
 class AppliedMutation(ServerBase):

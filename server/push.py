@@ -148,8 +148,13 @@ def _merge(
             data["needs_merge"] = True  # both texts survive: ours here, theirs in the conflict
     if data == record.data:
         return ("applied_with_conflict" if conflicted else "applied"), record.version
+    moved = record.entity == "account" and data.get("territory") != record.data.get("territory")
     record.data = data
+    if moved:
+        record.territory = str(data["territory"])
     version = records.save(record)
+    if moved:
+        records.move_account_rows(record.id, record.territory)
     return ("applied_with_conflict" if conflicted else "applied"), version
 
 

@@ -13,12 +13,19 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from server.errors import BadRequest
+from server.errors import BadRequest, ResyncRequired
 from server.models import Record, SyncCounter
-from sync.protocol import ENTITY_PARENT, PARENT_ENTITY, SNAPSHOT_ORDER, Row
+from sync.protocol import (
+    ENTITY_PARENT,
+    PARENT_ENTITY,
+    REFERENCE_FIELDS,
+    SNAPSHOT_ORDER,
+    EntitySummary,
+    Row,
+)
 
 Clock = Callable[[], datetime]
 
@@ -35,6 +42,23 @@ def decode_cursor(cursor: str) -> int:
         return int(number)
     except ValueError:
         raise BadRequest("the sync cursor is not one this server issued; sync again") from None
+
+
+def encode_position(pinned: int, entity: str, record_id: uuid.UUID) -> str:
+    """A snapshot's next-page token: the pinned version and the last (entity, id) sent."""
+    return base64.urlsafe_b64encode(f"s1:{pinned}:{entity}:{record_id}".encode()).decode()
+
+
+def decode_position(token: str) -> tuple[int, str, uuid.UUID]:
+    try:
+        kind, pinned, entity, raw_id = (
+            base64.urlsafe_b64decode(token.encode()).decode().split(":", 3)
+        )
+        if kind != "s1":
+            raise ValueError(kind)
+        return int(pinned), entity, uuid.UUID(raw_id)
+    except ValueError:
+        raise BadRequest("the snapshot position is not one this server issued") from None
 
 
 def to_row(record: Record) -> Row:
@@ -58,7 +82,14 @@ class ScopedRecords:
     # -- reads -------------------------------------------------------------------------
 
     def current_version(self) -> int:
+        """The newest committed version: every version up to it is committed (see
+        SyncCounter), so it is a safe cursor for a reader."""
         return int(self.session.scalar(select(SyncCounter.value).where(SyncCounter.id == 1)) or 0)
+
+    def purged_through(self) -> int:
+        """The newest version of a tombstone the server has forgotten (0: none yet)."""
+        stmt = select(SyncCounter.purged_through).where(SyncCounter.id == 1)
+        return int(self.session.scalar(stmt) or 0)
 
     def get(self, entity: str, record_id: uuid.UUID) -> Record | None:
         """The record if it is in scope (deleted or not); None otherwise."""
@@ -70,14 +101,20 @@ class ScopedRecords:
     def exists_anywhere(self, entity: str, record_id: uuid.UUID) -> bool:
         return self.session.get(Record, (entity, record_id)) is not None
 
-    def snapshot(self, after: tuple[str, uuid.UUID] | None, limit: int) -> list[Record]:
+    def snapshot(
+        self,
+        after: tuple[str, uuid.UUID] | None,
+        limit: int,
+        entities: frozenset[str] | None = None,
+    ) -> list[Record]:
         """Records in scope after the keyset position `after`: entity by entity, parents
         before children (so a client can apply each page as it comes), then by id.
+        `entities` narrows it to some kinds (a repair of one entity).
 
         Tombstones are included: a deleted account can still hold notes written before
         its delete, and the notes need their account row on the device too.
         """
-        order = list(SNAPSHOT_ORDER)
+        order = [e for e in SNAPSHOT_ORDER if entities is None or e in entities]
         start = 0
         if after is not None:
             if after[0] not in order:
@@ -95,24 +132,80 @@ class ScopedRecords:
                 break
         return rows
 
-    def changes_since(self, version: int, limit: int) -> list[Record]:
-        """Records in scope changed after `version`, oldest change first, tombstones too."""
+    def count(self, entities: frozenset[str] | None = None) -> int:
+        """Rows in scope (of `entities`, if given): what a snapshot will send."""
+        stmt = select(func.count()).select_from(Record)
+        stmt = stmt.where(Record.territory.in_(self.territories))
+        if entities is not None:
+            stmt = stmt.where(Record.entity.in_(entities))
+        return int(self.session.scalar(stmt) or 0)
+
+    def changes_since(self, version: int, upto: int, limit: int) -> list[Record]:
+        """Records in scope changed after `version` (up to `upto`), oldest change first,
+        tombstones too. A cursor from before forgotten tombstones cannot be served."""
+        if version < self.purged_through():
+            raise ResyncRequired(
+                "this device was away longer than the server keeps deletions; "
+                "it will download the territory again (unsent work is kept)"
+            )
         stmt = (
             select(Record)
-            .where(Record.territory.in_(self.territories), Record.version > version)
+            .where(
+                Record.territory.in_(self.territories),
+                Record.version > version,
+                Record.version <= upto,
+            )
             .order_by(Record.version)
             .limit(limit)
         )
         return list(self.session.scalars(stmt))
 
-    def count_and_checksum(self) -> dict[str, tuple[int, int]]:
-        """Per entity: live-or-deleted row count and a sum of versions, for a quick compare."""
+    def with_references(self, rows: list[Record], known: int) -> list[Record]:
+        """`rows` plus, before them, the in-scope rows they refer to (and those refer to)
+        that changed after version `known`: the client may not have those yet."""
+        present = {(r.entity, r.id) for r in rows}
+        added: list[Record] = []
+        todo = rows
+        while todo:
+            wanted: dict[str, set[uuid.UUID]] = {}
+            for record in todo:
+                for field, entity in REFERENCE_FIELDS.items():
+                    raw = record.data.get(field)
+                    if raw is None:
+                        continue
+                    try:
+                        key = (entity, uuid.UUID(str(raw)))
+                    except ValueError:
+                        continue
+                    if key not in present:
+                        wanted.setdefault(entity, set()).add(key[1])
+            todo = []
+            for entity, ids in wanted.items():
+                for chunk in _chunks(sorted(ids), 500):
+                    stmt = select(Record).where(
+                        Record.entity == entity,
+                        Record.id.in_(chunk),
+                        Record.territory.in_(self.territories),
+                        Record.version > known,
+                    )
+                    for record in self.session.scalars(stmt):
+                        present.add((record.entity, record.id))
+                        todo.append(record)
+            added += todo
+        return added + rows
+
+    def summary(self) -> dict[str, EntitySummary]:
+        """Per entity: live rows in scope and the sum of their versions. (Tombstones are
+        left out: the server forgets old ones, and a missed delete shows as a live row.)"""
         stmt = (
             select(Record.entity, func.count(), func.sum(Record.version))
-            .where(Record.territory.in_(self.territories))
+            .where(Record.territory.in_(self.territories), Record.deleted_at.is_(None))
             .group_by(Record.entity)
         )
-        return {e: (int(n), int(s or 0)) for e, n, s in self.session.execute(stmt)}
+        return {
+            e: EntitySummary(count=int(n), checksum=int(s or 0))
+            for e, n, s in self.session.execute(stmt)
+        }
 
     # -- territory ------------------------------------------------------------------------
 
@@ -164,3 +257,51 @@ class ScopedRecords:
         record = Record(entity=entity, id=record_id, territory=territory, data=dict(data))
         self.save(record)
         return record
+
+    def move_account_rows(self, account_id: uuid.UUID, territory: str) -> int:
+        """After an account moved territory, its rows follow it (new versions, so the new
+        territory's reps pull them; the old one's end-of-sync check lets go of them)."""
+        key = str(account_id)
+        children = list(
+            self.session.scalars(select(Record).where(Record.data["account_id"].as_string() == key))
+        )
+        meetings = [str(r.id) for r in children if r.entity == "meeting"]
+        for chunk in range(0, len(meetings), 500):
+            children += self.session.scalars(
+                select(Record).where(
+                    Record.entity == "meeting_attendee",
+                    Record.data["meeting_id"].as_string().in_(meetings[chunk : chunk + 500]),
+                )
+            )
+        for child in children:
+            if child.territory != territory:
+                child.territory = territory
+                self.save(child)
+        return len(children)
+
+    # -- retention -----------------------------------------------------------------------
+
+    def purge_tombstones(self, before: datetime) -> int:
+        """Forgets records deleted before `before` (every territory: an admin job).
+
+        Pulls from cursors older than the newest forgotten tombstone then answer
+        "resync required", so no device silently keeps a row deleted elsewhere.
+        """
+        newest = self.session.scalar(
+            select(func.max(Record.version)).where(Record.deleted_at < before)
+        )
+        if newest is None:
+            return 0
+        result: CursorResult[Any] = self.session.execute(  # type: ignore[assignment]
+            delete(Record).where(Record.deleted_at < before)
+        )
+        self.session.execute(
+            update(SyncCounter)
+            .where(SyncCounter.id == 1, SyncCounter.purged_through < newest)
+            .values(purged_through=newest)
+        )
+        return int(result.rowcount)
+
+
+def _chunks(items: list[uuid.UUID], size: int) -> list[list[uuid.UUID]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]

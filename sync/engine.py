@@ -8,8 +8,10 @@ answered for them, and the cursor moves only in the transaction that applied its
 from __future__ import annotations
 
 import email.utils
+import json
 import random
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,26 +21,62 @@ import httpx
 from pydantic import BaseModel
 
 from db.replica import CURSOR, LocalReplica, PulledRow
-from sync.outcome import NeedsSignIn, SyncError, SyncOutcome, SyncStopped
+from sync.outcome import (
+    ClientTooOld,
+    NeedsSignIn,
+    Offline,
+    SyncError,
+    SyncOutcome,
+    SyncStopped,
+)
 from sync.protocol import (
+    API_HEADER,
+    API_VERSION,
+    CLIENT_TOO_OLD,
+    CLOCK_SKEW_WARNING_S,
     PREFIX,
+    RESYNC_REQUIRED,
     ErrorBody,
+    Health,
     LoginRequest,
+    Me,
     Mutation,
     PullPage,
     PushRequest,
     PushResponse,
     RefreshRequest,
     SnapshotPage,
+    SyncSummary,
     TokenPair,
 )
 
 __all__ = ["NeedsSignIn", "SyncEngine", "SyncError", "SyncOutcome", "SyncStopped", "sync_once"]
 
 PUSH_BATCH = 200
+SCOPE = "scope"  # the territories of the last sync, as JSON
+SNAPSHOT_AFTER = "snapshot_after"  # where an unfinished first download goes on
 
 
-Progress = Callable[[str, int], None]
+class ResyncRequired(SyncError):
+    """The server no longer holds the history after our cursor (handled by the engine)."""
+
+
+@dataclass
+class _Pulled:
+    pulled: int = 0
+    conflicts: int = 0
+    snapshot: bool = False
+    resynced: bool = False
+
+
+@dataclass
+class _Snapshot:
+    rows: int = 0
+    seen: dict[str, set[uuid.UUID]] | None = None  # ids per entity, when taken in one go
+
+
+# (stage, done so far, total if known): a holder the UI polls, or the CLI's printer.
+Progress = Callable[[str, int, int | None], None]
 
 
 class SyncEngine:
@@ -62,20 +100,184 @@ class SyncEngine:
         self._password = password
         self._refresh_token = refresh_token
         self._on_refresh_token = on_refresh_token or (lambda _token: None)
-        self._headers: dict[str, str] = {}
+        self._headers: dict[str, str] = {API_HEADER: str(API_VERSION)}
+        self._territories: set[str] = set()
 
     def run(
         self, stop: threading.Event | None = None, progress: Progress | None = None
     ) -> SyncOutcome:
-        """Signs in, pushes every pending mutation, then pulls everything new."""
+        """Checks the server, signs in, pushes every pending mutation, then pulls everything
+        new, then checks that both sides hold the same rows (repairing what differs)."""
         stop = stop or threading.Event()
         self._stop = stop
-        report = progress or (lambda _stage, _count: None)
+        report = progress or (lambda _stage, _count, _total: None)
+        warnings = self._check_server()
         client_id = self._replica.client_id()
         self._sign_in(client_id)
         pushed, rejected = self._push(client_id, stop, report)
-        pulled, conflicts, snapshot = self._pull(stop, report)
-        return SyncOutcome(pushed, rejected, pulled, conflicts, snapshot)
+        added, removed = self._rescope()
+        pull = self._pull(stop, report, added)
+        repaired = self._verify(stop, report)
+        self._replica.set_state(SCOPE, json.dumps(sorted(self._territories)))
+        return SyncOutcome(
+            pushed,
+            rejected,
+            pull.pulled,
+            pull.conflicts,
+            pull.snapshot,
+            warnings=tuple(warnings),
+            repaired=tuple(repaired),
+            resynced=pull.resynced,
+            territories_added=tuple(sorted(added)),
+            territories_removed=tuple(sorted(removed)),
+        )
+
+    def _check_server(self) -> list[str]:
+        """Refuses a server that no longer reads this app; warns of a clock far off."""
+        health = Health.model_validate(self._call("GET", "/health"))
+        if health.min_client_api > API_VERSION:
+            raise ClientTooOld(
+                "this version of Fieldbrief is too old for your company's server; "
+                "please update the app (your work is kept and syncs after the update)"
+            )
+        if health.server_time is None:
+            return []
+        skew = (datetime.now(UTC) - health.server_time).total_seconds()
+        if abs(skew) <= CLOCK_SKEW_WARNING_S:
+            return []
+        direction = "ahead of" if skew > 0 else "behind"
+        return [
+            f"this computer's clock is {abs(skew) / 60:.0f} minutes {direction} the server's; "
+            "sync still works, but check the date and time settings"
+        ]
+
+    def _rescope(self) -> tuple[set[str], set[str]]:
+        """Asks which territories are ours now; forgets the rows of those taken away."""
+        me = Me.model_validate(self._call("GET", "/me"))
+        self._territories = set(me.territories)
+        known = self._replica.state(SCOPE)
+        if known is None or self._replica.state(CURSOR) is None:
+            return set(), set()
+        before = set(json.loads(known))
+        added, removed = self._territories - before, before - self._territories
+        # The push above already sent what was queued for them; what the server refused
+        # stays (detached) for the rep to settle.
+        self._replica.forget_territories(removed)
+        return added, removed
+
+    def _pull(self, stop: threading.Event, report: Progress, added: set[str]) -> _Pulled:
+        done = _Pulled()
+        cursor = self._replica.state(CURSOR)
+        if cursor is None:
+            done.snapshot = True
+            done.pulled += self._snapshot(stop, report, resume=True).rows
+            cursor = self._replica.state(CURSOR)
+        elif added:
+            # Newly granted territories: their rows up to our cursor come as a snapshot;
+            # anything newer arrives with the pull below.
+            done.pulled += self._snapshot(stop, report, territories=added).rows
+        assert cursor is not None
+        try:
+            self._pull_changes(cursor, stop, report, done)
+        except ResyncRequired:
+            # Our cursor predates deletions the server has forgotten. Non-destructive: the
+            # outbox went first, nothing local is dropped; the end-of-sync check lets go
+            # of rows the server no longer has.
+            self._replica.set_state(CURSOR, None)
+            done.snapshot = done.resynced = True
+            done.pulled += self._snapshot(stop, report, resume=True).rows
+            cursor = self._replica.state(CURSOR)
+            assert cursor is not None
+            self._pull_changes(cursor, stop, report, done)
+        return done
+
+    def _pull_changes(
+        self, cursor: str, stop: threading.Event, report: Progress, done: _Pulled
+    ) -> str:
+        while True:
+            if stop.is_set():
+                raise SyncStopped("sync stopped; it continues from here next time")
+            changes = PullPage.model_validate(
+                self._call("GET", "/sync/changes", params={"cursor": cursor})
+            )
+            self._replica.apply_page(_rows(changes.rows), changes.cursor)
+            done.pulled += len(changes.rows)
+            done.conflicts += sum(1 for r in changes.rows if r.entity == "conflict")
+            cursor = changes.cursor
+            report("pull", done.pulled, None)
+            if not changes.more:
+                return cursor
+
+    def _snapshot(
+        self,
+        stop: threading.Event,
+        report: Progress,
+        *,
+        resume: bool = False,
+        territories: set[str] | None = None,
+        entities: list[str] | None = None,
+    ) -> _Snapshot:
+        """Downloads (part of) the scope as it is now, page by page, parents first.
+
+        A whole-scope snapshot (`resume`) stores its position with each page and its
+        cursor with the last, so a stopped first download goes on where it stopped.
+        """
+        after = self._replica.state(SNAPSHOT_AFTER) if resume else None
+        taken = _Snapshot(seen=None if after else {})
+        total: int | None = None
+        while True:
+            if stop.is_set():
+                raise SyncStopped("sync stopped during the download; it resumes next time")
+            params: dict[str, Any] = {"after": after} if after else {}
+            if territories:
+                params["territory"] = sorted(territories)
+            if entities:
+                params["entity"] = entities
+            page = SnapshotPage.model_validate(self._call("GET", "/sync/snapshot", params=params))
+            after = page.next_after
+            last = after is None
+            self._replica.apply_page(
+                _rows(page.rows),
+                page.cursor if resume and last else None,
+                {SNAPSHOT_AFTER: after} if resume else None,
+            )
+            if taken.seen is not None:
+                for row in page.rows:
+                    taken.seen.setdefault(row.entity, set()).add(row.id)
+            taken.rows += len(page.rows)
+            total = page.total if page.total is not None else total
+            report("snapshot", taken.rows, total)
+            if last:
+                return taken
+
+    def _verify(self, stop: threading.Event, report: Progress) -> list[str]:
+        """Compares per-entity counts and checksums with the server's; an entity that
+        differs is downloaded again and what the server no longer has is let go of."""
+        for _attempt in range(3):
+            summary = SyncSummary.model_validate(self._call("GET", "/sync/summary"))
+            cursor = self._replica.state(CURSOR)
+            if cursor != summary.cursor:
+                # Someone wrote meanwhile: catch up, then compare again.
+                self._pull_changes(cursor or summary.cursor, stop, report, _Pulled())
+                continue
+            local = self._replica.summary()
+            wrong = sorted(
+                entity
+                for entity in set(local) | set(summary.entities)
+                if local.get(entity, (0, 0))
+                != (
+                    (summary.entities[entity].count, summary.entities[entity].checksum)
+                    if entity in summary.entities
+                    else (0, 0)
+                )
+            )
+            if not wrong:
+                return []
+            repair = self._snapshot(stop, report, entities=wrong)
+            assert repair.seen is not None
+            self._replica.sweep({entity: repair.seen.get(entity, set()) for entity in wrong})
+            return wrong
+        return []  # busy server: the next sync checks again
 
     def _sign_in(self, client_id: Any) -> None:
         """With the stored refresh token if it still works, else with the password."""
@@ -94,7 +296,7 @@ class SyncEngine:
             )
             tokens = TokenPair.model_validate(self._post("/auth/login", login))
         self._on_refresh_token(tokens.refresh_token)
-        self._headers = {"Authorization": f"Bearer {tokens.access_token}"}
+        self._headers["Authorization"] = f"Bearer {tokens.access_token}"
 
     def _push(self, client_id: Any, stop: threading.Event, report: Progress) -> tuple[int, int]:
         pushed = rejected = 0
@@ -126,49 +328,8 @@ class SyncEngine:
                 ]
             )
             pushed += len(response.results)
-            report("push", pushed)
+            report("push", pushed, None)
         return pushed, rejected
-
-    def _pull(self, stop: threading.Event, report: Progress) -> tuple[int, int, bool]:
-        pulled = conflicts = 0
-        cursor = self._replica.state(CURSOR)
-        snapshot = cursor is None
-        if snapshot:
-            after: str | None = None
-            while True:
-                if stop.is_set():
-                    raise SyncStopped(
-                        "sync stopped during the first download; it resumes next time"
-                    )
-                params = {"after": after} if after else {}
-                page = SnapshotPage.model_validate(
-                    self._call("GET", "/sync/snapshot", params=params)
-                )
-                after = page.next_after
-                # The cursor is stored only with the snapshot's last page.
-                self._replica.apply_page(_rows(page.rows), page.cursor if after is None else None)
-                pulled += len(page.rows)
-                report("snapshot", pulled)
-                if after is None:
-                    cursor = page.cursor
-                    break
-        assert cursor is not None
-        while True:
-            if stop.is_set():
-                raise SyncStopped("sync stopped; it continues from here next time")
-            changes = PullPage.model_validate(
-                self._call("GET", "/sync/changes", params={"cursor": cursor})
-            )
-            self._replica.apply_page(_rows(changes.rows), changes.cursor)
-            pulled += len(changes.rows)
-            conflicts += sum(1 for r in changes.rows if r.entity == "conflict")
-            cursor = changes.cursor
-            report("pull", pulled)
-            if not changes.more:
-                return pulled, conflicts, snapshot
-
-    def _get(self, path: str, params: dict[str, str]) -> Any:
-        return self._call("GET", path, params=params)
 
     def _post(self, path: str, body: BaseModel) -> Any:
         return self._call("POST", path, json=body.model_dump(mode="json"))
@@ -182,7 +343,7 @@ class SyncEngine:
                     method, f"{PREFIX}{path}", headers=self._headers, **kwargs
                 )
             except httpx.TransportError as exc:
-                failure: SyncError = SyncError(
+                failure: SyncError = Offline(
                     f"cannot reach the server ({exc.__class__.__name__}); keep working offline"
                 )
                 retry_after = None
@@ -216,10 +377,13 @@ class RetryPolicy:
 
 def _error_of(response: httpx.Response) -> SyncError:
     try:
-        message = ErrorBody.model_validate(response.json()).message
+        body = ErrorBody.model_validate(response.json())
     except ValueError:
-        message = f"the server answered {response.status_code}"
-    return (NeedsSignIn if response.status_code == 401 else SyncError)(message)
+        return SyncError(f"the server answered {response.status_code}")
+    if response.status_code == 401:
+        return NeedsSignIn(body.message)
+    kind = {RESYNC_REQUIRED: ResyncRequired, CLIENT_TOO_OLD: ClientTooOld}.get(body.error)
+    return (kind or SyncError)(body.message)
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -240,7 +404,13 @@ def _rows(rows: list[Any]) -> list[PulledRow]:
     return [PulledRow(r.entity, r.id, r.version, r.deleted, r.data) for r in rows]
 
 
-def sync_once(replica: LocalReplica, server: str, username: str, password: str) -> SyncOutcome:
+def sync_once(
+    replica: LocalReplica,
+    server: str,
+    username: str,
+    password: str,
+    progress: Progress | None = None,
+) -> SyncOutcome:
     """One full sync with a fresh HTTP client (the CLI's entry point)."""
     with httpx.Client(base_url=server, timeout=30) as http:
-        return SyncEngine(replica, http, username, password).run()
+        return SyncEngine(replica, http, username, password).run(progress=progress)

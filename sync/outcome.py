@@ -11,12 +11,20 @@ class SyncError(Exception):
     """Sync failed for a reason the rep can act on (offline, wrong password, server error)."""
 
 
+class Offline(SyncError):
+    """The server could not be reached (no network, server down); work goes on offline."""
+
+
 class NeedsSignIn(SyncError):
     """The server wants the password again (wrong, expired or revoked credentials)."""
 
 
 class SyncStopped(SyncError):
     """The rep (or the app closing) asked sync to stop; what was done so far is kept."""
+
+
+class ClientTooOld(SyncError):
+    """The server no longer reads this app's requests: the rep must update the app."""
 
 
 @dataclass(frozen=True)
@@ -26,6 +34,40 @@ class SyncOutcome:
     pulled: int
     conflicts: int
     snapshot: bool
+    # Things to tell the rep that did not stop the sync (a clock far off, say).
+    warnings: tuple[str, ...] = ()
+    # Entities whose end-of-sync check failed and were downloaded again.
+    repaired: tuple[str, ...] = ()
+    resynced: bool = False  # the server no longer had our cursor's history
+    territories_added: tuple[str, ...] = ()
+    territories_removed: tuple[str, ...] = ()
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'s' * (n != 1)}"
+
+
+def describe_outcome(outcome: SyncOutcome) -> list[str]:
+    """What a sync did, in short phrases for a status bar or a terminal."""
+    parts = [f"pushed {_plural(outcome.pushed, 'change')}"]
+    if outcome.rejected:
+        parts.append(f"{outcome.rejected:,} refused (see Needs attention)")
+    received = f"pulled {_plural(outcome.pulled, 'row')}"
+    if outcome.resynced:
+        received += " (downloaded afresh: this device was away too long)"
+    elif outcome.snapshot:
+        received += " (first download)"
+    parts.append(received)
+    if outcome.conflicts:
+        parts.append(f"{_plural(outcome.conflicts, 'conflict')} to resolve")
+    if outcome.territories_added:
+        parts.append(f"new territory: {', '.join(outcome.territories_added)}")
+    if outcome.territories_removed:
+        parts.append(f"territory removed: {', '.join(outcome.territories_removed)}")
+    if outcome.repaired:
+        parts.append(f"repaired {', '.join(e.replace('_', ' ') for e in outcome.repaired)}")
+    parts += outcome.warnings
+    return parts
 
 
 @dataclass(frozen=True)
@@ -35,6 +77,9 @@ class SyncStatus:
     pending: int
     needs_attention: int
     last_sync_at: datetime | None
+    # False where the OS has no keyring: the password is asked for again after a restart
+    # rather than written down in plain text.
+    keyring: bool = True
 
     @property
     def configured(self) -> bool:

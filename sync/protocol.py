@@ -7,6 +7,7 @@ API version; a client older than MIN_CLIENT_API is told to update.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,10 +28,21 @@ class ErrorBody(_Model):
     message: str
 
 
+# Every client request names its API version in this header; a server that no longer
+# reads it answers 426 with the error CLIENT_TOO_OLD.
+API_HEADER = "X-Fieldbrief-Api"
+CLIENT_TOO_OLD = "client_too_old"
+# A pull from a cursor older than the oldest tombstone the server still keeps (410).
+RESYNC_REQUIRED = "resync_required"
+TOMBSTONE_DAYS = 180  # the server keeps deletes at least this long
+CLOCK_SKEW_WARNING_S = 5 * 60
+
+
 class Health(_Model):
     status: str = "ok"
     api_version: int = API_VERSION
     min_client_api: int = MIN_CLIENT_API
+    server_time: datetime | None = None  # for the client's clock-skew warning
 
 
 class LoginRequest(_Model):
@@ -75,6 +87,9 @@ ENTITY_PARENT: dict[str, str | None] = {
     "conflict": None,  # made by the server; carries the territory of what it is about
 }
 PARENT_ENTITY = {"account_id": "account", "meeting_id": "meeting"}
+# Every field that names another synced row. A page that carries a row also carries the
+# rows it names that the client may not have yet, so foreign keys hold on the device.
+REFERENCE_FIELDS = {**PARENT_ENTITY, "contact_id": "contact", "note_id": "visit_note"}
 # Parents before children: the order snapshots deliver entities in.
 SNAPSHOT_ORDER = (
     "account",
@@ -89,6 +104,13 @@ SNAPSHOT_ORDER = (
     "conflict",
 )
 CLIENT_ENTITIES = frozenset(ENTITY_PARENT) - {"conflict"}
+ENTITY_RANK = {entity: rank for rank, entity in enumerate(SNAPSHOT_ORDER)}
+
+
+def parents_first(rows: list[Row]) -> list[Row]:
+    """Rows in an order that applies cleanly: referenced kinds before referring ones."""
+    return sorted(rows, key=lambda row: ENTITY_RANK.get(row.entity, len(ENTITY_RANK)))
+
 
 PAGE_ROWS = 1000  # rows per pull or snapshot page (about 1-2 MB of JSON at most)
 
@@ -104,16 +126,23 @@ class Row(_Model):
 
 
 class SnapshotPage(_Model):
-    """Rows of the caller's scope as they are now, keyset-paginated by (entity, id)."""
+    """Rows of the caller's scope as they are now, keyset-paginated by (entity, id).
+
+    Every page of one snapshot is pinned to the version of its first page (the `next_after`
+    token carries it): rows that change while the pages are fetched come again in the pull
+    that follows from `cursor`.
+    """
 
     rows: list[Row]
     pinned_version: int
     cursor: str  # pull from here (the pinned version) once the snapshot is complete
     next_after: str | None  # pass back as `after` for the next page; None when done
+    total: int | None = None  # on the first page: about how many rows are coming
 
 
 class PullPage(_Model):
-    """Changes after a cursor, oldest first, tombstones included."""
+    """Changes after a cursor, oldest first, tombstones included (and, first, any rows
+    they refer to that the client may lack)."""
 
     rows: list[Row]
     cursor: str  # store with the applied rows, in the same transaction
@@ -162,3 +191,18 @@ class MutationResult(_Model):
 
 class PushResponse(_Model):
     results: list[MutationResult]
+
+
+class EntitySummary(_Model):
+    count: int  # live rows in scope (tombstones left out: old ones are forgotten)
+    checksum: int  # sum of their versions: order-independent, and versions are unique
+
+
+class SyncSummary(_Model):
+    """Per-entity counts and checksums of the caller's scope at the version `cursor` names.
+
+    A client whose own cursor is the same compares its rows; a mismatch repairs that entity.
+    """
+
+    cursor: str
+    entities: dict[str, EntitySummary]

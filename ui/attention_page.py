@@ -15,8 +15,8 @@ from ui.models.table import Column, RowTableModel
 from ui.tasks import Runner
 
 if TYPE_CHECKING:  # the desk imports SQLAlchemy, which the GUI thread never needs
-    from db.changes import Changes
     from db.attention import AttentionDesk, ConflictItem, RejectedItem
+    from db.changes import Changes
 
 
 def _values(fields: dict[str, Any]) -> str:

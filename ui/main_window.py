@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from db.changes import Changes
-from sync.outcome import SyncOutcome, SyncStatus
+from sync.outcome import SyncOutcome, SyncStatus, describe_outcome
 from ui.icons import icon
 from ui.login_dialog import LoginDialog
 from ui.sync_controller import SyncBackend, SyncController
@@ -48,7 +48,7 @@ SHORTCUTS_HELP = """<table cellpadding=3>
 <tr><td><b>Ctrl+Q</b></td><td>Quit</td></tr></table>"""
 
 
-def sync_summary(status: SyncStatus) -> str:
+def sync_summary(status: SyncStatus, online: bool | None = None) -> str:
     """The status bar's sync text: where we stand, what waits, what needs the rep."""
     if not status.configured:
         parts = ["Not signed in · working offline"]
@@ -56,10 +56,14 @@ def sync_summary(status: SyncStatus) -> str:
         parts = [f"Not synced yet with {status.server}"]
     else:
         parts = [f"Synced {status.last_sync_at.astimezone():%d %b %H:%M}"]
+    if status.configured and online is not None:
+        parts.insert(0, "Online" if online else "Offline")
     if status.pending:
         parts.append(f"{status.pending:,} change{'s' * (status.pending != 1)} waiting")
     if status.needs_attention:
         parts.append(f"{status.needs_attention:,} need attention")
+    if status.configured and not status.keyring:
+        parts.append("no keyring: password asked after each restart")
     return " · ".join(parts)
 
 
@@ -204,19 +208,25 @@ class MainWindow(QMainWindow):
         self.sync_progress.show()
         self.sync_label.setText("Syncing…")
 
-    @Slot(str, int)
-    def _on_sync_progressed(self, stage: str, count: int) -> None:
-        words = {"push": "sending", "snapshot": "first download", "pull": "receiving"}
+    @Slot(str, int, object)
+    def _on_sync_progressed(self, stage: str, count: int, total: int | None) -> None:
+        words = {"push": "sending", "snapshot": "downloading", "pull": "receiving"}
         if stage in words:
-            self.sync_label.setText(f"Syncing: {words[stage]} {count:,}…")
+            of = f" of {total:,}" if total else ""
+            self.sync_label.setText(f"Syncing: {words[stage]} {count:,}{of}…")
+        if total:  # a large download: a real bar instead of the busy one
+            self.sync_progress.setRange(0, total)
+            self.sync_progress.setValue(min(count, total))
+        else:
+            self.sync_progress.setRange(0, 0)
 
     @Slot(object)
     def _on_sync_synced(self, outcome: SyncOutcome) -> None:
         self.sync_progress.hide()
-        parts = [f"sent {outcome.pushed:,}", f"received {outcome.pulled:,}"]
-        if outcome.conflicts:
-            parts.append(f"{outcome.conflicts} conflict{'s' * (outcome.conflicts != 1)}")
-        self.statusBar().showMessage("Synced: " + ", ".join(parts), 10_000)
+        self.statusBar().showMessage(
+            "Synced: " + "; ".join(describe_outcome(outcome)),
+            30_000 if outcome.warnings else 10_000,
+        )
         self.attention_page.refresh()
         if outcome.pulled or outcome.pushed:
             self.accounts_page.model.refresh()
@@ -245,7 +255,7 @@ class MainWindow(QMainWindow):
         self._sync_status = status
         if self.sync is not None and self.sync.running:
             return
-        self.sync_label.setText(sync_summary(status))
+        self.sync_label.setText(sync_summary(status, self.sync.online if self.sync else None))
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")

@@ -12,10 +12,11 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from sync.outcome import NeedsSignIn, SyncError, SyncOutcome
+from sync.outcome import NeedsSignIn, Offline, SyncError, SyncOutcome
 from ui.tasks import Runner
 
 AUTO_SYNC_MS = 5 * 60 * 1000
+AFTER_SAVE_MS = 15 * 1000  # a burst of edits goes out in one sync, shortly after the last
 
 
 class SyncBackend(Protocol):
@@ -31,13 +32,13 @@ class ProgressHolder:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._value = ("", 0)
+        self._value: tuple[str, int, int | None] = ("", 0, None)
 
-    def __call__(self, stage: str, count: int) -> None:
+    def __call__(self, stage: str, count: int, total: int | None = None) -> None:
         with self._lock:
-            self._value = (stage, count)
+            self._value = (stage, count, total)
 
-    def read(self) -> tuple[str, int]:
+    def read(self) -> tuple[str, int, int | None]:
         with self._lock:
             return self._value
 
@@ -46,7 +47,7 @@ class SyncController(QObject):
     """Starts syncs, one at a time, and reports how they went."""
 
     started = Signal()
-    progressed = Signal(str, int)
+    progressed = Signal(str, int, object)  # stage, count, total (None: not known)
     synced = Signal(object)  # SyncOutcome
     failed = Signal(str)  # plain words; the app keeps working offline
     sign_in_needed = Signal(str)
@@ -65,6 +66,13 @@ class SyncController(QObject):
         self._auto = QTimer(self)
         self._auto.setInterval(AUTO_SYNC_MS)
         self._auto.timeout.connect(self.sync_now)
+        self._after_save = QTimer(self)
+        self._after_save.setSingleShot(True)
+        self._after_save.setInterval(AFTER_SAVE_MS)
+        self._after_save.timeout.connect(self._on_after_save_timeout)
+        self.online: bool | None = None  # None until a sync has tried
+        self._configured = False
+        runner.data_changed.connect(self._on_runner_data_changed)
 
     def start(self) -> None:
         """Shows the status and syncs once if a server is set up; then every few minutes."""
@@ -73,7 +81,14 @@ class SyncController(QObject):
         self._auto.start()
 
     def refresh_status(self) -> None:
-        self._runner.network(self._backend.status, self.status_changed.emit)
+        self._runner.network(self._backend.status, self._on_status)
+
+    def _on_status(self, status: Any) -> None:
+        self._configured = bool(status.configured)
+        self.status_changed.emit(status)
+
+    def set_after_save_delay(self, ms: int) -> None:
+        self._after_save.setInterval(ms)
 
     @Slot()
     def sync_now(self) -> None:
@@ -96,6 +111,20 @@ class SyncController(QObject):
         """Asks a running sync to stop at the next page; nothing done so far is lost."""
         self._stop.set()
         self._auto.stop()
+        self._after_save.stop()
+
+    @Slot(object)
+    def _on_runner_data_changed(self, _changes: Any) -> None:
+        # Every local write queues outbox entries: send them soon, once typing pauses.
+        if self._configured and not self._stop.is_set():
+            self._after_save.start()
+
+    @Slot()
+    def _on_after_save_timeout(self) -> None:
+        if self.running:
+            self._after_save.start()  # try again once the running sync is done
+        else:
+            self.sync_now()
 
     def _begin(self) -> None:
         self.running = True
@@ -114,10 +143,12 @@ class SyncController(QObject):
             self.sync_now()
 
     def _on_done(self, outcome: SyncOutcome) -> None:
+        self.online = True
         self._finish()
         self.synced.emit(outcome)
 
     def _on_error(self, exc: Exception) -> None:
+        self.online = not isinstance(exc, Offline)
         self._finish()
         if isinstance(exc, NeedsSignIn):
             self.sign_in_needed.emit(str(exc))
@@ -128,5 +159,4 @@ class SyncController(QObject):
 
     @Slot()
     def _on_poll_timeout(self) -> None:
-        stage, count = self._progress.read()
-        self.progressed.emit(stage, count)
+        self.progressed.emit(*self._progress.read())
