@@ -11,10 +11,11 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from db.edits import LocalEditor
+from db.replica import LocalReplica
 from db.store import Store
 from desktop.app import build_window
 from desktop.runner import TaskRunner
-from desktop.sync_service import SyncService
+from desktop.sync_service import SERVER_KEY, SyncService
 from server.records import ScopedRecords
 from tests.helpers.live_server import REP_PASSWORD, rep_server
 from ui.main_window import MainWindow
@@ -33,9 +34,15 @@ def server_url(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def window(qtbot: QtBot, store: Store, monkeypatch: pytest.MonkeyPatch) -> Iterator[MainWindow]:
+def runner() -> TaskRunner:
+    return TaskRunner()
+
+
+@pytest.fixture
+def window(
+    qtbot: QtBot, store: Store, runner: TaskRunner, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[MainWindow]:
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
-    runner = TaskRunner()
     main_window = build_window(store, runner, SyncService(store))
     main_window.ask_to_sign_in = False
     qtbot.addWidget(main_window)
@@ -58,7 +65,7 @@ def test_sign_in_sync_and_see_the_territory(
         window.sync.sign_in(server_url, "ana", PASSWORD)
     assert synced.args[0].pulled == 1
     qtbot.waitUntil(lambda: [r.name for r in window.accounts_page.model.rows] == ["Zenith Freight"])
-    qtbot.waitUntil(lambda: window.sync_label.text().startswith("Synced"))
+    qtbot.waitUntil(lambda: window.sync_label.text().startswith("Online · Synced"))
 
     LocalEditor(store).create("account", name="Aardvark Ltd", territory="north")
     with qtbot.waitSignal(window.sync.synced, timeout=15_000) as again:
@@ -73,3 +80,45 @@ def test_an_unreachable_server_keeps_the_app_working(window: MainWindow, qtbot: 
         window.sync.sign_in("http://127.0.0.1:9", "ana", PASSWORD)
     assert "cannot reach the server" in failed.args[0]
     assert window.accounts_page.isEnabled() and not window.sync.running
+
+
+def signed_in(window: MainWindow, qtbot: QtBot, server_url: str) -> None:
+    assert window.sync is not None
+    with qtbot.waitSignal(window.sync.synced, timeout=15_000):
+        window.sync.sign_in(server_url, "ana", PASSWORD)
+    qtbot.waitUntil(lambda: window.sync_label.text().startswith("Online"))
+
+
+def test_a_save_is_sent_shortly_after_without_pressing_f5(
+    window: MainWindow, qtbot: QtBot, server_url: str, store: Store, runner: TaskRunner
+) -> None:
+    signed_in(window, qtbot, server_url)
+    assert window.sync is not None
+    window.sync.set_after_save_delay(50)
+    with qtbot.waitSignal(window.sync.synced, timeout=15_000) as synced:
+        runner.write(
+            lambda: LocalEditor(store).create("account", name="Typed offline", territory="north")[1]
+        )
+    assert synced.args[0].pushed == 1
+
+
+def test_the_status_bar_says_offline_and_why_the_password_is_asked_again(
+    window: MainWindow, qtbot: QtBot, server_url: str, store: Store
+) -> None:
+    signed_in(window, qtbot, server_url)
+    # The test keyring is the null backend: nothing can be kept safely, and the app says so.
+    assert "no keyring: password asked after each restart" in window.sync_label.text()
+    LocalReplica(store).set_state(SERVER_KEY, "http://127.0.0.1:9")  # the server went away
+    assert window.sync is not None
+    with qtbot.waitSignal(window.sync.failed, timeout=15_000):
+        qtbot.keyClick(window, Qt.Key.Key_F5)
+    qtbot.waitUntil(lambda: window.sync_label.text().startswith("Offline"))
+
+
+def test_a_large_first_download_shows_a_real_progress_bar(window: MainWindow) -> None:
+    window._on_sync_started()
+    window._on_sync_progressed("snapshot", 250, 1000)
+    assert (window.sync_progress.maximum(), window.sync_progress.value()) == (1000, 250)
+    assert window.sync_label.text() == "Syncing: downloading 250 of 1,000…"
+    window._on_sync_progressed("pull", 3, None)
+    assert window.sync_progress.maximum() == 0  # busy again: a pull's size is not known
