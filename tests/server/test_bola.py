@@ -1,0 +1,168 @@
+"""BOLA matrix (OWASP API1): every route, called by a rep of another territory with the ids
+of ours, leaks nothing and changes nothing. A new route fails this test until it is added."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from server.app import create_app
+from server.auth import AuthService
+from server.records import ScopedRecords
+from sync.protocol import PREFIX, SNAPSHOT_ORDER
+from tests.server.conftest import PASSWORD
+
+SECRET = "Geheim Nord GmbH"
+
+
+def sign_in(http: httpx.Client, user: str) -> dict[str, str]:
+    tokens = http.post(
+        f"{PREFIX}/auth/login",
+        json={"username": user, "password": PASSWORD, "client_id": str(uuid.uuid4())},
+    ).json()
+    return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+@pytest.fixture
+def north(auth: AuthService) -> dict[str, uuid.UUID]:
+    """One record of every kind in territory north, with a conflict on its account."""
+    ids = {entity: uuid.uuid4() for entity in SNAPSHOT_ORDER}
+    account = str(ids["account"])
+    fields: dict[str, dict[str, Any]] = {
+        "account": {"name": SECRET, "territory": "north"},
+        "contact": {"account_id": account, "first_name": "Ilse", "last_name": "Nord"},
+        "meeting": {"account_id": account, "purpose": SECRET},
+        "meeting_attendee": {"meeting_id": str(ids["meeting"]), "contact_id": str(ids["contact"])},
+        "visit_note": {"account_id": account, "body": SECRET},
+        "task": {"account_id": account, "title": SECRET},
+        "activity": {"account_id": account, "title": SECRET},
+        "ladder_change": {"account_id": account, "to_rung": "client"},
+        "team_member": {"account_id": account, "name": SECRET, "role": "service_rep"},
+        "conflict": {"entity": "account", "entity_id": account, "field": "name"},
+    }
+    with auth.store.session() as session:
+        records = ScopedRecords(session, frozenset({"north"}), auth.clock)
+        for entity in SNAPSHOT_ORDER:
+            records.create(entity, ids[entity], "north", fields[entity])
+    return ids
+
+
+def north_state(auth: AuthService) -> list[tuple[str, str, int, Any]]:
+    with auth.store.session() as session:
+        records = ScopedRecords(session, frozenset({"north"}), auth.clock)
+        return sorted(
+            (r.entity, str(r.id), r.version, r.data) for r in records.changes_since(0, 10**9, 10**6)
+        )
+
+
+Attempt = Callable[[httpx.Client, dict[str, str], dict[str, uuid.UUID]], httpx.Response]
+
+
+def _push(
+    http: httpx.Client, headers: dict[str, str], mutations: list[dict[str, Any]]
+) -> httpx.Response:
+    me = http.get(f"{PREFIX}/me", headers=headers).json()
+    numbered = [{"mutation_id": i + 1, **m} for i, m in enumerate(mutations)]
+    body = {"client_id": me["client_id"], "mutations": numbered}
+    return http.post(f"{PREFIX}/sync/push", json=body, headers=headers)
+
+
+def every_mutation(ids: dict[str, uuid.UUID]) -> list[dict[str, Any]]:
+    """Each op on each of north's records, and new records hung under north's."""
+    account = str(ids["account"])
+    mutations: list[dict[str, Any]] = []
+    for entity, record_id in ids.items():
+        mutations += [
+            {"entity": entity, "op": "set_fields", "id": str(record_id), "fields": {"x": 1}},
+            {"entity": entity, "op": "revise", "id": str(record_id), "fields": {"body": "x"}},
+            {"entity": entity, "op": "delete", "id": str(record_id)},
+            {"entity": entity, "op": "create", "id": str(record_id), "fields": {}},
+        ]
+    mutations.append(
+        {
+            "entity": "conflict",
+            "op": "set_fields",
+            "id": str(ids["conflict"]),
+            "fields": {"resolved": True},
+        }  # fmt: skip
+    )
+    for entity in SNAPSHOT_ORDER[1:-1]:
+        mutations.append(
+            {
+                "entity": entity,
+                "op": "create",
+                "id": str(uuid.uuid4()),
+                "fields": {"account_id": account, "meeting_id": str(ids["meeting"])},
+            }  # fmt: skip
+        )
+    mutations.append(
+        {
+            "entity": "account",
+            "op": "create",
+            "id": str(uuid.uuid4()),
+            "fields": {"name": "Planted", "territory": "north"},
+        }  # fmt: skip
+    )
+    return mutations
+
+
+# Every route, and what a rep of territory south tries on it with north's ids.
+ATTEMPTS: dict[tuple[str, str], Attempt] = {
+    ("GET", "/health"): lambda http, h, ids: http.get(f"{PREFIX}/health"),
+    ("POST", "/auth/login"): lambda http, h, ids: http.post(
+        f"{PREFIX}/auth/login",
+        json={"username": "ana", "password": "guess", "client_id": str(uuid.uuid4())},
+    ),
+    ("POST", "/auth/refresh"): lambda http, h, ids: http.post(
+        f"{PREFIX}/auth/refresh", json={"refresh_token": h["Authorization"][7:]}
+    ),
+    ("GET", "/me"): lambda http, h, ids: http.get(f"{PREFIX}/me", headers=h),
+    ("GET", "/sync/snapshot"): lambda http, h, ids: http.get(
+        f"{PREFIX}/sync/snapshot",
+        params={"territory": ["north", "south"], "entity": list(SNAPSHOT_ORDER)},
+        headers=h,
+    ),
+    ("GET", "/sync/changes"): lambda http, h, ids: http.get(
+        f"{PREFIX}/sync/changes", params={"cursor": "djE6MA=="}, headers=h
+    ),
+    ("GET", "/sync/summary"): lambda http, h, ids: http.get(f"{PREFIX}/sync/summary", headers=h),
+    ("POST", "/sync/push"): lambda http, h, ids: _push(http, h, every_mutation(ids)),
+    ("POST", "/auth/logout"): lambda http, h, ids: http.post(f"{PREFIX}/auth/logout", headers=h),
+}
+
+
+def test_every_route_is_in_the_matrix(auth: AuthService) -> None:
+    app = create_app(auth.store, auth)
+    routes = {
+        (method, route.path.removeprefix(PREFIX))
+        for route in app.routes
+        if getattr(route, "path", "").startswith(PREFIX)
+        for method in getattr(route, "methods", set()) - {"HEAD"}
+    }
+    assert routes == set(ATTEMPTS)
+
+
+def test_another_territory_leaks_nothing_on_any_route(
+    http: httpx.Client, auth: AuthService, north: dict[str, uuid.UUID]
+) -> None:
+    before = north_state(auth)
+    ben = sign_in(http, "ben")
+    secrets = [SECRET, *(str(record_id) for record_id in north.values())]
+    leaks = []
+    for (method, path), attempt in ATTEMPTS.items():
+        response = attempt(http, ben, north)
+        assert response.status_code < 500, (method, path, response.text)
+        leaks += [(method, path, s) for s in secrets if s in response.text]
+    assert leaks == []
+    assert north_state(auth) == before  # nothing of north changed either
+
+    # Every pushed mutation was refused, each for a reason that reads like "no such record".
+    ben = sign_in(http, "ben")
+    results = _push(http, ben, every_mutation(north)).json()["results"]
+    assert {r["status"] for r in results} == {"rejected"}
+    summary = http.get(f"{PREFIX}/sync/summary", headers=ben).json()
+    assert summary["entities"] == {}
