@@ -7,9 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from db.changes import Changes
-from db.edits import LocalEditor
+from db.edits import LocalEditor, to_wire
+from db.errors import StoreUserError
 from db.models import SYNCED_MODELS, OutboxEntry, RemoteRecord
 from db.replica import _from_wire
 from db.store import Store
@@ -86,25 +89,59 @@ class AttentionDesk:
                 for e in entries
             ]
 
-    def retry(self, seq: int) -> Changes:
+    def retry(self, seq: int, fields: dict[str, Any] | None = None) -> Changes:
         """Queues a refused change again, as a new mutation: the server decides afresh
-        (the same mutation id would only get its first answer back)."""
+        (the same mutation id would only get its first answer back).
+
+        With `fields`, the rep corrected the values first (a territory that is theirs, say):
+        the local row takes them too, in the same transaction.
+        """
         with self._store.session() as session:
             entry = session.get(OutboxEntry, seq)
             if entry is None or entry.status != "rejected":
                 return Changes()
+            changes = Changes.of("outbox")
+            sent = entry.fields
+            if fields is not None:
+                sent = self._corrected(session, entry, fields)
+                changes = changes | Changes.of(entry.entity, entry.entity_id)
             session.add(
                 OutboxEntry(
                     entity=entry.entity,
                     op=entry.op,
                     entity_id=entry.entity_id,
-                    fields=entry.fields,
+                    fields=sent,
                     base=entry.base,
                     base_version=entry.base_version,
                 )
             )
             session.delete(entry)
-        return Changes.of("outbox")
+        return changes
+
+    def _corrected(
+        self, session: Session, entry: OutboxEntry, fields: dict[str, Any]
+    ) -> dict[str, Any]:
+        unknown = sorted(set(fields) - set(entry.fields))
+        if unknown:
+            raise StoreUserError(f"this change has no fields {', '.join(unknown)}")
+        model = _MODELS.get(entry.entity)
+        sent = {**entry.fields, **fields}
+        if model is None:
+            return sent
+        try:
+            values = _from_wire(model, {k: _typed(model, k, v) for k, v in fields.items()})
+        except (ValueError, TypeError) as exc:
+            raise StoreUserError(f"a corrected value is not valid: {exc}") from exc
+        row = session.get(model, entry.entity_id)
+        if row is not None and row.deleted_at is None:
+            for name, value in values.items():
+                setattr(row, name, value)
+            try:
+                session.flush()
+            except IntegrityError as exc:
+                raise StoreUserError("a value this record needs is missing or not valid") from exc
+            sent.update({name: to_wire(getattr(row, name)) for name in values})
+        return sent
 
     def discard(self, seq: int) -> Changes:
         """Drops a refused change for good; the rep chose to."""
@@ -146,3 +183,25 @@ class AttentionDesk:
                 )
             )
         return changes
+
+
+def _typed(model: type[Any], name: str, value: Any) -> Any:
+    """A value typed as text, as the column's kind (a number column gets a number)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        kind = model.__table__.columns[name].type.python_type
+    except (KeyError, NotImplementedError):
+        return value
+    if kind is bool:
+        if value.lower() in ("yes", "true", "1"):
+            return True
+        if value.lower() in ("no", "false", "0"):
+            return False
+        raise ValueError(f"{name} is yes or no, not {value!r}")
+    if kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            raise ValueError(f"{name} must be a number, not {value!r}") from None
+    return value

@@ -11,6 +11,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ui.account_pane import make_table, section_title
+from ui.correction_dialog import CorrectionDialog
 from ui.models.table import Column, RowTableModel
 from ui.tasks import Runner
 
@@ -62,6 +63,8 @@ class AttentionPage(QWidget):
         self.keep_theirs = QPushButton("Keep the server's value")
         self.use_mine = QPushButton("Use my value")
         self.retry = QPushButton("Send again")
+        self.edit = QPushButton("Correct…")
+        self.edit.setToolTip("Change the refused values, then send them again")
         self.discard = QPushButton("Discard my change")
         self.copy = QPushButton("Copy details")
         self._summary = QLabel()
@@ -72,7 +75,7 @@ class AttentionPage(QWidget):
             conflict_buttons.addWidget(button)
         conflict_buttons.addStretch()
         rejected_buttons = QHBoxLayout()
-        for button in (self.retry, self.discard, self.copy):
+        for button in (self.retry, self.edit, self.discard, self.copy):
             rejected_buttons.addWidget(button)
         rejected_buttons.addStretch()
 
@@ -93,6 +96,7 @@ class AttentionPage(QWidget):
         self.use_mine.clicked.connect(lambda: self._resolve(use_mine=True))
         self.retry.clicked.connect(lambda: self._settle(self._desk.retry))
         self.discard.clicked.connect(lambda: self._settle(self._desk.discard))
+        self.edit.clicked.connect(self._on_edit_clicked)
         self.copy.clicked.connect(self._on_copy_clicked)
         runner.data_changed.connect(self._on_runner_data_changed)
         self.conflict_table.selectionModel().selectionChanged.connect(self._update_buttons)
@@ -148,6 +152,23 @@ class AttentionPage(QWidget):
             self._runner.write(lambda: action(item.seq))
 
     @Slot()
+    def _on_edit_clicked(self) -> None:
+        item = self._selected(self.rejected_table, self.rejected)
+        if item is None or not item.fields:
+            return
+        title = f"{item.entity.replace('_', ' ').capitalize()} {item.op.replace('_', ' ')}"
+        dialog = self.make_correction_dialog(title, item.reason, item.fields)
+        if dialog.exec() and dialog.corrected:
+            corrected = dialog.corrected
+            self._runner.write(lambda: self._desk.retry(item.seq, corrected))
+
+    def make_correction_dialog(
+        self, title: str, reason: str, fields: dict[str, Any]
+    ) -> CorrectionDialog:
+        """The dialog the Correct button opens (tests fill it in instead of a person)."""
+        return CorrectionDialog(title, reason, fields, self)
+
+    @Slot()
     def _on_copy_clicked(self) -> None:
         item = self._selected(self.rejected_table, self.rejected)
         if item is not None:
@@ -167,3 +188,5 @@ class AttentionPage(QWidget):
             button.setEnabled(has_conflict)
         for button in (self.retry, self.discard, self.copy):
             button.setEnabled(has_rejected)
+        selected = self._selected(self.rejected_table, self.rejected)
+        self.edit.setEnabled(selected is not None and bool(selected.fields))

@@ -13,7 +13,9 @@ import httpx
 import pytest
 from sqlalchemy import func, select, update
 
+from db.attention import AttentionDesk
 from db.edits import LocalEditor
+from db.errors import StoreUserError
 from db.models import Account, Contact, OutboxEntry, VisitNote
 from db.replica import LocalReplica
 from db.store import Store
@@ -277,3 +279,21 @@ def test_a_clock_far_off_is_a_warning_not_a_refusal(server: RunningServer, lapto
     assert "42 minutes behind" in warning
     laptop.url = server.url
     assert laptop.sync().warnings == ()
+
+
+def test_a_refused_change_corrected_by_the_rep_lands(laptop: Device) -> None:
+    account_id, _ = laptop.editor.create("account", name="Elsewhere", territory="south")
+    assert laptop.sync().rejected == 1  # ana sees only north
+    desk = AttentionDesk(laptop.store)
+    [refused] = desk.rejected()
+    with pytest.raises(StoreUserError, match="employees must be a number"):
+        desk.retry(refused.seq, {"employees": "many"})
+    with pytest.raises(StoreUserError, match="no fields"):
+        desk.retry(refused.seq, {"version": 99})
+    desk.retry(refused.seq, {"territory": "north", "employees": "40"})
+    outcome = laptop.sync()
+    assert (outcome.pushed, outcome.rejected) == (1, 0) and desk.rejected() == []
+    with laptop.store.reading() as session:
+        account = session.get(Account, account_id)
+        assert account is not None and account.server_version is not None
+        assert (account.territory, account.employees) == ("north", 40)

@@ -50,8 +50,12 @@ def territory(store: Store) -> Store:
 
 
 @pytest.fixture
-def window(qtbot: QtBot, territory: Store) -> Iterator[MainWindow]:
-    runner = TaskRunner()
+def runner() -> TaskRunner:
+    return TaskRunner()
+
+
+@pytest.fixture
+def window(qtbot: QtBot, territory: Store, runner: TaskRunner) -> Iterator[MainWindow]:
     main_window = build_window(territory, runner)
     qtbot.addWidget(main_window)
     with qtbot.waitSignal(main_window.ready, timeout=10_000):

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import uuid
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QDialogButtonBox
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from db.edits import LocalEditor
 from db.models import Account, OutboxEntry, RemoteRecord
 from db.store import Store
+from desktop.runner import TaskRunner
+from ui.correction_dialog import CorrectionDialog
 from ui.main_window import ATTENTION, MainWindow
 
 
@@ -63,3 +66,41 @@ def test_settle_a_conflict_and_a_refused_change(
     assert counted.args == [0]
     assert window.navigation.item(ATTENTION).text() == "Attention"
     assert refused_id  # the local row stays; only the refused change was dropped
+
+
+def test_correct_a_refused_change_and_send_it_again(
+    window: MainWindow, qtbot: QtBot, territory: Store, runner: TaskRunner
+) -> None:
+    refused_id, _ = LocalEditor(territory).create("account", name="Elsewhere", territory="south")
+    with territory.session() as session:
+        for entry in session.scalars(select(OutboxEntry)):
+            entry.status, entry.reason = "rejected", "the account's territory is not one of yours"
+    page = window.attention_page
+    with qtbot.waitSignal(page.count_changed):
+        page.refresh()
+    window.show_page(ATTENTION)
+    page.rejected_table.selectRow(0)
+    assert page.edit.isEnabled()
+
+    def fill_in(values: dict[str, str]) -> None:
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, CorrectionDialog)
+        for name, text in values.items():
+            dialog.editors[name].setText(text)
+        dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
+
+    # A number column given words: refused in plain words, nothing changes.
+    QTimer.singleShot(0, lambda: fill_in({"employees": "many", "territory": "north"}))
+    with qtbot.waitSignal(runner.failed, timeout=5000) as failed:
+        qtbot.mouseClick(page.edit, Qt.MouseButton.LeftButton)
+    assert "employees must be a number" in failed.args[0]
+    assert len(page.rejected.rows) == 1
+
+    QTimer.singleShot(0, lambda: fill_in({"employees": "", "territory": "north"}))
+    with qtbot.waitSignal(page.count_changed) as counted:
+        qtbot.mouseClick(page.edit, Qt.MouseButton.LeftButton)
+    assert counted.args == [0]
+    with territory.reading() as session:
+        assert session.get(Account, refused_id).territory == "north"  # type: ignore[union-attr]
+        [queued] = session.scalars(select(OutboxEntry)).all()
+    assert (queued.status, queued.op, queued.fields["territory"]) == ("pending", "create", "north")
