@@ -270,6 +270,7 @@ class SyncState(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
+# In foreign-key order: a table comes after every table it refers to (sync applies rows so).
 SYNCED_MODELS: tuple[type[SyncedRow], ...] = (
     Account,
     Contact,

@@ -34,18 +34,8 @@ _MODELS: dict[str, type[Any]] = {
 }
 CURSOR = "cursor"
 CLIENT_ID = "client_id"
-# Entities in the order rows that refer to others must come after what they refer to.
-ENTITY_ORDER = (
-    "account",
-    "contact",
-    "meeting",
-    "meeting_attendee",
-    "visit_note",
-    "task",
-    "activity",
-    "ladder_change",
-    "team_member",
-)
+# SYNCED_MODELS lists referenced tables before the tables that refer to them.
+ENTITY_ORDER = tuple(_MODELS)
 _RANK = {entity: rank for rank, entity in enumerate(ENTITY_ORDER)}
 
 

@@ -17,14 +17,14 @@ from db.attention import AttentionDesk
 from db.edits import LocalEditor
 from db.errors import StoreUserError
 from db.models import Account, Contact, OutboxEntry, VisitNote
-from db.replica import LocalReplica
+from db.replica import ENTITY_ORDER, LocalReplica
 from db.store import Store
 from server.app import create_app
 from server.auth import AuthService
 from server.records import ScopedRecords
 from sync.engine import SyncEngine
 from sync.outcome import ClientTooOld, SyncOutcome
-from sync.protocol import API_HEADER
+from sync.protocol import API_HEADER, SNAPSHOT_ORDER
 from tests.helpers.live_server import REP_PASSWORD, RunningServer, rep_server, serving
 
 
@@ -297,3 +297,7 @@ def test_a_refused_change_corrected_by_the_rep_lands(laptop: Device) -> None:
         account = session.get(Account, account_id)
         assert account is not None and account.server_version is not None
         assert (account.territory, account.employees) == ("north", 40)
+
+
+def test_the_protocol_and_the_store_agree_on_what_comes_first() -> None:
+    assert SNAPSHOT_ORDER == (*ENTITY_ORDER, "conflict")
