@@ -300,4 +300,4 @@ def test_a_refused_change_corrected_by_the_rep_lands(laptop: Device) -> None:
 
 
 def test_the_protocol_and_the_store_agree_on_what_comes_first() -> None:
-    assert SNAPSHOT_ORDER == (*ENTITY_ORDER, "conflict")
+    assert (*ENTITY_ORDER, "conflict") == SNAPSHOT_ORDER
