@@ -21,11 +21,13 @@ from server.records import (
     encode_cursor,
     encode_position,
     to_row,
+    within_bytes,
 )
 from server.store import ServerStore
 from sync.protocol import (
     API_HEADER,
     MIN_CLIENT_API,
+    PAGE_BYTES,
     PAGE_ROWS,
     PREFIX,
     SNAPSHOT_ORDER,
@@ -143,7 +145,10 @@ def create_app(
                 pinned, last_entity, last_id = decode_position(after)
                 position = (last_entity, last_id)
             page = records.snapshot(position, PAGE_ROWS, kinds)
-            last = page[-1] if len(page) == PAGE_ROWS else None
+            fitting = within_bytes(page, PAGE_BYTES)
+            cut = len(fitting) < len(page)
+            last = page[len(fitting) - 1] if cut or len(page) == PAGE_ROWS else None
+            page = fitting
             # Rows named by this page but created after the pin may be on no earlier page.
             page = records.with_references(page, pinned)
         return _json(
@@ -164,8 +169,9 @@ def create_app(
             records = ScopedRecords(session, who.territories, auth.clock)
             upto = records.current_version()  # read first: all up to it is committed
             page = records.changes_since(since, upto, PAGE_ROWS + 1)
-            more = len(page) > PAGE_ROWS
-            page = page[:PAGE_ROWS]
+            fitting = within_bytes(page[:PAGE_ROWS], PAGE_BYTES)
+            more = len(fitting) < len(page)
+            page = fitting
             last = page[-1].version if more else upto
             page = records.with_references(page, since)
         return _json(

@@ -8,6 +8,7 @@ does not exist.
 from __future__ import annotations
 
 import base64
+import json
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -301,6 +302,17 @@ class ScopedRecords:
             .values(purged_through=newest)
         )
         return int(result.rowcount)
+
+
+def within_bytes(records: list[Record], budget: int) -> list[Record]:
+    """The first records whose JSON stays within `budget` bytes (at least one), so a page of
+    long notes stays small enough for a slow connection."""
+    used = 0
+    for count, record in enumerate(records):
+        used += len(json.dumps(record.data, ensure_ascii=False).encode()) + 120  # +envelope
+        if used > budget and count:
+            return records[:count]
+    return records
 
 
 def _chunks(items: list[uuid.UUID], size: int) -> list[list[uuid.UUID]]:

@@ -112,7 +112,8 @@ def parents_first(rows: list[Row]) -> list[Row]:
     return sorted(rows, key=lambda row: ENTITY_RANK.get(row.entity, len(ENTITY_RANK)))
 
 
-PAGE_ROWS = 1000  # rows per pull or snapshot page (about 1-2 MB of JSON at most)
+PAGE_ROWS = 1000  # rows per pull or snapshot page at most...
+PAGE_BYTES = 2_000_000  # ...and about this much JSON (a page holds at least one row)
 
 
 class Row(_Model):

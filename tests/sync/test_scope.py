@@ -301,3 +301,22 @@ def test_a_refused_change_corrected_by_the_rep_lands(laptop: Device) -> None:
 
 def test_the_protocol_and_the_store_agree_on_what_comes_first() -> None:
     assert (*ENTITY_ORDER, "conflict") == SNAPSHOT_ORDER
+
+
+def test_pages_of_long_notes_stay_near_two_megabytes(
+    server: RunningServer, laptop: Device, tablet: Device
+) -> None:
+    account_id, _ = laptop.editor.create("account", name="Verbose", territory="north")
+    for n in range(5):
+        laptop.editor.create("visit_note", account_id=account_id, body=f"{n}" + "ü" * 600_000)
+    laptop.sync()
+    sizes: list[int] = []
+    with httpx.Client(
+        base_url=server.url,
+        timeout=10,
+        event_hooks={"response": [lambda r: sizes.append(len(r.read()))]},
+    ) as http:
+        outcome = SyncEngine(LocalReplica(tablet.store), http, "ana", REP_PASSWORD).run()
+    assert outcome.snapshot and outcome.pulled == 6
+    assert tablet.count(VisitNote) == 5
+    assert max(sizes) < 2_600_000  # never all 6 MB in one answer
