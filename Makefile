@@ -16,7 +16,7 @@ QT_DEBS := libegl1 libgl1 libglib2.0-0 libfontconfig1 libfreetype6 libdbus-1-3 \
 	libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 \
 	libxcb-xfixes0 libxcb-xkb1 libxcb-sync1 fonts-dejavu-core
 
-.PHONY: run test bench install sysdeps lint clean
+.PHONY: run test bench install sysdeps pgdeps lint clean
 
 run: install
 	@test -f $(DEMO_DIR)/fieldbrief.sqlite3 || \
@@ -31,11 +31,13 @@ run: install
 	$(BIN)/fieldbrief --data-dir $(DEMO_DIR); status=$$?; kill $$server 2>/dev/null; \
 	[ $$status -eq 0 ] || [ $$status -eq 3 ] || exit $$status
 
-test: install
+# The server and sync tests run on SQLite and on a throwaway PostgreSQL cluster, which
+# tests/pg/with-postgres.sh starts for the run and removes after it.
+test: install pgdeps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+	QT_QPA_PLATFORM=offscreen sh tests/pg/with-postgres.sh $(BIN)/python -m pytest
 
 bench: install
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m bench
@@ -58,6 +60,14 @@ sysdeps:
 	missing=$$(for p in $(QT_DEBS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || printf '%s ' $$p; done); \
 	if [ -n "$$missing" ]; then $(MAKE) --no-print-directory apt DEBS="$$missing"; fi
+
+# Installs PostgreSQL for the tests if it is missing. Not fatal: without it the PostgreSQL
+# tests skip, and say why.
+pgdeps:
+	@[ -z "$$FIELDBRIEF_TEST_DATABASE_URL" ] && command -v dpkg-query >/dev/null || exit 0; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	$(MAKE) --no-print-directory apt DEBS=postgresql || \
+	echo "PostgreSQL could not be installed: the server tests will run on SQLite only."
 
 apt:
 	@echo "Installing Debian packages: $(DEBS)"; \

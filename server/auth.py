@@ -13,10 +13,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from server.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
@@ -129,7 +130,15 @@ class AuthService:
     def refresh(self, refresh_token: str) -> TokenPair:
         with self._store.session() as session:
             token = self._valid_token(session, refresh_token, "refresh")
-            token.revoked_at = self._clock()
+            # Spent once, even by two refreshes at the same moment: only the update that
+            # still finds it unrevoked counts (on PostgreSQL the other waits, then finds none).
+            spent: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+                update(AuthToken)
+                .where(AuthToken.id == token.id, AuthToken.revoked_at.is_(None))
+                .values(revoked_at=self._clock())
+            )
+            if spent.rowcount != 1:
+                raise Unauthorized("this session was ended; sign in again")
             return self._issue(session, token.user_id, token.client_id)
 
     def logout(self, caller: Caller) -> None:

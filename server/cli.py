@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     except ServerError as exc:
         return _fail(exc.message)
     except Exception as exc:  # a bad URL or unreachable database: one line, no traceback
-        return _fail(f"cannot open the database: {exc}")
+        return _fail(f"cannot open the database: {_first_line(exc)}")
     auth = AuthService(store)
     try:
         if args.command == "serve":
@@ -278,6 +278,14 @@ def _serve(auth: object, host: str, port: int) -> int:
     assert isinstance(auth, AuthService)
     uvicorn.run(create_app(auth.store, auth), host=host, port=port, log_level="info")
     return 0
+
+
+def _first_line(exc: Exception) -> str:
+    # SQLAlchemy wraps the driver's error and adds lines of its own (a link, the SQL): the
+    # driver's first line is the one that says what is wrong.
+    cause = getattr(exc, "orig", None) or exc
+    lines = str(cause).strip().splitlines()
+    return lines[0] if lines else type(cause).__name__
 
 
 def _fail(message: str) -> int:

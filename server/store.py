@@ -7,10 +7,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 SERVER_DB_FILENAME = "server.sqlite3"
+# The PostgreSQL advisory lock migrations take: any number, as long as every server agrees.
+MIGRATION_LOCK_KEY = 4_102_026
 
 
 def database_url_for(data_dir: Path) -> str:
@@ -20,12 +22,19 @@ def database_url_for(data_dir: Path) -> str:
 
 
 def create_server_engine(url: str) -> Engine:
-    """The one place server engines are made; SQLite gets WAL, FULL sync and foreign keys."""
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    """The one place server engines are made; SQLite gets WAL, FULL sync and foreign keys.
+
+    A plain postgresql:// URL means psycopg 3, the driver we install (SQLAlchemy 2.0 would
+    otherwise look for psycopg2).
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return create_engine(parsed, pool_pre_ping=True)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -62,12 +71,18 @@ class ServerStore:
 
 
 def migrate(engine: Engine) -> None:
-    """Upgrades the server database with Alembic (server/migrations)."""
+    """Upgrades the server database with Alembic (server/migrations).
+
+    Servers sharing one PostgreSQL may start at the same moment: each takes a lock for its
+    migrating transaction, so the first migrates and the others then find nothing to do.
+    """
     from alembic import command
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", "server:migrations")
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         config.attributes["connection"] = conn
         command.upgrade(config, "head")

@@ -1,9 +1,11 @@
-"""Shared fixtures: a tmp data folder, an open store, a filled store. Headless Qt."""
+"""Shared fixtures: a tmp data folder, an open store, a filled store, the server's database
+on each backend. Headless Qt."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 # Before any Qt import: tests never need a display.
@@ -12,6 +14,27 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest  # noqa: E402
 
 from db.store import Store  # noqa: E402
+from server.store import database_url_for  # noqa: E402
+from tests.helpers import postgres  # noqa: E402
+
+# The fixtures below that run a test once per server database backend.
+_BACKENDS = ("server_database_url", "module_server_database")
+
+
+def pytest_report_header() -> str:
+    return postgres.describe()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Skipped at collection rather than in the fixture, so -ra says why once per file.
+    reason = postgres.unreachable_reason()
+    if reason is None:
+        return
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        backends = {callspec.params.get(name) for name in _BACKENDS} if callspec else set()
+        if "postgresql" in backends:
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture
@@ -24,3 +47,29 @@ def store(data_dir: Path) -> Iterator[Store]:
     opened = Store.open(data_dir)
     yield opened
     opened.close()
+
+
+@contextmanager
+def _server_database(backend: str, folder: Path) -> Iterator[str]:
+    if backend == "sqlite":
+        yield database_url_for(folder)
+    else:
+        with postgres.fresh_database() as url:
+            yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def server_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The server's database, empty: embedded SQLite, then a fresh PostgreSQL database
+    (skipped, with the reason, when no PostgreSQL is reachable)."""
+    with _server_database(request.param, tmp_path / "server") as url:
+        yield url
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_server_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The same, one per test module, for tests that share a server between examples."""
+    with _server_database(request.param, tmp_path_factory.mktemp("server")) as url:
+        yield url

@@ -54,9 +54,10 @@ class RunningServer:
 
 
 @contextmanager
-def rep_server(folder: Path) -> Iterator[RunningServer]:
-    """A real server on loopback with territory 'north' and its rep 'ana'."""
-    store = ServerStore.open(database_url_for(folder))
+def rep_server(folder: Path, database_url: str | None = None) -> Iterator[RunningServer]:
+    """A real server on loopback with territory 'north' and its rep 'ana'; its database is
+    an SQLite file in `folder` unless `database_url` names another."""
+    store = ServerStore.open(database_url or database_url_for(folder))
     auth = AuthService(store)
     auth.add_territory("north")
     auth.add_user("ana", REP_PASSWORD, ["north"])

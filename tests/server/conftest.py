@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
 
 from server.app import create_app
 from server.auth import AuthService
-from server.store import ServerStore, database_url_for
+from server.store import ServerStore
 from tests.helpers.live_server import serving
 
 PASSWORD = "correct horse battery"
@@ -36,8 +35,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def server_store(tmp_path: Path) -> Iterator[ServerStore]:
-    store = ServerStore.open(database_url_for(tmp_path))
+def server_store(server_database_url: str) -> Iterator[ServerStore]:
+    store = ServerStore.open(server_database_url)
     yield store
     store.close()
 

@@ -34,7 +34,7 @@ from db.replica import LocalReplica
 from db.store import Store
 from server.app import create_app
 from server.auth import AuthService
-from server.store import ServerStore, database_url_for
+from server.store import ServerStore
 from sync.engine import SyncEngine
 from tests.helpers.live_server import serving
 
@@ -45,8 +45,8 @@ _examples = itertools.count()
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, AuthService]]:
-    store = ServerStore.open(database_url_for(tmp_path_factory.mktemp("server")))
+def live(module_server_database: str) -> Iterator[tuple[str, AuthService]]:
+    store = ServerStore.open(module_server_database)
     auth = AuthService(store)
     with serving(create_app(store, auth)) as url:
         yield url, auth

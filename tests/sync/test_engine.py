@@ -23,8 +23,8 @@ PASSWORD = REP_PASSWORD
 
 
 @pytest.fixture
-def base_url(tmp_path: Path) -> Iterator[str]:
-    with rep_server(tmp_path) as server:
+def base_url(tmp_path: Path, server_database_url: str) -> Iterator[str]:
+    with rep_server(tmp_path, server_database_url) as server:
         yield server.url
 
 

@@ -49,8 +49,8 @@ class FaultyTransport(httpx.BaseTransport):
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, ServerStore]]:
-    with rep_server(tmp_path / "server") as running:
+def server(server_database_url: str, tmp_path: Path) -> Iterator[tuple[str, ServerStore]]:
+    with rep_server(tmp_path / "server", server_database_url) as running:
         yield running.url, running.store
 
 
