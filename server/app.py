@@ -183,11 +183,16 @@ def create_app(
         """Counts and checksums of the caller's scope, at the version its cursor names."""
         with store.session() as session:
             if session.bind is not None and session.bind.dialect.name == "postgresql":
-                # Counter and counts from one snapshot (SQLite's read transaction is one).
+                # Counter and counts from one snapshot.
                 session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
             records = ScopedRecords(session, who.territories, auth.clock)
-            version = records.current_version()
-            entities = records.summary()
+            for _attempt in range(3):
+                # pysqlite runs plain reads outside a transaction: counts taken while the
+                # counter stood still belong to that version.
+                version = records.current_version()
+                entities = records.summary()
+                if records.current_version() == version:
+                    break
         return SyncSummary(cursor=encode_cursor(version), entities=entities)
 
     @app.post(f"{PREFIX}/sync/push", response_model=PushResponse)

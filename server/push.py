@@ -29,6 +29,7 @@ from sync.protocol import (
 RESERVED_FIELDS = frozenset({"id", "version", "server_version", "created_at", "updated_at"})
 NOT_IN_SCOPE = "not found in your territories"
 CONFLICT_FIELDS = frozenset({"resolved", "resolution"})
+REASON_CHARS = 500  # AppliedMutation.reason's size
 
 
 class Rejected(Exception):
@@ -43,6 +44,8 @@ def apply_push(
     results = []
     for mutation in request.mutations:
         with store.session() as session:
+            records = ScopedRecords(session, caller.territories, clock)
+            records.lock_for_writing()  # first: what it reads next, no one changes before commit
             key = (caller.client_id, mutation.mutation_id)
             done = session.get(AppliedMutation, key)
             if done is not None:
@@ -56,13 +59,12 @@ def apply_push(
                     )
                 )
                 continue
-            records = ScopedRecords(session, caller.territories, clock)
             try:
                 with session.begin_nested():
                     status, version = _apply(records, caller, mutation)
                 reason = None
             except Rejected as exc:
-                status, version, reason = "rejected", None, str(exc)
+                status, version, reason = "rejected", None, str(exc)[:REASON_CHARS]
             session.add(
                 AppliedMutation(
                     client_id=caller.client_id,

@@ -234,6 +234,15 @@ class ScopedRecords:
 
     # -- writes ----------------------------------------------------------------------------
 
+    def lock_for_writing(self) -> None:
+        """Makes writers take turns from here until they commit, so no one changes what this
+        transaction is about to read and write over. It must be the transaction's first
+        statement: a no-op write to the counter row (PostgreSQL: that row's lock, held to
+        commit; SQLite: its one write lock, waited for instead of refused mid-transaction)."""
+        self.session.execute(
+            update(SyncCounter).where(SyncCounter.id == 1).values(value=SyncCounter.value)
+        )
+
     def next_version(self) -> int:
         """A new version, taken inside this transaction (see SyncCounter)."""
         stmt = (

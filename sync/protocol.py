@@ -161,7 +161,7 @@ class Mutation(_Model):
     """
 
     mutation_id: int = Field(ge=1)
-    entity: str
+    entity: str = Field(min_length=1, max_length=40)
     op: MutationOp
     id: uuid.UUID
     base_version: int | None = None

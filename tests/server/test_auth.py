@@ -30,7 +30,12 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def test_health_needs_no_sign_in(http: httpx.Client) -> None:
-    assert http.get("/v1/health").json() == {"status": "ok", "api_version": 1, "min_client_api": 1}
+    assert http.get("/v1/health").json() == {
+        "status": "ok",
+        "api_version": 1,
+        "min_client_api": 1,
+        "server_time": "2026-11-23T09:00:00Z",  # the test clock: clients compare theirs
+    }
 
 
 def test_login_returns_tokens_that_open_the_api(http: httpx.Client) -> None:

@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import event
 
 from server.auth import AuthService, Caller
@@ -172,12 +171,6 @@ class _Gate:
         return self.clock()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="push reads the record before it takes the version counter: on PostgreSQL the "
-    "second writer then saves over the first one's edit; on SQLite it fails with 'database "
-    "is locked'. Fix: take the counter's lock first in each mutation's transaction.",
-)
 def test_two_devices_editing_one_account_at_once_lose_nothing(
     server_store: ServerStore, clock: Clock
 ) -> None:
