@@ -1,4 +1,5 @@
-"""Runs every benchmark on a cached 100k-account territory and prints a table of figures."""
+"""Runs every benchmark on a cached 100k-account territory, then the sync benchmarks over
+loopback (bench/sync_bench.py; `--quick` for smaller ones), and prints a table of figures."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import sync_bench
+from bench.report import percentile, print_table, verdict
 from db.accounts import AccountDirectory
 from db.dto import AccountQuery
 from db.store import STORE_FILENAME, Store
@@ -103,11 +106,6 @@ def search_queries() -> list[str]:
     return [word[:n] for word in TYPED_WORDS for n in (2, 3, 4, len(word))]
 
 
-def percentile(samples: list[float], pct: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
-
-
 def search_timings(data: Path) -> dict[str, list[float]]:
     store = Store.open(data)
     try:
@@ -183,14 +181,14 @@ def main() -> int:
             "",
         ),
         ("cold start, app window shown", f"{app_s * 1000:.0f} ms", "", ""),
-        ("start ratio app / bare", f"{ratio:.2f}x", "<= 1.5x", _verdict(ratio <= 1.5)),
+        ("start ratio app / bare", f"{ratio:.2f}x", "<= 1.5x", verdict(ratio <= 1.5)),
         ("cold start, app to first accounts + detail shown", f"{ready_s * 1000:.0f} ms", "", ""),
         ("search as you type p50 (first page)", f"{percentile(search['page'], 50):.1f} ms", "", ""),
         (
             "search as you type p95 (first page)",
             f"{search_p95:.1f} ms",
             "< 50 ms",
-            _verdict(search_p95 < 50),
+            verdict(search_p95 < 50),
         ),
         (
             "match count p95 (status bar, async)",
@@ -202,29 +200,18 @@ def main() -> int:
             "local save (row + outbox) p95",
             f"{save_p95:.1f} ms",
             "<= 10 ms",
-            _verdict(save_p95 <= 10),
+            verdict(save_p95 <= 10),
         ),
         ("account detail p95", f"{percentile(search['detail'], 95):.1f} ms", "", ""),
         ("peak memory, bare window", f"{bare_rss / 1024:.0f} MiB", "", ""),
         ("peak memory, app", f"{app_rss / 1024:.0f} MiB", "", ""),
     ]
-    _print_table(rows)
+    plan = sync_bench.QUICK if sync_bench.quick_requested(sys.argv[1:]) else sync_bench.FULL
+    rows += sync_bench.run(plan)
+    print()
+    print_table(rows)
     print(f"\nqueries: {', '.join(search['queries'])}")
     return 0
-
-
-def _verdict(ok: bool) -> str:
-    return "ok" if ok else "MISSED"
-
-
-def _print_table(rows: list[tuple[str, str, str, str]]) -> None:
-    header = ("figure", "value", "target", "")
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
-    line = "  ".join("-" * w for w in widths)
-    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
-    print(line)
-    for row in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
 
 
 if __name__ == "__main__":
