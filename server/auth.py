@@ -32,6 +32,9 @@ WRONG_LOGIN = "wrong user name or password"
 Clock = Callable[[], datetime]
 
 
+NAME_CHARS = 100  # the size of the user and territory name columns
+
+
 @dataclass(frozen=True)
 class Caller:
     """Who is calling: the signed-in user, their device and the territories they may see."""
@@ -62,6 +65,8 @@ class AuthService:
         name = name.strip()
         if not name:
             raise BadRequest("a territory needs a name")
+        if len(name) > NAME_CHARS:
+            raise BadRequest(f"a territory name has at most {NAME_CHARS} characters")
         with self._store.session() as session:
             if session.scalar(select(Territory).where(Territory.name == name)):
                 raise Conflict(f"territory {name!r} already exists")
@@ -71,6 +76,8 @@ class AuthService:
         name = name.strip()
         if not name:
             raise BadRequest("a user needs a name")
+        if len(name) > NAME_CHARS:
+            raise BadRequest(f"a user name has at most {NAME_CHARS} characters")
         if len(password) < 8:
             raise BadRequest("the password must have at least 8 characters")
         with self._store.session() as session:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
 import pytest
 
+from server.auth import AuthService
+from server.store import ServerStore, database_url_for
 from tests.helpers.live_server import free_port
 
 pytestmark = pytest.mark.slow
@@ -62,6 +65,35 @@ def test_admin_commands_and_one_line_errors(tmp_path: Path) -> None:
     assert short.returncode == 1 and "at least 8" in short.stderr
     usage = server_cli("user", "add")
     assert usage.returncode == 2 and len(usage.stderr.strip().splitlines()) == 1
+    long_name = server_cli("--data-dir", tmp_path, "territory", "add", "x" * 101)
+    assert long_name.returncode == 1 and "at most 100 characters" in long_name.stderr
+
+
+def test_grant_revoke_and_purge_commands(tmp_path: Path) -> None:
+    for name in ("north", "south"):
+        server_cli("--data-dir", tmp_path, "territory", "add", name)
+    server_cli(
+        "--data-dir", tmp_path, "user", "add", "ana", "--territory", "north",
+        "--password-stdin", stdin="a long secret\n",
+    )  # fmt: skip
+    granted = server_cli("--data-dir", tmp_path, "user", "grant", "ana", "--territory", "south")
+    assert granted.returncode == 0 and "may now see territory south" in granted.stdout
+    revoked = server_cli("--data-dir", tmp_path, "user", "revoke", "ana", "--territory", "north")
+    assert revoked.returncode == 0 and "no longer sees territory north" in revoked.stdout
+    nobody = server_cli("--data-dir", tmp_path, "user", "grant", "bob", "--territory", "south")
+    assert nobody.returncode == 1 and nobody.stderr.strip() == "fieldbrief-server: no user 'bob'"
+    too_soon = server_cli("--data-dir", tmp_path, "purge-tombstones", "--older-than-days", "30")
+    assert too_soon.returncode == 1 and "at least 180" in too_soon.stderr
+    purged = server_cli("--data-dir", tmp_path, "purge-tombstones")
+    assert purged.returncode == 0 and "Forgot 0 deletion(s) older than 180 days" in purged.stdout
+
+    store = ServerStore.open(database_url_for(tmp_path))
+    try:
+        auth = AuthService(store)
+        token = auth.login("ana", "a long secret", uuid.uuid4()).access_token
+        assert auth.authenticate(token).territories == frozenset({"south"})
+    finally:
+        store.close()
 
 
 def test_serve_answers_on_loopback(tmp_path: Path) -> None:
