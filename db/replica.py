@@ -9,7 +9,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Date, Uuid, delete, func, insert, select, update
+from sqlalchemy import Date, Uuid, bindparam, delete, func, insert, select, update
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -340,6 +340,7 @@ def _apply_synced(
             known[row_id] = (server_version, deleted_at)
     now = utc_now()
     inserts: dict[frozenset[str], list[dict[str, Any]]] = {}
+    updates: dict[frozenset[str], list[dict[str, Any]]] = {}
     changed = False
     for row in group:
         values = _from_wire(model, row.data)
@@ -357,11 +358,20 @@ def _apply_synced(
             continue  # already have this version or newer (snapshot, then pull)
         values["deleted_at"] = (deleted_at or now) if row.deleted else None
         values["updated_at"] = now
-        session.execute(
-            update(table).where(table.c.id == row.id).values(**values, version=table.c.version + 1)
+        updates.setdefault(frozenset(values), []).append(
+            {"row_id": row.id, **{f"new_{k}": v for k, v in values.items()}}
         )
         changed = True
-    for batch in inserts.values():  # rows with the same columns go in one executemany
+    # Rows with the same columns go in one executemany: one compiled statement per shape.
+    for names, batch in updates.items():
+        change = (
+            update(table)
+            .where(table.c.id == bindparam("row_id"))
+            .values({name: bindparam(f"new_{name}") for name in names})
+            .values(version=table.c.version + 1)
+        )
+        session.execute(change, batch, execution_options={"synchronize_session": False})
+    for batch in inserts.values():
         session.execute(insert(table), batch)
     return changed
 

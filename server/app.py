@@ -61,7 +61,8 @@ def create_app(
         version="1",
         description="Syncs each rep's territory and takes in activity from other systems.",
     )
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    # Level 1: most of the saving at a fifth of level 9's cost per 1,000-row page.
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=1)
 
     @app.exception_handler(ServerError)
     async def _server_error(_request: Request, exc: ServerError) -> JSONResponse:
@@ -179,8 +180,10 @@ def create_app(
         )
 
     @app.get(f"{PREFIX}/sync/summary", response_model=SyncSummary)
-    def summary(who: Annotated[Caller, Depends(caller)]) -> SyncSummary:
-        """Counts and checksums of the caller's scope, at the version its cursor names."""
+    def summary(who: Annotated[Caller, Depends(caller)], cursor: str | None = None) -> SyncSummary:
+        """Counts and checksums of the caller's scope. With the client's `cursor`: `behind`
+        says whether its scope changed after it (then the client pulls before comparing)."""
+        since = decode_cursor(cursor) if cursor is not None else None
         with store.session() as session:
             if session.bind is not None and session.bind.dialect.name == "postgresql":
                 # Counter and counts from one snapshot.
@@ -190,10 +193,11 @@ def create_app(
                 # pysqlite runs plain reads outside a transaction: counts taken while the
                 # counter stood still belong to that version.
                 version = records.current_version()
-                entities = records.summary()
+                behind = since is not None and records.changed_since(since)
+                entities = {} if behind else records.summary()
                 if records.current_version() == version:
                     break
-        return SyncSummary(cursor=encode_cursor(version), entities=entities)
+        return SyncSummary(cursor=encode_cursor(version), entities=entities, behind=behind)
 
     @app.post(f"{PREFIX}/sync/push", response_model=PushResponse)
     def push(who: Annotated[Caller, Depends(caller)], body: PushRequest) -> PushResponse:

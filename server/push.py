@@ -1,7 +1,7 @@
 """Applying pushed mutations: deduplicated, scoped, merged field by field, never lost.
 
-Each mutation runs in its own transaction (a savepoint inside it, so a rejected one
-writes nothing but its outcome) and gets a result; one bad mutation never blocks the rest.
+A push runs in one transaction, each mutation in a savepoint (so a rejected one writes
+nothing but its outcome) with a result of its own; one bad mutation never blocks the rest.
 Policy on conflicts: when both sides changed the same field since the rep's base, the
 server keeps its value and records a Conflict with both values, which syncs to the rep.
 """
@@ -42,12 +42,14 @@ def apply_push(
     if request.client_id != caller.client_id:
         raise Forbidden("this push names another device than the one signed in")
     results = []
-    for mutation in request.mutations:
-        with store.session() as session:
-            records = ScopedRecords(session, caller.territories, clock)
-            records.lock_for_writing()  # first: what it reads next, no one changes before commit
-            key = (caller.client_id, mutation.mutation_id)
-            done = session.get(AppliedMutation, key)
+    # One transaction for the batch (one commit, not one per mutation); each mutation in a
+    # savepoint of its own, so a rejected one writes nothing but its outcome. A batch cut
+    # off midway commits nothing, and the client's retry is applied as if new.
+    with store.session() as session:
+        records = ScopedRecords(session, caller.territories, clock)
+        records.lock_for_writing()  # first: what it reads next, no one changes before commit
+        for mutation in request.mutations:
+            done = session.get(AppliedMutation, (caller.client_id, mutation.mutation_id))
             if done is not None:
                 results.append(
                     MutationResult(
@@ -75,11 +77,11 @@ def apply_push(
                     applied_at=clock(),
                 )
             )
-        results.append(
-            MutationResult(
-                mutation_id=mutation.mutation_id, status=status, reason=reason, version=version
+            results.append(
+                MutationResult(
+                    mutation_id=mutation.mutation_id, status=status, reason=reason, version=version
+                )
             )
-        )
     return PushResponse(results=results)
 
 

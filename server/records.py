@@ -161,6 +161,13 @@ class ScopedRecords:
         )
         return list(self.session.scalars(stmt))
 
+    def changed_since(self, version: int) -> bool:
+        """Whether anything in scope changed after `version` (other scopes do not count)."""
+        stmt = select(Record.version).where(
+            Record.territory.in_(self.territories), Record.version > version
+        )
+        return self.session.scalar(stmt.limit(1)) is not None
+
     def with_references(self, rows: list[Record], known: int) -> list[Record]:
         """`rows` plus, before them, the in-scope rows they refer to (and those refer to)
         that changed after version `known`: the client may not have those yet."""

@@ -13,6 +13,7 @@ import random
 import threading
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -194,19 +195,31 @@ class SyncEngine:
     def _pull_changes(
         self, cursor: str, stop: threading.Event, report: Progress, done: _Pulled
     ) -> str:
-        while True:
-            if stop.is_set():
-                raise SyncStopped("sync stopped; it continues from here next time")
-            changes = PullPage.model_validate(
-                self._call("GET", "/sync/changes", params={"cursor": cursor})
+        def fetch(at: str) -> PullPage:
+            return PullPage.model_validate(
+                self._call("GET", "/sync/changes", params={"cursor": at})
             )
-            self._replica.apply_page(_rows(changes.rows), changes.cursor)
-            done.pulled += len(changes.rows)
-            done.conflicts += sum(1 for r in changes.rows if r.entity == "conflict")
-            cursor = changes.cursor
-            report("pull", done.pulled, None)
-            if not changes.more:
-                return cursor
+
+        # The next page downloads while this one is written (the cursor still moves only
+        # with the page that is written).
+        with ThreadPoolExecutor(1, thread_name_prefix="fieldbrief-pull") as ahead:
+            coming = ahead.submit(fetch, cursor)
+            while True:
+                changes = coming.result()
+                if changes.more:
+                    coming = ahead.submit(fetch, changes.cursor)
+                if stop.is_set():
+                    raise SyncStopped("sync stopped; it continues from here next time")
+                self._apply_pulled(changes, done, report)
+                cursor = changes.cursor
+                if not changes.more:
+                    return cursor
+
+    def _apply_pulled(self, changes: PullPage, done: _Pulled, report: Progress) -> None:
+        self._replica.apply_page(_rows(changes.rows), changes.cursor)
+        done.pulled += len(changes.rows)
+        done.conflicts += sum(1 for r in changes.rows if r.entity == "conflict")
+        report("pull", done.pulled, None)
 
     def _snapshot(
         self,
@@ -225,40 +238,63 @@ class SyncEngine:
         after = self._replica.state(SNAPSHOT_AFTER) if resume else None
         taken = _Snapshot(seen=None if after else {})
         total: int | None = None
-        while True:
-            if stop.is_set():
-                raise SyncStopped("sync stopped during the download; it resumes next time")
-            params: dict[str, Any] = {"after": after} if after else {}
+
+        def fetch(position: str | None) -> SnapshotPage:
+            params: dict[str, Any] = {"after": position} if position else {}
             if territories:
                 params["territory"] = sorted(territories)
             if entities:
                 params["entity"] = entities
-            page = SnapshotPage.model_validate(self._call("GET", "/sync/snapshot", params=params))
-            after = page.next_after
-            last = after is None
-            self._replica.apply_page(
-                _rows(page.rows),
-                page.cursor if resume and last else None,
-                {SNAPSHOT_AFTER: after} if resume else None,
-            )
-            if taken.seen is not None:
-                for row in page.rows:
-                    taken.seen.setdefault(row.entity, set()).add(row.id)
-            taken.rows += len(page.rows)
-            total = page.total if page.total is not None else total
-            report("snapshot", taken.rows, total)
-            if last:
-                return taken
+            return SnapshotPage.model_validate(self._call("GET", "/sync/snapshot", params=params))
+
+        with ThreadPoolExecutor(1, thread_name_prefix="fieldbrief-snapshot") as ahead:
+            coming = ahead.submit(fetch, after)
+            while True:
+                page = coming.result()
+                after = page.next_after
+                if after is not None:  # the next page downloads while this one is written
+                    coming = ahead.submit(fetch, after)
+                if stop.is_set():
+                    raise SyncStopped("sync stopped during the download; it resumes next time")
+                total = page.total if page.total is not None else total
+                if self._apply_snapshot_page(page, resume, taken, total, report):
+                    return taken
+
+    def _apply_snapshot_page(
+        self,
+        page: SnapshotPage,
+        resume: bool,
+        taken: _Snapshot,
+        total: int | None,
+        report: Progress,
+    ) -> bool:
+        """Writes one page; True if it was the last."""
+        after = page.next_after
+        last = after is None
+        self._replica.apply_page(
+            _rows(page.rows),
+            page.cursor if resume and last else None,
+            {SNAPSHOT_AFTER: after} if resume else None,
+        )
+        if taken.seen is not None:
+            for row in page.rows:
+                taken.seen.setdefault(row.entity, set()).add(row.id)
+        taken.rows += len(page.rows)
+        report("snapshot", taken.rows, total)
+        return last
 
     def _verify(self, stop: threading.Event, report: Progress) -> list[str]:
         """Compares per-entity counts and checksums with the server's; an entity that
         differs is downloaded again and what the server no longer has is let go of."""
         for _attempt in range(3):
-            summary = SyncSummary.model_validate(self._call("GET", "/sync/summary"))
             cursor = self._replica.state(CURSOR)
-            if cursor != summary.cursor:
-                # Someone wrote meanwhile: catch up, then compare again.
-                self._pull_changes(cursor or summary.cursor, stop, report, _Pulled())
+            assert cursor is not None
+            summary = SyncSummary.model_validate(
+                self._call("GET", "/sync/summary", params={"cursor": cursor})
+            )
+            if summary.behind:
+                # Someone wrote in our scope meanwhile: catch up, then compare again.
+                self._pull_changes(cursor, stop, report, _Pulled())
                 continue
             local = self._replica.summary()
             wrong = sorted(

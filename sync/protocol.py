@@ -207,3 +207,4 @@ class SyncSummary(_Model):
 
     cursor: str
     entities: dict[str, EntitySummary]
+    behind: bool = False  # the caller's scope changed after the cursor it sent: pull first
