@@ -331,11 +331,10 @@ def _apply_synced(
 ) -> bool:
     table = model.__table__
     known: dict[uuid.UUID, tuple[int | None, datetime | None]] = {}
-    ids = [row.id for row in group]
-    for chunk in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
-        stmt = select(table.c.id, table.c.server_version, table.c.deleted_at)
+    stmt = select(table.c.id, table.c.server_version, table.c.deleted_at)
+    for chunk in _chunks([row.id for row in group]):
         for row_id, server_version, deleted_at in session.execute(
-            stmt.where(table.c.id.in_(ids[chunk : chunk + 500]))
+            stmt.where(table.c.id.in_(chunk))
         ):
             known[row_id] = (server_version, deleted_at)
     now = utc_now()

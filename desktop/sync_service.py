@@ -26,7 +26,7 @@ class SyncService:
     def __init__(self, store: Store) -> None:
         self._replica = LocalReplica(store)
         self._memory_token: str | None = None  # when no keyring backend exists
-        self._keyring = keyring_available()
+        self._keyring_known: bool | None = None  # probed on first use, off the GUI thread
 
     def status(self) -> SyncStatus:
         last = self._replica.state(LAST_SYNC_KEY)
@@ -38,6 +38,13 @@ class SyncService:
             last_sync_at=datetime.fromisoformat(last) if last else None,
             keyring=self._keyring,
         )
+
+    @property
+    def _keyring(self) -> bool:
+        # Finding the OS keyring may talk to D-Bus: not at start-up, not on the GUI thread.
+        if self._keyring_known is None:
+            self._keyring_known = keyring_available()
+        return self._keyring_known
 
     def sign_in(self, server: str, username: str, password: str) -> SyncOutcome:
         """Signs in with a password and syncs; remembers the server and the user."""

@@ -20,14 +20,13 @@ from server.records import (
     decode_position,
     encode_cursor,
     encode_position,
+    take_page,
     to_row,
-    within_bytes,
 )
 from server.store import ServerStore
 from sync.protocol import (
     API_HEADER,
     MIN_CLIENT_API,
-    PAGE_BYTES,
     PAGE_ROWS,
     PREFIX,
     SNAPSHOT_ORDER,
@@ -145,11 +144,8 @@ def create_app(
             else:
                 pinned, last_entity, last_id = decode_position(after)
                 position = (last_entity, last_id)
-            page = records.snapshot(position, PAGE_ROWS, kinds)
-            fitting = within_bytes(page, PAGE_BYTES)
-            cut = len(fitting) < len(page)
-            last = page[len(fitting) - 1] if cut or len(page) == PAGE_ROWS else None
-            page = fitting
+            page, more = take_page(records.snapshot(position, PAGE_ROWS + 1, kinds))
+            last = page[-1] if more else None
             # Rows named by this page but created after the pin may be on no earlier page.
             page = records.with_references(page, pinned)
         return _json(
@@ -169,10 +165,7 @@ def create_app(
         with store.session() as session:
             records = ScopedRecords(session, who.territories, auth.clock)
             upto = records.current_version()  # read first: all up to it is committed
-            page = records.changes_since(since, upto, PAGE_ROWS + 1)
-            fitting = within_bytes(page[:PAGE_ROWS], PAGE_BYTES)
-            more = len(fitting) < len(page)
-            page = fitting
+            page, more = take_page(records.changes_since(since, upto, PAGE_ROWS + 1))
             last = page[-1].version if more else upto
             page = records.with_references(page, since)
         return _json(

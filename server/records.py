@@ -21,6 +21,8 @@ from server.errors import BadRequest, ResyncRequired
 from server.models import Record, SyncCounter
 from sync.protocol import (
     ENTITY_PARENT,
+    PAGE_BYTES,
+    PAGE_ROWS,
     PARENT_ENTITY,
     REFERENCE_FIELDS,
     SNAPSHOT_ORDER,
@@ -320,15 +322,16 @@ class ScopedRecords:
         return int(result.rowcount)
 
 
-def within_bytes(records: list[Record], budget: int) -> list[Record]:
-    """The first records whose JSON stays within `budget` bytes (at least one), so a page of
-    long notes stays small enough for a slow connection."""
+def take_page(records: list[Record]) -> tuple[list[Record], bool]:
+    """A page of `records` (fetched with one row more than PAGE_ROWS): at most PAGE_ROWS
+    rows and about PAGE_BYTES of JSON (at least one row, so long notes stay small enough
+    for a slow connection); and whether more follow."""
     used = 0
-    for count, record in enumerate(records):
+    for count, record in enumerate(records[:PAGE_ROWS]):
         used += len(json.dumps(record.data, ensure_ascii=False).encode()) + 120  # +envelope
-        if used > budget and count:
-            return records[:count]
-    return records
+        if used > PAGE_BYTES and count:
+            return records[:count], True
+    return records[:PAGE_ROWS], len(records) > PAGE_ROWS
 
 
 def _chunks(items: list[uuid.UUID], size: int) -> list[list[uuid.UUID]]:

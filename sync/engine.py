@@ -7,16 +7,17 @@ answered for them, and the cursor moves only in the transaction that applied its
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import json
 import random
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel
@@ -181,15 +182,14 @@ class SyncEngine:
         try:
             self._pull_changes(cursor, stop, report, done)
         except ResyncRequired:
-            # Our cursor predates deletions the server has forgotten. Non-destructive: the
-            # outbox went first, nothing local is dropped; the end-of-sync check lets go
-            # of rows the server no longer has.
+            # Our cursor predates deletions the server has forgotten: download afresh, as
+            # the first time. Non-destructive: the outbox went first, nothing local is
+            # dropped; the end-of-sync check lets go of rows the server no longer has.
             self._replica.set_state(CURSOR, None)
-            done.snapshot = done.resynced = True
-            done.pulled += self._snapshot(stop, report, resume=True).rows
-            cursor = self._replica.state(CURSOR)
-            assert cursor is not None
-            self._pull_changes(cursor, stop, report, done)
+            again = self._pull(stop, report, set())
+            again.pulled += done.pulled
+            again.resynced = True
+            return again
         return done
 
     def _pull_changes(
@@ -200,26 +200,17 @@ class SyncEngine:
                 self._call("GET", "/sync/changes", params={"cursor": at})
             )
 
-        # The next page downloads while this one is written (the cursor still moves only
-        # with the page that is written).
-        with ThreadPoolExecutor(1, thread_name_prefix="fieldbrief-pull") as ahead:
-            coming = ahead.submit(fetch, cursor)
-            while True:
-                changes = coming.result()
-                if changes.more:
-                    coming = ahead.submit(fetch, changes.cursor)
+        pages = _read_ahead(fetch, cursor, lambda page: page.cursor if page.more else None)
+        with contextlib.closing(pages):
+            for changes in pages:
                 if stop.is_set():
                     raise SyncStopped("sync stopped; it continues from here next time")
-                self._apply_pulled(changes, done, report)
+                self._replica.apply_page(_rows(changes.rows), changes.cursor)
+                done.pulled += len(changes.rows)
+                done.conflicts += sum(1 for r in changes.rows if r.entity == "conflict")
                 cursor = changes.cursor
-                if not changes.more:
-                    return cursor
-
-    def _apply_pulled(self, changes: PullPage, done: _Pulled, report: Progress) -> None:
-        self._replica.apply_page(_rows(changes.rows), changes.cursor)
-        done.pulled += len(changes.rows)
-        done.conflicts += sum(1 for r in changes.rows if r.entity == "conflict")
-        report("pull", done.pulled, None)
+                report("pull", done.pulled, None)
+        return cursor
 
     def _snapshot(
         self,
@@ -247,41 +238,24 @@ class SyncEngine:
                 params["entity"] = entities
             return SnapshotPage.model_validate(self._call("GET", "/sync/snapshot", params=params))
 
-        with ThreadPoolExecutor(1, thread_name_prefix="fieldbrief-snapshot") as ahead:
-            coming = ahead.submit(fetch, after)
-            while True:
-                page = coming.result()
-                after = page.next_after
-                if after is not None:  # the next page downloads while this one is written
-                    coming = ahead.submit(fetch, after)
+        pages = _read_ahead(fetch, after, lambda page: page.next_after)
+        with contextlib.closing(pages):
+            for page in pages:
                 if stop.is_set():
                     raise SyncStopped("sync stopped during the download; it resumes next time")
+                last = page.next_after is None
+                self._replica.apply_page(
+                    _rows(page.rows),
+                    page.cursor if resume and last else None,
+                    {SNAPSHOT_AFTER: page.next_after} if resume else None,
+                )
+                if taken.seen is not None:
+                    for row in page.rows:
+                        taken.seen.setdefault(row.entity, set()).add(row.id)
+                taken.rows += len(page.rows)
                 total = page.total if page.total is not None else total
-                if self._apply_snapshot_page(page, resume, taken, total, report):
-                    return taken
-
-    def _apply_snapshot_page(
-        self,
-        page: SnapshotPage,
-        resume: bool,
-        taken: _Snapshot,
-        total: int | None,
-        report: Progress,
-    ) -> bool:
-        """Writes one page; True if it was the last."""
-        after = page.next_after
-        last = after is None
-        self._replica.apply_page(
-            _rows(page.rows),
-            page.cursor if resume and last else None,
-            {SNAPSHOT_AFTER: after} if resume else None,
-        )
-        if taken.seen is not None:
-            for row in page.rows:
-                taken.seen.setdefault(row.entity, set()).add(row.id)
-        taken.rows += len(page.rows)
-        report("snapshot", taken.rows, total)
-        return last
+                report("snapshot", taken.rows, total)
+        return taken
 
     def _verify(self, stop: threading.Event, report: Progress) -> list[str]:
         """Compares per-entity counts and checksums with the server's; an entity that
@@ -434,6 +408,27 @@ def _retry_after(response: httpx.Response) -> float | None:
         except (TypeError, ValueError):
             return None
         return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+_Page = TypeVar("_Page")
+_At = TypeVar("_At")
+
+
+def _read_ahead(
+    fetch: Callable[[_At], _Page], first: _At, following: Callable[[_Page], _At | None]
+) -> Generator[_Page, None, None]:
+    """Pages from `fetch`, starting at `first`, each next one (`following`, None: no more)
+    downloading while the caller writes the one it was given. Close it when done early."""
+    with ThreadPoolExecutor(1, thread_name_prefix="fieldbrief-sync") as ahead:
+        coming = ahead.submit(fetch, first)
+        while True:
+            page = coming.result()
+            position = following(page)
+            if position is not None:
+                coming = ahead.submit(fetch, position)
+            yield page
+            if position is None:
+                return
 
 
 def _rows(rows: list[Any]) -> list[PulledRow]:
