@@ -148,10 +148,7 @@ class SyncEngine:
         if abs(skew) <= CLOCK_SKEW_WARNING_S:
             return []
         direction = "ahead of" if skew > 0 else "behind"
-        return [
-            f"this computer's clock is {abs(skew) / 60:.0f} minutes {direction} the server's; "
-            "sync still works, but check the date and time settings"
-        ]
+        return [f"clock {abs(skew) / 60:.0f} minutes {direction} the server: check date and time"]
 
     def _rescope(self) -> tuple[set[str], set[str]]:
         """Asks which territories are ours now; forgets the rows of those taken away."""

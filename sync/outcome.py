@@ -49,7 +49,8 @@ def _plural(n: int, word: str) -> str:
 
 def describe_outcome(outcome: SyncOutcome) -> list[str]:
     """What a sync did, in short phrases for a status bar or a terminal."""
-    parts = [f"pushed {_plural(outcome.pushed, 'change')}"]
+    # Warnings first: a status bar cuts the end of a long message.
+    parts = [*outcome.warnings, f"pushed {_plural(outcome.pushed, 'change')}"]
     if outcome.rejected:
         parts.append(f"{outcome.rejected:,} refused (see Needs attention)")
     received = f"pulled {_plural(outcome.pulled, 'row')}"
@@ -66,7 +67,6 @@ def describe_outcome(outcome: SyncOutcome) -> list[str]:
         parts.append(f"territory removed: {', '.join(outcome.territories_removed)}")
     if outcome.repaired:
         parts.append(f"repaired {', '.join(e.replace('_', ' ') for e in outcome.repaired)}")
-    parts += outcome.warnings
     return parts
 
 

@@ -223,10 +223,9 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_sync_synced(self, outcome: SyncOutcome) -> None:
         self.sync_progress.hide()
-        self.statusBar().showMessage(
-            "Synced: " + "; ".join(describe_outcome(outcome)),
-            30_000 if outcome.warnings else 10_000,
-        )
+        said = "Synced: " + "; ".join(describe_outcome(outcome))
+        self.statusBar().showMessage(said, 30_000 if outcome.warnings else 10_000)
+        self.sync_label.setToolTip(said)  # all of it, where the status bar had to cut
         self.attention_page.refresh()
         if outcome.pulled or outcome.pushed:
             self.accounts_page.model.refresh()
