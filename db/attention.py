@@ -14,8 +14,8 @@ from db.changes import Changes
 from db.edits import LocalEditor, to_wire
 from db.errors import StoreUserError
 from db.models import SYNCED_MODELS, OutboxEntry, RemoteRecord
-from db.replica import _from_wire
 from db.store import Store
+from db.wire_values import from_wire
 
 _MODELS: dict[str, type[Any]] = {
     model.__tablename__: model  # type: ignore[attr-defined]
@@ -129,7 +129,7 @@ class AttentionDesk:
         if model is None:
             return sent
         try:
-            values = _from_wire(model, {k: _typed(model, k, v) for k, v in fields.items()})
+            values = from_wire(model, {k: _typed(model, k, v) for k, v in fields.items()})
         except (ValueError, TypeError) as exc:
             raise StoreUserError(f"a corrected value is not valid: {exc}") from exc
         row = session.get(model, entry.entity_id)
@@ -163,7 +163,7 @@ class AttentionDesk:
         model = _MODELS.get(data.get("entity", ""))
         if use_mine and model is not None and data.get("kind") == "both_changed":
             field = data["field"]
-            value = _from_wire(model, {field: data.get("client_value")}).get(field)
+            value = from_wire(model, {field: data.get("client_value")}).get(field)
             changes = changes | LocalEditor(self._store).set_fields(
                 data["entity"], uuid.UUID(data["entity_id"]), **{field: value}
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 
 
 def create_store_engine(path: Path) -> Engine:
@@ -20,7 +20,23 @@ def create_store_engine(path: Path) -> Engine:
         connect_args={"check_same_thread": False, "timeout": 10},
     )
     event.listen(engine, "connect", _set_pragmas)
+    event.listen(engine, "checkin", _restore_durability)
     return engine
+
+
+_RELAXED = "fieldbrief_relaxed"
+
+
+def relax_durability(connection: Connection) -> None:
+    """synchronous=NORMAL on `connection` until it goes back to the pool (then FULL again).
+    Call it before the transaction's first write: SQLite refuses it inside a transaction."""
+    connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
+    connection.info[_RELAXED] = True
+
+
+def _restore_durability(dbapi_connection: Any, record: Any) -> None:
+    if record.info.pop(_RELAXED, False) and dbapi_connection is not None:
+        dbapi_connection.execute("PRAGMA synchronous=FULL")
 
 
 def _set_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -5,17 +5,14 @@ from __future__ import annotations
 import itertools
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
-from enum import Enum
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Date, Uuid, bindparam, delete, func, insert, select, update
-from sqlalchemy import Enum as SAEnum
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.changes import Changes
-from db.edits import LOCAL_COLUMNS
 from db.models import (
     SYNCED_MODELS,
     Account,
@@ -26,7 +23,8 @@ from db.models import (
     SyncState,
 )
 from db.store import Store
-from db.types import UtcDateTime, utc_now
+from db.types import utc_now
+from db.wire_values import from_wire, row_writer
 
 _MODELS: dict[str, type[Any]] = {
     model.__tablename__: model  # type: ignore[attr-defined]
@@ -133,16 +131,19 @@ class LocalReplica:
         rows: list[PulledRow],
         cursor: str | None,
         state: dict[str, str | None] | None = None,
+        *,
+        durable: bool = True,
     ) -> Changes:
         """Applies pulled rows and stores the cursor (and other sync `state`, None to forget
-        a key) in the same transaction.
+        a key) in the same transaction. `durable=False` for pages that can be downloaded
+        again (see Store.session).
 
         Rows are applied parents first; each run of one entity is written with a few bulk
         statements (Core executemany), which keeps a first download of a big territory fast.
         """
         tables: set[str] = set()
         ordered = sorted(rows, key=lambda r: _RANK.get(r.entity, len(_RANK)))
-        with self._store.session() as session:
+        with self._store.session(durable=durable) as session:
             pending = {
                 (e.entity, e.entity_id): set(e.fields)
                 for e in session.scalars(select(OutboxEntry).where(OutboxEntry.status == "pending"))
@@ -338,20 +339,18 @@ def _apply_synced(
         ):
             known[row_id] = (server_version, deleted_at)
     now = utc_now()
-    inserts: dict[frozenset[str], list[dict[str, Any]]] = {}
+    new = [row for row in group if row.id not in known]
+    if new:
+        _insert_new(session, model, new, now)
     updates: dict[frozenset[str], list[dict[str, Any]]] = {}
-    changed = False
+    changed = bool(new)
     for row in group:
-        values = _from_wire(model, row.data)
+        if row.id not in known:
+            continue
+        values = from_wire(model, row.data)
         for name in pending.get((row.entity, row.id), set()):
             values.pop(name, None)  # an unpushed local edit stays until it is pushed
         values["server_version"] = row.version
-        if row.id not in known:
-            values.update(id=row.id, created_at=now, updated_at=now, version=1)
-            values["deleted_at"] = now if row.deleted else None
-            inserts.setdefault(frozenset(values), []).append(values)
-            changed = True
-            continue
         server_version, deleted_at = known[row.id]
         if (server_version or 0) >= row.version:
             continue  # already have this version or newer (snapshot, then pull)
@@ -370,30 +369,12 @@ def _apply_synced(
             .values(version=table.c.version + 1)
         )
         session.execute(change, batch, execution_options={"synchronize_session": False})
-    for batch in inserts.values():
-        session.execute(insert(table), batch)
     return changed
 
 
-def _from_wire(model: type[Any], data: dict[str, Any]) -> dict[str, Any]:
-    """Column values from the server's JSON; unknown fields (a newer app's) are left out."""
-    values: dict[str, Any] = {}
-    for column in model.__table__.columns:
-        if column.key in LOCAL_COLUMNS or column.key not in data:
-            continue
-        raw = data[column.key]
-        values[column.key] = None if raw is None else _convert(column.type, raw)
-    return values
-
-
-def _convert(column_type: Any, raw: Any) -> Any:
-    if isinstance(column_type, Uuid):
-        return raw if isinstance(raw, uuid.UUID) else uuid.UUID(str(raw))
-    if isinstance(column_type, UtcDateTime):
-        return raw if isinstance(raw, datetime) else datetime.fromisoformat(raw)
-    if isinstance(column_type, Date):
-        return raw if isinstance(raw, date) else date.fromisoformat(raw)
-    if isinstance(column_type, SAEnum) and column_type.enum_class is not None:
-        enum_class: type[Enum] = column_type.enum_class
-        return enum_class(raw)
-    return raw
+def _insert_new(session: Session, model: type[Any], rows: list[PulledRow], now: datetime) -> None:
+    """Writes rows this device does not have yet with one executemany of stored values."""
+    writer = row_writer(model.__tablename__, session.get_bind().dialect)
+    stamp = writer.stored_time(now)
+    rows_values = [writer.values(row.id, row.version, row.deleted, row.data, stamp) for row in rows]
+    session.connection().exec_driver_sql(writer.sql, rows_values)

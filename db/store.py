@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.engine import create_store_engine
+from db.engine import create_store_engine, relax_durability
 from db.errors import StoreUnreadable
 from db.probe import STORE_FILENAME
 from db.schema import migrate
@@ -54,9 +54,15 @@ class Store:
         return cls(engine, path)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session that commits when the block ends cleanly and rolls back otherwise."""
+    def session(self, *, durable: bool = True) -> Iterator[Session]:
+        """A session that commits when the block ends cleanly and rolls back otherwise.
+
+        `durable=False` for writes that can be made again (pages of a first download): its
+        commit skips the wait for the disk, so a power cut may undo it, never corrupt it.
+        """
         with self._sessions.begin() as session:
+            if not durable:
+                relax_durability(session.connection())
             yield session
 
     @contextmanager

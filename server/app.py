@@ -20,8 +20,8 @@ from server.records import (
     decode_position,
     encode_cursor,
     encode_position,
+    page_json,
     take_page,
-    to_row,
 )
 from server.store import ServerStore
 from sync.protocol import (
@@ -148,15 +148,14 @@ def create_app(
             last = page[-1] if more else None
             # Rows named by this page but created after the pin may be on no earlier page.
             page = records.with_references(page, pinned)
-        return _json(
-            SnapshotPage(
-                rows=[to_row(r) for r in page],
-                pinned_version=pinned,
-                cursor=encode_cursor(pinned),
-                next_after=encode_position(pinned, last.entity, last.id) if last else None,
-                total=total,
-            )
+        envelope = SnapshotPage(
+            rows=[],
+            pinned_version=pinned,
+            cursor=encode_cursor(pinned),
+            next_after=encode_position(pinned, last.entity, last.id) if last else None,
+            total=total,
         )
+        return _json(page_json(envelope, page))
 
     @app.get(f"{PREFIX}/sync/changes", response_model=PullPage)
     def changes(who: Annotated[Caller, Depends(caller)], cursor: str) -> Response:
@@ -168,9 +167,8 @@ def create_app(
             page, more = take_page(records.changes_since(since, upto, PAGE_ROWS + 1))
             last = page[-1].version if more else upto
             page = records.with_references(page, since)
-        return _json(
-            PullPage(rows=[to_row(r) for r in page], cursor=encode_cursor(last), more=more)
-        )
+        envelope = PullPage(rows=[], cursor=encode_cursor(last), more=more)
+        return _json(page_json(envelope, page))
 
     @app.get(f"{PREFIX}/sync/summary", response_model=SyncSummary)
     def summary(who: Annotated[Caller, Depends(caller)], cursor: str | None = None) -> SyncSummary:
@@ -201,9 +199,9 @@ def create_app(
     return app
 
 
-def _json(page: SnapshotPage | PullPage) -> Response:
-    # Serialised once by pydantic; the route's response_model still documents the shape.
-    return Response(content=page.model_dump_json(), media_type="application/json")
+def _json(body: bytes) -> Response:
+    # Written by page_json; the route's response_model still documents the shape.
+    return Response(content=body, media_type="application/json")
 
 
 def _check_client_api(client_api: int | None, min_client_api: int) -> None:

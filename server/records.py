@@ -10,11 +10,12 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, delete, func, select, update
+from sqlalchemy import CursorResult, Text, cast, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from server.errors import BadRequest, ResyncRequired
@@ -27,7 +28,8 @@ from sync.protocol import (
     REFERENCE_FIELDS,
     SNAPSHOT_ORDER,
     EntitySummary,
-    Row,
+    PullPage,
+    SnapshotPage,
 )
 
 Clock = Callable[[], datetime]
@@ -64,14 +66,56 @@ def decode_position(token: str) -> tuple[int, str, uuid.UUID]:
         raise BadRequest("the snapshot position is not one this server issued") from None
 
 
-def to_row(record: Record) -> Row:
-    return Row(
-        entity=record.entity,
-        id=record.id,
-        version=record.version,
-        deleted=record.deleted_at is not None,
-        data=record.data,
-    )
+@dataclass(frozen=True, slots=True)
+class WireRecord:
+    """A record as a sync page sends it, read without building an ORM object or decoding
+    its JSON: pages of a first download are most of what a server does, and the stored
+    JSON text goes out as it is. `refs` are the (entity, id) of the rows it names."""
+
+    entity: str
+    id: uuid.UUID
+    version: int
+    deleted: bool
+    data: str  # the stored JSON object, as text
+    refs: tuple[tuple[str, str], ...]
+
+    def json(self) -> str:
+        """This record as the protocol's Row, in JSON."""
+        deleted = "true" if self.deleted else "false"
+        return (
+            f'{{"entity":{json.dumps(self.entity)},"id":"{self.id}","version":{self.version},'
+            f'"deleted":{deleted},"data":{self.data}}}'
+        )
+
+
+# What a page reads of a record: the reference fields come out of the JSON in SQL.
+_WIRE_COLUMNS = (
+    Record.entity,
+    Record.id,
+    Record.version,
+    Record.deleted_at,
+    cast(Record.data, Text),
+    *(Record.data[name].as_string() for name in REFERENCE_FIELDS),
+)
+_REFERENCED = tuple(REFERENCE_FIELDS.values())
+
+
+def _wire(rows: Iterable[Any]) -> list[WireRecord]:
+    records = []
+    for entity, record_id, version, deleted_at, data, *refs in rows:
+        pairs = zip(_REFERENCED, refs, strict=True)
+        named = tuple((kind, ref) for kind, ref in pairs if ref is not None)
+        records.append(WireRecord(entity, record_id, version, deleted_at is not None, data, named))
+    return records
+
+
+def page_json(envelope: SnapshotPage | PullPage, rows: list[WireRecord]) -> bytes:
+    """A page's JSON: the envelope as pydantic writes it (made with no rows), the rows
+    spliced in as stored."""
+    head = envelope.model_dump_json()
+    empty = '{"rows":[]'
+    assert head.startswith(empty), "rows must stay the first field of a page"
+    return f'{{"rows":[{",".join(r.json() for r in rows)}]{head[len(empty) :]}'.encode()
 
 
 class ScopedRecords:
@@ -109,7 +153,7 @@ class ScopedRecords:
         after: tuple[str, uuid.UUID] | None,
         limit: int,
         entities: frozenset[str] | None = None,
-    ) -> list[Record]:
+    ) -> list[WireRecord]:
         """Records in scope after the keyset position `after`: entity by entity, parents
         before children (so a client can apply each page as it comes), then by id.
         `entities` narrows it to some kinds (a repair of one entity).
@@ -123,14 +167,14 @@ class ScopedRecords:
             if after[0] not in order:
                 return []
             start = order.index(after[0])
-        rows: list[Record] = []
+        rows: list[WireRecord] = []
         for entity in order[start:]:
-            stmt = select(Record).where(
+            stmt = select(*_WIRE_COLUMNS).where(
                 Record.entity == entity, Record.territory.in_(self.territories)
             )
             if after is not None and entity == after[0]:
                 stmt = stmt.where(Record.id > after[1])
-            rows += self.session.scalars(stmt.order_by(Record.id).limit(limit - len(rows)))
+            rows += _wire(self.session.execute(stmt.order_by(Record.id).limit(limit - len(rows))))
             if len(rows) >= limit:
                 break
         return rows
@@ -143,7 +187,7 @@ class ScopedRecords:
             stmt = stmt.where(Record.entity.in_(entities))
         return int(self.session.scalar(stmt) or 0)
 
-    def changes_since(self, version: int, upto: int, limit: int) -> list[Record]:
+    def changes_since(self, version: int, upto: int, limit: int) -> list[WireRecord]:
         """Records in scope changed after `version` (up to `upto`), oldest change first,
         tombstones too. A cursor from before forgotten tombstones cannot be served."""
         if version < self.purged_through():
@@ -152,7 +196,7 @@ class ScopedRecords:
                 "it will download the territory again (unsent work is kept)"
             )
         stmt = (
-            select(Record)
+            select(*_WIRE_COLUMNS)
             .where(
                 Record.territory.in_(self.territories),
                 Record.version > version,
@@ -161,7 +205,7 @@ class ScopedRecords:
             .order_by(Record.version)
             .limit(limit)
         )
-        return list(self.session.scalars(stmt))
+        return _wire(self.session.execute(stmt))
 
     def changed_since(self, version: int) -> bool:
         """Whether anything in scope changed after `version` (other scopes do not count)."""
@@ -170,36 +214,35 @@ class ScopedRecords:
         )
         return self.session.scalar(stmt.limit(1)) is not None
 
-    def with_references(self, rows: list[Record], known: int) -> list[Record]:
+    def with_references(self, rows: list[WireRecord], known: int) -> list[WireRecord]:
         """`rows` plus, before them, the in-scope rows they refer to (and those refer to)
         that changed after version `known`: the client may not have those yet."""
-        present = {(r.entity, r.id) for r in rows}
-        added: list[Record] = []
+        if not self.changed_since(known):
+            return rows  # nothing in scope is newer than the client knows (a snapshot's case)
+        present = {(r.entity, str(r.id)) for r in rows}
+        added: list[WireRecord] = []
         todo = rows
         while todo:
             wanted: dict[str, set[uuid.UUID]] = {}
             for record in todo:
-                for field, entity in REFERENCE_FIELDS.items():
-                    raw = record.data.get(field)
-                    if raw is None:
+                for key in record.refs:
+                    if key in present:
                         continue
                     try:
-                        key = (entity, uuid.UUID(str(raw)))
+                        wanted.setdefault(key[0], set()).add(uuid.UUID(key[1]))
                     except ValueError:
                         continue
-                    if key not in present:
-                        wanted.setdefault(entity, set()).add(key[1])
             todo = []
             for entity, ids in wanted.items():
                 for chunk in _chunks(sorted(ids), 500):
-                    stmt = select(Record).where(
+                    stmt = select(*_WIRE_COLUMNS).where(
                         Record.entity == entity,
                         Record.id.in_(chunk),
                         Record.territory.in_(self.territories),
                         Record.version > known,
                     )
-                    for record in self.session.scalars(stmt):
-                        present.add((record.entity, record.id))
+                    for record in _wire(self.session.execute(stmt)):
+                        present.add((record.entity, str(record.id)))
                         todo.append(record)
             added += todo
         return added + rows
@@ -322,13 +365,13 @@ class ScopedRecords:
         return int(result.rowcount)
 
 
-def take_page(records: list[Record]) -> tuple[list[Record], bool]:
+def take_page(records: list[WireRecord]) -> tuple[list[WireRecord], bool]:
     """A page of `records` (fetched with one row more than PAGE_ROWS): at most PAGE_ROWS
     rows and about PAGE_BYTES of JSON (at least one row, so long notes stay small enough
     for a slow connection); and whether more follow."""
     used = 0
     for count, record in enumerate(records[:PAGE_ROWS]):
-        used += len(json.dumps(record.data, ensure_ascii=False).encode()) + 120  # +envelope
+        used += len(record.data.encode()) + 120  # +envelope
         if used > PAGE_BYTES and count:
             return records[:count], True
     return records[:PAGE_ROWS], len(records) > PAGE_ROWS

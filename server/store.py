@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,12 +30,22 @@ def create_server_engine(url: str) -> Engine:
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            parsed,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            json_serializer=_json_text,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    return create_engine(parsed, pool_pre_ping=True)
+    return create_engine(parsed, pool_pre_ping=True, json_serializer=_json_text)
+
+
+def _json_text(value: Any) -> str:
+    # Non-ASCII as itself, not as \u escapes: names and notes in most languages stay
+    # a third of the size, and sync pages send the stored text as it is.
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -245,6 +245,8 @@ class SyncEngine:
                     _rows(page.rows),
                     page.cursor if resume and last else None,
                     {SNAPSHOT_AFTER: page.next_after} if resume else None,
+                    # A page lost to a power cut comes again: its position went with it.
+                    durable=last or not resume,
                 )
                 if taken.seen is not None:
                     for row in page.rows:

@@ -33,6 +33,16 @@ def test_every_connection_uses_wal_full_sync_and_foreign_keys(store: Store) -> N
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
 
 
+def test_a_relaxed_write_leaves_the_connection_at_full_sync_again(store: Store) -> None:
+    with store.session(durable=False) as session:
+        assert session.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+        session.execute(text("INSERT INTO sync_state (key, value) VALUES ('k', 'v')"))
+    for _ in range(3):  # whichever pooled connection comes next
+        with store.session() as session:
+            assert session.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+            assert session.execute(text("SELECT value FROM sync_state")).scalar() == "v"
+
+
 def test_reopening_a_current_store_keeps_its_data(data_dir: Path) -> None:
     from tests.helpers.factories import add_account
 

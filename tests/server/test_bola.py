@@ -3,6 +3,7 @@ of ours, leaks nothing and changes nothing. A new route fails this test until it
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -55,7 +56,8 @@ def north_state(auth: AuthService) -> list[tuple[str, str, int, Any]]:
     with auth.store.session() as session:
         records = ScopedRecords(session, frozenset({"north"}), auth.clock)
         return sorted(
-            (r.entity, str(r.id), r.version, r.data) for r in records.changes_since(0, 10**9, 10**6)
+            (r.entity, str(r.id), r.version, json.loads(r.data))
+            for r in records.changes_since(0, 10**9, 10**6)
         )
 
 

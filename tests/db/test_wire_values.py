@@ -1,0 +1,141 @@
+"""Pulled rows written by the bulk path are stored exactly as an ORM insert stores them."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import JSON, Boolean, Date, Integer, String, Text, Uuid
+from sqlalchemy import Enum as SAEnum
+
+from db.edits import LOCAL_COLUMNS
+from db.models import SYNCED_MODELS, Account, Activity, Task
+from db.replica import LocalReplica, PulledRow
+from db.store import Store
+from db.types import UtcDateTime
+from db.wire_values import from_wire
+
+# Stored columns that differ between two inserts of the same row by design.
+_BOOKKEEPING = {"created_at", "updated_at", "version", "server_version"}
+
+
+def _value(column: Any, parents: dict[str, uuid.UUID], filled: bool) -> Any:
+    """A JSON value for `column`, as the server sends it (or None, where allowed)."""
+    if column.foreign_keys:
+        return str(parents[next(iter(column.foreign_keys)).column.table.name])
+    if not filled and column.nullable:
+        return None
+    kind = column.type
+    if isinstance(kind, UtcDateTime):
+        # Not UTC, and with microseconds: both must come out as SQLAlchemy stores them.
+        return "2026-03-04T05:06:07.000123+02:00" if filled else "2026-03-04T05:06:07+00:00"
+    if isinstance(kind, Date):
+        return "2026-02-03"
+    if isinstance(kind, SAEnum):
+        return list(kind.enum_class)[-1].value  # type: ignore[arg-type]
+    if isinstance(kind, JSON):
+        return {"campaign": "Frühjahr", "clicks": [1, 2]}
+    if isinstance(kind, Boolean):
+        return True
+    if isinstance(kind, Integer):
+        return 42
+    if isinstance(kind, Uuid):
+        return str(uuid.uuid4())
+    assert isinstance(kind, String | Text), kind
+    return "Zoë Ångström, Straße 1"
+
+
+def _pulled_rows(filled: bool) -> list[PulledRow]:
+    """One row of every synced table, each referring to the ones before it."""
+    parents: dict[str, uuid.UUID] = {}
+    rows = []
+    for version, model in enumerate(SYNCED_MODELS, start=1):
+        table = model.__table__  # type: ignore[attr-defined]
+        data = {
+            c.key: _value(c, parents, filled) for c in table.columns if c.key not in LOCAL_COLUMNS
+        }
+        row_id = uuid.uuid4()
+        parents[table.name] = row_id
+        rows.append(PulledRow(table.name, row_id, version, False, data))
+    return rows
+
+
+def _stored(path: Path, table: str, row_id: uuid.UUID) -> dict[str, Any]:
+    with sqlite3.connect(path) as conn:
+        conn.row_factory = sqlite3.Row
+        row = conn.execute(f"SELECT * FROM {table} WHERE id = ?", (row_id.hex,)).fetchone()
+    assert row is not None, f"{table} row missing"
+    return {k: (type(row[k]).__name__, row[k]) for k in row.keys() if k not in _BOOKKEEPING}  # noqa: SIM118 (sqlite3.Row iterates values)
+
+
+def _orm_insert(store: Store, rows: list[PulledRow]) -> None:
+    models = {m.__tablename__: m for m in SYNCED_MODELS}  # type: ignore[attr-defined]
+    with store.session() as session:
+        for row in rows:
+            model = models[row.entity]
+            session.add(model(id=row.id, **from_wire(model, row.data)))
+            session.flush()
+
+
+@pytest.mark.parametrize("filled", [True, False], ids=["every-field", "nulls"])
+def test_bulk_insert_stores_what_the_orm_stores(tmp_path: Path, filled: bool) -> None:
+    rows = _pulled_rows(filled)
+    bulk, orm = Store.open(tmp_path / "bulk"), Store.open(tmp_path / "orm")
+    try:
+        LocalReplica(bulk).apply_page(rows, cursor=None)
+        _orm_insert(orm, rows)
+        for row in rows:
+            assert _stored(bulk.path, row.entity, row.id) == _stored(orm.path, row.entity, row.id)
+    finally:
+        bulk.close()
+        orm.close()
+
+
+def test_fields_the_server_left_out_get_the_models_defaults(store: Store) -> None:
+    account, task, activity = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    LocalReplica(store).apply_page(
+        [
+            PulledRow("account", account, 1, False, {"name": "Acme", "territory": "north"}),
+            PulledRow("task", task, 2, False, {"account_id": str(account), "title": "Call"}),
+            PulledRow(
+                "activity",
+                activity,
+                3,
+                False,
+                {
+                    "account_id": str(account),
+                    "channel": "sales",
+                    "type": "call",
+                    "title": "Called",
+                    "occurred_at": "2026-01-01T10:00:00+00:00",
+                    "unknown_newer_field": "ignored",
+                },
+            ),
+        ],
+        cursor=None,
+    )
+    with store.reading() as session:
+        stored_account = session.get(Account, account)
+        stored_task = session.get(Task, task)
+        stored_activity = session.get(Activity, activity)
+        assert stored_account is not None and stored_task is not None
+        assert stored_activity is not None
+        assert stored_account.ladder_rung.value == "prospect"
+        assert stored_task.done is False
+        assert stored_activity.details == {}
+        assert stored_account.server_version == 1 and stored_account.version == 1
+
+
+def test_a_bad_value_in_a_page_writes_nothing(store: Store) -> None:
+    good = PulledRow("account", uuid.uuid4(), 1, False, {"name": "Good", "territory": "n"})
+    bad = PulledRow(
+        "account", uuid.uuid4(), 2, False, {"name": "Bad", "territory": "n", "ladder_rung": "x"}
+    )
+    with pytest.raises(ValueError):
+        LocalReplica(store).apply_page([good, bad], cursor="c2")
+    with store.reading() as session:
+        assert session.get(Account, good.id) is None
+    assert LocalReplica(store).state("cursor") is None
