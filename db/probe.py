@@ -16,7 +16,12 @@ STORE_FILENAME = "fieldbrief.sqlite3"
 # Every Alembic revision this app ships, oldest first. Kept as constants so a normal start
 # checks the schema with one query and never imports Alembic; tests/db/test_store.py keeps
 # this list equal to db/migrations/versions.
-KNOWN_REVISIONS: tuple[str, ...] = ("0001_initial", "0002_outbox", "0003_remote_records")
+KNOWN_REVISIONS: tuple[str, ...] = (
+    "0001_initial",
+    "0002_outbox",
+    "0003_remote_records",
+    "0004_search_pause",
+)
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 
 

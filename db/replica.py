@@ -6,7 +6,7 @@ import itertools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +22,7 @@ from db.models import (
     RemoteRecord,
     SyncState,
 )
+from db.search import pause_indexing, rebuild_index
 from db.store import Store
 from db.types import utc_now
 from db.wire_values import from_wire, row_writer
@@ -34,6 +35,8 @@ CURSOR = "cursor"
 CLIENT_ID = "client_id"
 # SYNCED_MODELS lists referenced tables before the tables that refer to them.
 ENTITY_ORDER = tuple(_MODELS)
+# What a page does to the search index: keep it current, leave it, or refill it after.
+SearchUpkeep = Literal["live", "paused", "rebuild"]
 _RANK = {entity: rank for rank, entity in enumerate(ENTITY_ORDER)}
 
 
@@ -133,10 +136,12 @@ class LocalReplica:
         state: dict[str, str | None] | None = None,
         *,
         durable: bool = True,
+        search: SearchUpkeep = "live",
     ) -> Changes:
         """Applies pulled rows and stores the cursor (and other sync `state`, None to forget
         a key) in the same transaction. `durable=False` for pages that can be downloaded
-        again (see Store.session).
+        again (see Store.session). `search="paused"` leaves the search index for a later
+        page's `search="rebuild"`, which refills it in one pass (a first download).
 
         Rows are applied parents first; each run of one entity is written with a few bulk
         statements (Core executemany), which keeps a first download of a big territory fast.
@@ -144,6 +149,8 @@ class LocalReplica:
         tables: set[str] = set()
         ordered = sorted(rows, key=lambda r: _RANK.get(r.entity, len(_RANK)))
         with self._store.session(durable=durable) as session:
+            if search != "live":
+                pause_indexing(session)
             pending = {
                 (e.entity, e.entity_id): set(e.fields)
                 for e in session.scalars(select(OutboxEntry).where(OutboxEntry.status == "pending"))
@@ -161,6 +168,8 @@ class LocalReplica:
                 _set_state(session, CURSOR, cursor)
             for key, value in (state or {}).items():
                 _set_state(session, key, value)
+            if search == "rebuild":
+                rebuild_index(session)
         return Changes(frozenset(tables))
 
     def summary(self) -> dict[str, tuple[int, int]]:

@@ -247,6 +247,8 @@ class SyncEngine:
                     {SNAPSHOT_AFTER: page.next_after} if resume else None,
                     # A page lost to a power cut comes again: its position went with it.
                     durable=last or not resume,
+                    # The whole scope: the search index is filled once, at the end.
+                    search=("rebuild" if last else "paused") if resume else "live",
                 )
                 if taken.seen is not None:
                     for row in page.rows:

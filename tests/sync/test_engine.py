@@ -126,7 +126,7 @@ def test_a_first_sync_downloads_a_whole_demo_territory(tmp_path: Path) -> None:
     """Every kind of row, across many snapshot pages, lands with its foreign keys intact."""
     from sqlalchemy import func, text
 
-    from db.models import Activity, MeetingAttendee, Task
+    from db.models import Activity, Contact, MeetingAttendee, Task
     from server.cli import main as server_main
     from sync.engine import sync_once
 
@@ -144,6 +144,19 @@ def test_a_first_sync_downloads_a_whole_demo_territory(tmp_path: Path) -> None:
             }
             assert counts["account"] == 120 and all(counts.values())
             assert session.execute(text("PRAGMA foreign_key_check")).fetchall() == []
+            # The search index, filled once at the end of the download, covers every
+            # live account, contact and note, and its triggers run again.
+            indexed = session.execute(
+                text("SELECT kind, count(*) FROM search_doc GROUP BY kind")
+            ).all()
+            live = {
+                model.__tablename__: session.scalar(
+                    select(func.count()).select_from(model).where(model.deleted_at.is_(None))
+                )
+                for model in (Account, Contact, VisitNote)
+            }
+            assert dict(indexed) == live
+            assert session.execute(text("SELECT count(*) FROM search_paused")).scalar() == 0
     finally:
         laptop.close()
         store.close()
