@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from db.enums import Channel, DealRole, LadderRung, TeamRole
+from db.profile_values import Completeness
 
 
 class AccountSort(StrEnum):
@@ -134,3 +135,72 @@ class SearchHit:
     account_name: str
     title: str
     snippet: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentRecord:
+    """The person's consent to keep special-category answers: when and how it was given."""
+
+    given_on: date
+    how: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContactProfile:
+    """A contact's customer profile: answers by question id (answers to questions this
+    app's definition lacks included, untouched), consent and completeness."""
+
+    contact_id: uuid.UUID
+    account_id: uuid.UUID
+    name: str
+    title: str | None
+    account_name: str
+    answers: dict[str, Any]
+    consent: ConsentRecord | None
+    sensitive_allowed: bool  # False: the company keeps sensitive answers off laptops
+    completeness: Completeness
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileHistoryRow:
+    """One change of a profile answer; `value` is None for cleared and sensitive answers."""
+
+    question_id: str
+    label: str
+    value: Any
+    changed_by: str | None
+    changed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileReminder:
+    """A birthday or anniversary coming up; `years` is the age or years married then, when
+    the year is known."""
+
+    contact_id: uuid.UUID
+    account_id: uuid.UUID
+    contact_name: str
+    account_name: str
+    label: str
+    kind: str
+    on: date
+    days_away: int
+    years: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileCompletenessRow:
+    """One contact on the territory's profile-completeness list."""
+
+    contact_id: uuid.UUID
+    contact_name: str
+    title: str | None
+    deal_role: DealRole | None
+    account_id: uuid.UUID
+    account_name: str
+    answered: int
+    total: int
+
+    @property
+    def fraction(self) -> float:
+        return self.answered / self.total if self.total else 0.0

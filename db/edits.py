@@ -40,33 +40,15 @@ class LocalEditor:
         self._store = store
 
     def create(self, entity: str, **fields: Any) -> tuple[uuid.UUID, Changes]:
-        model = _model(entity)
-        _check_fields(model, fields)
         with self._store.session() as session:
-            row = model(**fields)
-            session.add(row)
-            session.flush()
-            wire = {name: to_wire(getattr(row, name)) for name in _synced_columns(model)}
-            _queue(session, entity, "create", row, fields=wire)
-            return row.id, Changes.of(entity, row.id)
+            row_id = create_row(session, entity, fields)
+        return row_id, Changes.of(entity, row_id)
 
     def set_fields(self, entity: str, row_id: uuid.UUID, **fields: Any) -> Changes:
         """Changes fields; the outbox keeps the values they replaced for a three-way merge."""
-        model = _model(entity)
-        _check_fields(model, fields)
         with self._store.session() as session:
-            row = _live(session, model, row_id)
-            changed = {k: v for k, v in fields.items() if getattr(row, k) != v}
-            if not changed:
-                return Changes()
-            base = {k: to_wire(getattr(row, k)) for k in changed}
-            for name, value in changed.items():
-                setattr(row, name, value)
-            session.flush()
-            wire = {k: to_wire(getattr(row, k)) for k in changed}
-            op = "revise" if entity == "visit_note" and "body" in changed else "set_fields"
-            _queue(session, entity, op, row, fields=wire, base=base)
-        return Changes.of(entity, row_id)
+            changed = change_row(session, entity, row_id, fields)
+        return Changes.of(entity, row_id) if changed else Changes()
 
     def delete(self, entity: str, row_id: uuid.UUID) -> Changes:
         """Soft-deletes (a tombstone that syncs); deleting twice changes nothing."""
@@ -79,6 +61,41 @@ class LocalEditor:
             session.flush()
             _queue(session, entity, "delete", row)
         return Changes.of(entity, row_id)
+
+
+def create_row(
+    session: Session, entity: str, fields: dict[str, Any], row_id: uuid.UUID | None = None
+) -> uuid.UUID:
+    """Adds a row and its outbox entry in the caller's transaction; returns its id.
+
+    `row_id` for rows whose id is derived from what they are about (profile answers)."""
+    model = _model(entity)
+    _check_fields(model, fields)
+    row = model(**fields) if row_id is None else model(id=row_id, **fields)
+    session.add(row)
+    session.flush()
+    wire = {name: to_wire(getattr(row, name)) for name in _synced_columns(model)}
+    _queue(session, entity, "create", row, fields=wire)
+    return row.id  # type: ignore[no-any-return]
+
+
+def change_row(session: Session, entity: str, row_id: uuid.UUID, fields: dict[str, Any]) -> bool:
+    """Changes fields of a live row in the caller's transaction, queueing the values they
+    replaced (for the server's three-way merge). False when nothing changed."""
+    model = _model(entity)
+    _check_fields(model, fields)
+    row = _live(session, model, row_id)
+    changed = {k: v for k, v in fields.items() if getattr(row, k) != v}
+    if not changed:
+        return False
+    base = {k: to_wire(getattr(row, k)) for k in changed}
+    for name, value in changed.items():
+        setattr(row, name, value)
+    session.flush()
+    wire = {k: to_wire(getattr(row, k)) for k in changed}
+    op = "revise" if entity == "visit_note" and "body" in changed else "set_fields"
+    _queue(session, entity, op, row, fields=wire, base=base)
+    return True
 
 
 def _model(entity: str) -> type[Any]:

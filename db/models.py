@@ -214,6 +214,46 @@ class TeamMember(SyncedRow, Base):
     role: Mapped[TeamRole] = mapped_column(_enum(TeamRole))
 
 
+class ProfileAnswer(SyncedRow, Base):
+    """One answer of a contact's customer profile, under the definition's question id.
+
+    Its id is derived from (contact, question) (see db.profiles.answer_id), so two devices
+    answering one question offline write the same row and the server merges the two
+    instead of keeping both. Answers to questions this app's definition lacks are kept.
+    """
+
+    __tablename__ = "profile_answer"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), index=True)
+    contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contact.id"))
+    question_id: Mapped[str] = mapped_column(String(64))
+    # The normalised answer (db.profile_values); NULL once cleared.
+    value: Mapped[Any] = mapped_column(JSON(none_as_null=True), nullable=True, default=None)
+    # Special-category data (GDPR art. 9): an admin policy can keep these off laptops.
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (UniqueConstraint("contact_id", "question_id"),)
+
+
+class ProfileChange(SyncedRow, Base):
+    """One edit of a profile answer, for the profile's history: who, which question, when.
+
+    Append-only, so history from several devices merges without conflicts. The new value
+    is kept for ordinary questions, never for sensitive ones.
+    """
+
+    __tablename__ = "profile_change"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), index=True)
+    contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contact.id"))
+    question_id: Mapped[str] = mapped_column(String(64))
+    value: Mapped[Any] = mapped_column(JSON(none_as_null=True), nullable=True, default=None)
+    changed_by: Mapped[str | None] = mapped_column(String(100))
+    changed_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_profile_change_contact", "contact_id", "changed_at"),)
+
+
 # Tables the migrations make by hand (FTS5 and its shadow tables): not ORM-managed, so
 # autogenerate must leave them alone.
 HAND_MADE_TABLE_PREFIX = "search_"
@@ -281,4 +321,6 @@ SYNCED_MODELS: tuple[type[SyncedRow], ...] = (
     Activity,
     LadderChange,
     TeamMember,
+    ProfileAnswer,
+    ProfileChange,
 )

@@ -21,6 +21,7 @@ KNOWN_REVISIONS: tuple[str, ...] = (
     "0002_outbox",
     "0003_remote_records",
     "0004_search_pause",
+    "0005_profiles",
 )
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from datetime import datetime
 
+from db.profiles import USERNAME
 from db.replica import LocalReplica
 from db.store import Store
 from db.types import utc_now
@@ -16,7 +17,8 @@ from desktop.credentials import SERVICE, keyring_available, keyring_key
 from sync.engine import NeedsSignIn, Progress, SyncEngine, SyncOutcome
 from sync.outcome import SyncStatus
 
-SERVER_KEY, USER_KEY, LAST_SYNC_KEY = "server_url", "username", "last_sync_at"
+SERVER_KEY, LAST_SYNC_KEY = "server_url", "last_sync_at"
+USER_KEY = USERNAME  # the profile history names the signed-in rep
 
 
 class SyncService:

@@ -84,6 +84,8 @@ ENTITY_PARENT: dict[str, str | None] = {
     "activity": "account_id",
     "ladder_change": "account_id",
     "team_member": "account_id",
+    "profile_answer": "account_id",
+    "profile_change": "account_id",
     "conflict": None,  # made by the server; carries the territory of what it is about
 }
 PARENT_ENTITY = {"account_id": "account", "meeting_id": "meeting"}
@@ -101,6 +103,8 @@ SNAPSHOT_ORDER = (
     "activity",
     "ladder_change",
     "team_member",
+    "profile_answer",
+    "profile_change",
     "conflict",
 )
 CLIENT_ENTITIES = frozenset(ENTITY_PARENT) - {"conflict"}
