@@ -30,6 +30,9 @@ RESERVED_FIELDS = frozenset({"id", "version", "server_version", "created_at", "u
 NOT_IN_SCOPE = "not found in your territories"
 CONFLICT_FIELDS = frozenset({"resolved", "resolution"})
 REASON_CHARS = 500  # AppliedMutation.reason's size
+# Rows whose id every device derives from what they are about (a contact's answer to one
+# profile question): a create of one that exists is the same row, merged field by field.
+DERIVED_ID_ENTITIES = frozenset({"profile_answer"})
 
 
 class Rejected(Exception):
@@ -96,7 +99,7 @@ def _apply(records: ScopedRecords, caller: Caller, m: Mutation) -> tuple[Any, in
     if bad:
         raise Rejected(f"fields the server owns cannot be set: {', '.join(bad)}")
     if m.op == "create":
-        return _create(records, m)
+        return _create(records, caller, m)
     record = records.get(m.entity, m.id)
     if record is None:
         raise Rejected(NOT_IN_SCOPE)
@@ -108,9 +111,16 @@ def _apply(records: ScopedRecords, caller: Caller, m: Mutation) -> tuple[Any, in
     return _merge(records, caller, record, m)
 
 
-def _create(records: ScopedRecords, m: Mutation) -> tuple[Any, int | None]:
+def _create(records: ScopedRecords, caller: Caller, m: Mutation) -> tuple[Any, int | None]:
     if records.exists_anywhere(m.entity, m.id):
-        raise Rejected("a record with this id already exists")
+        existing = records.get(m.entity, m.id) if m.entity in DERIVED_ID_ENTITIES else None
+        if existing is None:
+            raise Rejected("a record with this id already exists")
+        # Two devices answered the same question offline: no base, so a differing value
+        # is a conflict the rep settles; the same value is simply applied.
+        return _merge(records, caller, existing, m)
+    if m.entity == "profile_change":
+        m = m.model_copy(update={"fields": {**m.fields, "changed_by": caller.username}})
     territory = records.territory_for(m.entity, m.fields)
     if territory is None:
         raise Rejected(

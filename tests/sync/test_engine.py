@@ -216,3 +216,40 @@ def test_a_refused_change_can_be_retried(laptop: Device) -> None:
     assert desk.retry(refused.seq)
     assert laptop.sync().rejected == 1  # still refused, and parked again with its reason
     assert len(desk.rejected()) == 1
+
+
+def test_profiles_sync_and_one_question_answered_on_two_devices_stays_one_answer(
+    laptop: Device, tablet: Device
+) -> None:
+    """Answer rows have ids derived from (contact, question): two devices answering the same
+    question offline converge on one row; differing values leave a conflict to settle."""
+    from db.models import ProfileAnswer
+    from db.profiles import ProfileBook
+
+    account_id, _ = laptop.editor.create("account", name="Acme", territory="north")
+    contact_id, _ = laptop.editor.create(
+        "contact", account_id=account_id, first_name="Rob", last_name="Stone"
+    )
+    laptop.sync()
+    tablet.sync()
+    on_laptop, on_tablet = ProfileBook(laptop.store), ProfileBook(tablet.store)
+    on_laptop.set_answer(contact_id, "nickname", "Bob")
+    on_tablet.set_answer(contact_id, "nickname", "Robbie")
+    on_laptop.set_answer(contact_id, "hobbies", ["sailing"])
+    on_tablet.set_answer(contact_id, "hobbies", ["sailing"])  # the same answer: no conflict
+    on_tablet.set_answer(contact_id, "car", "Volvo V90")
+    assert (laptop.sync().rejected, tablet.sync().rejected) == (0, 0)
+    laptop.sync()
+    for device, book in ((laptop, on_laptop), (tablet, on_tablet)):
+        profile = book.profile(contact_id)
+        assert profile is not None
+        assert profile.answers == {"nickname": "Bob", "hobbies": ["sailing"], "car": "Volvo V90"}
+        with device.store.reading() as session:
+            assert len(session.scalars(select(ProfileAnswer)).all()) == 3
+            conflicts = [r.data for r in session.scalars(select(RemoteRecord))]
+        assert [(c["field"], c["client_value"], c["server_value"]) for c in conflicts] == [
+            ("value", "Robbie", "Bob")
+        ]
+        # Both devices' history, each entry named by the server after who signed in.
+        history = book.history(contact_id)
+        assert len(history) == 5 and {h.changed_by for h in history} == {"ana"}
