@@ -1,0 +1,144 @@
+"""The profile editor on a real store: every field type, the meter, restart, consent, PDF."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QDate, Qt
+from pytestqt.qtbot import QtBot
+
+from db.profiles import ProfileBook
+from db.store import Store
+from desktop.runner import TaskRunner
+from tests.helpers.factories import add_account, add_contact
+from ui.profile_dialog import ProfileDialog
+from ui.profile_fields import FieldEditor
+
+
+@pytest.fixture
+def contact(store: Store) -> uuid.UUID:
+    return add_contact(store, add_account(store, "Acme Logistics"), "Robert", "Stone")
+
+
+def open_dialog(qtbot: QtBot, store: Store, contact: uuid.UUID) -> ProfileDialog:
+    runner = TaskRunner()
+    dialog = ProfileDialog(runner, ProfileBook(store), contact)
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.loaded, timeout=5000):
+        pass
+    dialog.show()
+    return dialog
+
+
+def save(qtbot: QtBot, dialog: ProfileDialog, editor: FieldEditor) -> None:
+    with qtbot.waitSignal(dialog.saved, timeout=5000) as saved:
+        editor.flush() if editor.waiting else editor.changed_now()
+    assert saved.args == [editor.question.id]
+
+
+def test_fill_each_type_the_meter_moves_and_a_restart_keeps_it(
+    qtbot: QtBot, data_dir: Path, store: Store, contact: uuid.UUID
+) -> None:
+    dialog = open_dialog(qtbot, store, contact)
+    assert dialog.meter.value() == 0 and dialog.meter.maximum() == 66
+    e = dialog.editors
+    qtbot.keyClicks(e["nickname"].widget, "Bob")  # text, typed
+    save(qtbot, dialog, e["nickname"])
+    e["current_role"].widget.setPlainText("Runs the Hamburg plant.")  # type: ignore[attr-defined]
+    save(qtbot, dialog, e["current_role"])
+    e["birth_date"].widget.setDate(QDate(1976, 12, 3))  # type: ignore[attr-defined]
+    save(qtbot, dialog, e["birth_date"])
+    e["accepts_hospitality"].widget.setCurrentText("No")  # type: ignore[attr-defined]
+    save(qtbot, dialog, e["accepts_hospitality"])
+    e["marital_status"].widget.setCurrentText("Married")  # type: ignore[attr-defined]
+    save(qtbot, dialog, e["marital_status"])
+    e["hobbies"].widget.setPlainText("sailing\n\nchess")  # type: ignore[attr-defined]
+    save(qtbot, dialog, e["hobbies"])
+    children = e["children"]
+    children.add_person()  # type: ignore[attr-defined]
+    table = children.table  # type: ignore[attr-defined]
+    table.item(0, 0).setText("Ada")
+    table.item(0, 1).setText("2012-03-01")
+    save(qtbot, dialog, children)
+    qtbot.waitUntil(lambda: dialog.meter.value() == 7, timeout=5000)
+    assert dialog.sections.item(0).text().endswith("2 of 8")  # nickname, birth date
+    dialog.close()
+    store.close()
+
+    again = Store.open(data_dir)
+    try:
+        reopened = open_dialog(qtbot, again, contact)
+        assert reopened.meter.value() == 7
+        r = reopened.editors
+        assert r["nickname"].value() == "Bob"
+        assert r["birth_date"].value() == dt.date(1976, 12, 3)
+        assert r["accepts_hospitality"].value() == "No"
+        assert r["marital_status"].value() == "Married"
+        assert r["hobbies"].value() == ["sailing", "chess"]
+        assert r["children"].value() == [
+            {"name": "Ada", "birth_date": "2012-03-01", "age": "", "interests": ""}
+        ]
+        reopened.close()
+    finally:
+        again.close()
+
+
+def test_a_bad_value_shows_under_its_field(qtbot: QtBot, store: Store, contact: uuid.UUID) -> None:
+    dialog = open_dialog(qtbot, store, contact)
+    children = dialog.editors["children"]
+    children.add_person()  # type: ignore[attr-defined]
+    children.table.item(0, 0).setText("Ada")  # type: ignore[attr-defined]
+    children.table.item(0, 2).setText("two hundred")  # type: ignore[attr-defined]
+    children.changed_now()
+    error = dialog._errors["children"]
+    qtbot.waitUntil(lambda: not error.isHidden(), timeout=5000)
+    assert "Children" in error.text() and "age" in error.text().lower()
+    assert dialog.meter.value() == 0
+
+
+def test_sensitive_questions_hide_until_asked_and_need_consent(
+    qtbot: QtBot, store: Store, contact: uuid.UUID
+) -> None:
+    dialog = open_dialog(qtbot, store, contact)
+    dialog.sections.setCurrentRow(5)  # lifestyle: health comes first
+    health = dialog.editors["health"].widget
+    assert not health.isVisible()
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow, timeout=2000)
+    qtbot.keyClick(
+        dialog,
+        Qt.Key.Key_S,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    assert dialog.show_sensitive.isChecked()
+    qtbot.waitUntil(health.isVisible, timeout=2000)
+    assert not health.isEnabled()  # no consent yet
+    with qtbot.waitSignal(dialog.loaded, timeout=5000):
+        dialog._write(
+            lambda: dialog._book.record_consent(contact, dt.date(2026, 11, 2), "signed form")
+        )
+    assert health.isEnabled()
+    assert "Consent recorded" in dialog._consent.text()
+
+
+def test_export_writes_a_pdf_without_sensitive_answers(
+    qtbot: QtBot, tmp_path: Path, store: Store, contact: uuid.UUID
+) -> None:
+    book = ProfileBook(store)
+    book.set_answer(contact, "nickname", "Bob")
+    book.record_consent(contact, dt.date(2026, 11, 2), "signed form")
+    book.set_answer(contact, "religion", "Quaker")
+    dialog = open_dialog(qtbot, store, contact)
+    target = tmp_path / "profile.pdf"
+    with qtbot.waitSignal(dialog.exported, timeout=10000):
+        dialog.export_pdf(target)
+    assert target.read_bytes().startswith(b"%PDF")
+    from db.profile_report import profile_html
+
+    assert dialog.profile is not None
+    html = profile_html(dialog.profile, book.definition)
+    assert "Bob" in html and "Quaker" not in html and "1 sensitive answer left out" in html
+    assert "Quaker" in profile_html(dialog.profile, book.definition, include_sensitive=True)

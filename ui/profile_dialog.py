@@ -1,0 +1,445 @@
+"""The customer-profile editor: sections on the left, the questions of one on the right.
+
+Answers are saved as the rep types (after a short pause, or when a field is left), each
+to the local store and its outbox; the meter shows answered questions of all and per
+section. Sensitive questions are hidden until asked for, and need the person's consent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from db.dto import ContactProfile, ProfileHistoryRow
+from db.errors import StoreUserError
+from db.profile_definition import ProfileDefinition, ProfileSection
+from db.profile_report import format_answer, profile_html
+from ui.account_pane import make_table
+from ui.models.table import Column, RowTableModel
+from ui.profile_fields import FieldEditor, make_editor
+from ui.tasks import Runner
+
+if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
+    from db.profiles import ProfileBook
+
+
+class ProfileDialog(QDialog):
+    """Edits one contact's profile; non-modal, so the rep can look things up meanwhile."""
+
+    saved = Signal(str)  # question id, once its answer is in the store
+    loaded = Signal()
+    exported = Signal(str)  # the PDF's path
+
+    def __init__(
+        self,
+        runner: Runner,
+        book: ProfileBook,
+        contact_id: uuid.UUID,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._runner = runner
+        self._book = book
+        self.definition: ProfileDefinition = book.definition
+        self.contact_id = contact_id
+        self.profile: ContactProfile | None = None
+        self.setWindowTitle("Customer profile")
+        self.resize(980, 720)
+
+        self._name = QLabel("Loading…")
+        self._name.setObjectName("accountName")
+        self._subtitle = QLabel()
+        self._subtitle.setObjectName("subtitle")
+        self.meter = QProgressBar()
+        self.meter.setRange(0, len(self.definition.questions))
+        self.meter.setFormat("%v of %m answered")
+        self.meter.setFixedWidth(240)
+        header = QHBoxLayout()
+        titles = QVBoxLayout()
+        titles.addWidget(self._name)
+        titles.addWidget(self._subtitle)
+        header.addLayout(titles, stretch=1)
+        header.addWidget(self.meter, alignment=Qt.AlignmentFlag.AlignVCenter)
+
+        self.sections = QListWidget()
+        self.sections.setFixedWidth(230)
+        self.pages = QStackedWidget()
+        self.editors: dict[str, FieldEditor] = {}
+        self._errors: dict[str, QLabel] = {}
+        self._sensitive_rows: list[tuple[QFormLayout, QWidget]] = []
+        for section in self.definition.sections:
+            QListWidgetItem(section.title, self.sections)
+            self.pages.addWidget(self._build_section(section))
+        self.sections.currentRowChanged.connect(self._show_section)
+        body = QHBoxLayout()
+        body.addWidget(self.sections)
+        body.addWidget(self.pages, stretch=1)
+
+        self.show_sensitive = QCheckBox("Show sensitive answers")
+        self.show_sensitive.setToolTip(
+            "Health, religion, politics, confidential notes (Ctrl+Shift+S)"
+        )
+        self.show_sensitive.toggled.connect(self._apply_sensitive)
+        self._consent = QLabel()
+        self._consent.setObjectName("subtitle")
+        self.consent_button = QPushButton("Record consent…")
+        self.consent_button.clicked.connect(self.ask_consent)
+        history = QPushButton("History…")
+        history.setToolTip("Who changed which answer when (Ctrl+H)")
+        history.clicked.connect(self.show_history)
+        export = QPushButton("Export PDF…")
+        export.setToolTip("Ctrl+E")
+        export.clicked.connect(self.ask_export)
+        close = QPushButton("Close")
+        close.clicked.connect(self.close)
+        footer = QHBoxLayout()
+        footer.addWidget(self.show_sensitive)
+        footer.addWidget(self._consent)
+        footer.addWidget(self.consent_button)
+        footer.addStretch(1)
+        footer.addWidget(history)
+        footer.addWidget(export)
+        footer.addWidget(close)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.addLayout(header)
+        layout.addLayout(body, stretch=1)
+        layout.addLayout(footer)
+
+        for keys, action in (
+            ("Ctrl+PgDown", lambda: self._step(1)),
+            ("Ctrl+PgUp", lambda: self._step(-1)),
+            ("Ctrl+Shift+S", self.show_sensitive.toggle),
+            ("Ctrl+H", self.show_history),
+            ("Ctrl+E", self.ask_export),
+        ):
+            QShortcut(QKeySequence(keys), self, activated=action)
+        self.sections.setCurrentRow(0)
+        self.reload()
+
+    # -- building --------------------------------------------------------------------------
+
+    def _build_section(self, section: ProfileSection) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        form.setVerticalSpacing(10)
+        form.setContentsMargins(12, 8, 12, 8)
+        intro = QLabel(section.help)
+        intro.setObjectName("subtitle")
+        intro.setWordWrap(True)
+        form.addRow(intro)
+        for question in section.questions:
+            editor = make_editor(question)
+            editor.edited.connect(self._save)
+            self.editors[question.id] = editor
+            error = QLabel()
+            error.setStyleSheet("color: #b3261e;")
+            error.setWordWrap(True)
+            error.hide()
+            self._errors[question.id] = error
+            field = QWidget()
+            column = QVBoxLayout(field)
+            column.setContentsMargins(0, 0, 0, 0)
+            column.setSpacing(2)
+            column.addWidget(editor.widget)
+            column.addWidget(error)
+            label = QLabel(question.label + (" 🔒" if question.sensitive else ""))
+            label.setWordWrap(True)
+            label.setToolTip(question.help)
+            label.setMinimumWidth(180)
+            label.setMaximumWidth(260)
+            label.setBuddy(editor.widget)
+            form.addRow(label, field)
+            if question.sensitive:
+                self._sensitive_rows.append((form, field))
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(page)
+        return scroll
+
+    # -- loading ---------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        self._runner.read(lambda: self._book.profile(self.contact_id), self._on_loaded)
+
+    def _on_loaded(self, profile: ContactProfile | None) -> None:
+        if profile is None:
+            self._name.setText("This contact is no longer in your territory.")
+            self.pages.setEnabled(False)
+            return
+        first = self.profile is None
+        self.profile = profile
+        self._name.setText(profile.name)
+        self.setWindowTitle(f"Customer profile · {profile.name}")
+        self._subtitle.setText(" · ".join(p for p in (profile.title, profile.account_name) if p))
+        if first:
+            for question_id, editor in self.editors.items():
+                editor.set_value(profile.answers.get(question_id))
+        self._show_counts(profile)
+        self._apply_sensitive()
+        self.loaded.emit()
+
+    def _show_counts(self, profile: ContactProfile) -> None:
+        done = profile.completeness
+        self.meter.setValue(done.answered)
+        for row, section in enumerate(done.sections):
+            item = self.sections.item(row)
+            item.setText(f"{section.title}\n{section.answered} of {section.total}")
+        if profile.consent is not None:
+            self._consent.setText(f"Consent recorded {profile.consent.given_on:%d %b %Y}")
+        else:
+            self._consent.setText("No consent recorded for sensitive answers")
+        self.consent_button.setText(
+            "Withdraw consent…" if profile.consent is not None else "Record consent…"
+        )
+
+    def _apply_sensitive(self) -> None:
+        profile = self.profile
+        allowed = profile is not None and profile.sensitive_allowed
+        self.show_sensitive.setEnabled(allowed)
+        self.consent_button.setVisible(allowed)
+        shown = allowed and self.show_sensitive.isChecked()
+        editable = shown and profile is not None and profile.consent is not None
+        for form, field in self._sensitive_rows:
+            form.setRowVisible(field, shown)
+            field.setEnabled(editable)
+        if not allowed and profile is not None:
+            self._consent.setText("Your company keeps sensitive answers off laptops")
+
+    # -- saving ----------------------------------------------------------------------------
+
+    def _save(self, question_id: str) -> None:
+        value = self.editors[question_id].value()
+        self._runner.write(
+            lambda: self._book.set_answer(self.contact_id, question_id, value),
+            lambda _changes: self._on_saved(question_id),
+            lambda exc: self._on_refused(question_id, exc),
+        )
+
+    def _on_saved(self, question_id: str) -> None:
+        self._errors[question_id].hide()
+        self.saved.emit(question_id)
+        self._runner.read(lambda: self._book.profile(self.contact_id), self._refresh_counts)
+
+    def _refresh_counts(self, profile: ContactProfile | None) -> None:
+        if profile is not None:
+            self.profile = profile
+            self._show_counts(profile)
+
+    def _on_refused(self, question_id: str, exc: Exception) -> None:
+        error = self._errors[question_id]
+        error.setText(str(exc) if _plain(exc) else f"Not saved: {exc}")
+        error.show()
+
+    def flush(self) -> None:
+        """Saves every answer still waiting for the typing pause."""
+        for editor in self.editors.values():
+            editor.flush()
+
+    def closeEvent(self, event: object) -> None:  # noqa: N802 - Qt's name
+        self.flush()
+        super().closeEvent(event)  # type: ignore[arg-type]
+
+    # -- navigation ------------------------------------------------------------------------
+
+    def _show_section(self, row: int) -> None:
+        self.flush()
+        self.pages.setCurrentIndex(row)
+
+    def _step(self, by: int) -> None:
+        row = (self.sections.currentRow() + by) % self.sections.count()
+        self.sections.setCurrentRow(row)
+        first = self.definition.sections[row].questions[0].id
+        self.editors[first].widget.setFocus()
+
+    # -- consent, history, export --------------------------------------------------------
+
+    def ask_consent(self) -> None:
+        profile = self.profile
+        if profile is None:
+            return
+        if profile.consent is not None:
+            answer = QMessageBox.question(
+                self,
+                "Withdraw consent",
+                f"Withdraw {profile.name}'s consent? Their sensitive answers are erased here "
+                "and, at the next sync, everywhere.",
+            )
+            if answer == QMessageBox.StandardButton.Yes:
+                self._write(lambda: self._book.withdraw_consent(self.contact_id), reset=True)
+            return
+        dialog = ConsentDialog(profile.name, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            given_on, how = dialog.result_values()
+            self._write(lambda: self._book.record_consent(self.contact_id, given_on, how))
+
+    def _write(self, fn: Callable[[], object], reset: bool = False) -> None:
+        def done(_changes: object) -> None:
+            if reset:
+                self.profile = None  # reload the editors too
+            self.reload()
+
+        self._runner.write(fn, done, lambda exc: QMessageBox.warning(self, "Profile", str(exc)))  # type: ignore[arg-type]
+
+    def show_history(self) -> None:
+        self._runner.read(
+            lambda: self._book.history(self.contact_id),
+            lambda rows: HistoryDialog(rows, self.definition, self).exec(),
+        )
+
+    def ask_export(self) -> None:
+        profile = self.profile
+        if profile is None:
+            return
+        default = Path.home() / f"Profile {profile.name}.pdf"
+        path, _ = QFileDialog.getSaveFileName(self, "Export profile", str(default), "PDF (*.pdf)")
+        if not path:
+            return
+        sensitive = any(q.sensitive and q.id in profile.answers for q in self.definition.questions)
+        include = sensitive and (
+            QMessageBox.question(
+                self,
+                "Export profile",
+                "Include the sensitive answers (health, religion, politics, confidential)?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
+            )
+            == QMessageBox.StandardButton.Yes
+        )
+        self.export_pdf(Path(path), include)
+
+    def export_pdf(self, path: Path, include_sensitive: bool = False) -> None:
+        """Writes the profile as a PDF off the GUI thread."""
+        assert self.profile is not None
+        html = profile_html(self.profile, self.definition, include_sensitive)
+        self._runner.network(
+            lambda: write_pdf(html, path),
+            lambda _: self.exported.emit(str(path)),
+            lambda exc: QMessageBox.warning(
+                self, "Export profile", f"Could not write {path}: {exc}"
+            ),
+        )
+
+
+def write_pdf(html: str, path: Path) -> None:
+    """Renders HTML to an A4 PDF (QTextDocument is fine off the GUI thread)."""
+    from PySide6.QtGui import QPageSize, QPdfWriter, QTextDocument
+
+    writer = QPdfWriter(str(path))
+    writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
+    writer.setResolution(96)
+    document = QTextDocument()
+    document.setHtml(html)
+    document.print_(writer)
+    if not path.exists() or path.stat().st_size == 0:
+        raise OSError("nothing was written")
+
+
+def _plain(exc: Exception) -> bool:
+    return isinstance(exc, StoreUserError)
+
+
+class ConsentDialog(QDialog):
+    """Asks when and how the person agreed to sensitive answers being kept."""
+
+    def __init__(self, name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Record consent")
+        explain = QLabel(
+            f"Health, religion, politics and confidential notes are special-category data. "
+            f"Record when and how {name} agreed to you keeping them."
+        )
+        explain.setWordWrap(True)
+        self.given_on = QDateEdit(QDate.currentDate())
+        self.given_on.setCalendarPopup(True)
+        self.given_on.setMaximumDate(QDate.currentDate())
+        self.given_on.setDisplayFormat("d MMM yyyy")
+        self.how = QLineEdit()
+        self.how.setPlaceholderText("Signed form, email, verbally at the visit…")
+        self.how.setMaxLength(200)
+        form = QFormLayout()
+        form.addRow("Given on:", self.given_on)
+        form.addRow("How:", self.how)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self._ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self._ok.setEnabled(False)
+        self.how.textChanged.connect(lambda text: self._ok.setEnabled(bool(text.strip())))
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(explain)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+        self.resize(440, 180)
+
+    def result_values(self) -> tuple[dt.date, str]:
+        day = self.given_on.date()
+        return dt.date(day.year(), day.month(), day.day()), self.how.text()
+
+
+class HistoryDialog(QDialog):
+    """Who changed which answer when, newest first."""
+
+    def __init__(
+        self, rows: list[ProfileHistoryRow], definition: ProfileDefinition, parent: QWidget | None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Profile history")
+        columns: list[Column[ProfileHistoryRow]] = [
+            Column("When", lambda r: f"{r.changed_at.astimezone():%d %b %Y %H:%M}"),
+            Column("Who", lambda r: r.changed_by or "this device"),
+            Column("Question", lambda r: r.label),
+            Column(
+                "New answer",
+                lambda r: (
+                    "(cleared or not shown)"
+                    if r.value is None
+                    else format_answer(definition.get(r.question_id), r.value)
+                ),
+                tooltip=lambda r: format_answer(definition.get(r.question_id), r.value),
+            ),
+        ]
+        self.model: RowTableModel[ProfileHistoryRow] = RowTableModel(columns, self)
+        self.model.set_rows(rows)
+        table = make_table(self.model, stretch_column=3)
+        table.resizeColumnsToContents()
+        empty = QLabel("No changes yet.") if not rows else None
+        layout = QVBoxLayout(self)
+        if empty is not None:
+            layout.addWidget(empty)
+        layout.addWidget(table)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.resize(820, 440)
