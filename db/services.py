@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from db.accounts import AccountDirectory
 from db.attention import AttentionDesk
 from db.meetings import MeetingCalendar
+from db.profiles import ProfileBook
 from db.search import SearchIndex
 from db.store import Store
 
@@ -20,6 +21,7 @@ class LocalServices:
     meetings: MeetingCalendar
     search: SearchIndex
     attention: AttentionDesk
+    profiles: ProfileBook
 
     @classmethod
     def for_store(cls, store: Store) -> LocalServices:
@@ -28,4 +30,5 @@ class LocalServices:
             MeetingCalendar(store),
             SearchIndex(store),
             AttentionDesk(store),
+            ProfileBook(store),
         )

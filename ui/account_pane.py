@@ -78,6 +78,7 @@ class AccountPane(QWidget):
     """Shows one account's detail, loaded off the GUI thread."""
 
     detail_shown = Signal(object)  # AccountDetail, once it is on screen
+    profile_requested = Signal(uuid.UUID)  # a contact's customer profile, to open
 
     def __init__(self, runner: Runner, directory: AccountDirectory, parent: QWidget | None = None):
         super().__init__(parent)
@@ -123,6 +124,10 @@ class AccountPane(QWidget):
         self._contacts_title = section_title("Contacts")
         self._contacts = make_table(self.contacts_model, stretch_column=3)
         self._contacts.setMaximumHeight(170)
+        self._contacts.setToolTip("Enter or double-click: the contact's customer profile")
+        self._contacts.activated.connect(
+            lambda index: self.profile_requested.emit(self.contacts_model.row_at(index.row()).id)
+        )
 
         self.activity_model: RowTableModel[ActivityRow] = RowTableModel(ACTIVITY_COLUMNS, self)
         self._activity_title = section_title("Latest activity")

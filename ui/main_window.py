@@ -30,15 +30,22 @@ if TYPE_CHECKING:
     from db.services import LocalServices
     from ui.accounts_page import AccountsPage
     from ui.attention_page import AttentionPage
+    from ui.profile_dialog import ProfileDialog
+    from ui.profiles_page import ProfilesPage
     from ui.search_page import SearchPage
     from ui.today_page import (
         TodayPage,  # the services import SQLAlchemy, which the GUI thread never needs
     )
 
-TODAY, ACCOUNTS, SEARCH, ATTENTION = range(4)
+TODAY, ACCOUNTS, SEARCH, ATTENTION, PROFILES = range(5)
 
 SHORTCUTS_HELP = """<table cellpadding=3>
-<tr><td><b>Ctrl+1 / 2 / 3 / 4</b></td><td>Today / Accounts / Search / Needs attention</td></tr>
+<tr><td><b>Ctrl+1 / 2 / 3 / 4 / 5</b></td><td>Today / Accounts / Search / Needs attention /
+Profiles</td></tr>
+<tr><td><b>Enter</b> on a contact</td><td>Open their customer profile</td></tr>
+<tr><td><b>Ctrl+PgDown / PgUp</b></td><td>Next / previous profile section</td></tr>
+<tr><td><b>Ctrl+Shift+S</b></td><td>Show sensitive profile answers</td></tr>
+<tr><td><b>Ctrl+H / Ctrl+E</b></td><td>Profile history / export the profile as PDF</td></tr>
 <tr><td><b>Ctrl+F</b></td><td>Search the account list</td></tr>
 <tr><td><b>Ctrl+Shift+F</b></td><td>Search everything</td></tr>
 <tr><td><b>Esc</b></td><td>Clear the account search</td></tr>
@@ -78,6 +85,7 @@ class MainWindow(QMainWindow):
     accounts_page: AccountsPage
     search_page: SearchPage
     attention_page: AttentionPage
+    profiles_page: ProfilesPage
 
     def __init__(
         self,
@@ -113,6 +121,7 @@ class MainWindow(QMainWindow):
             ("Accounts", "accounts"),
             ("Search", "search"),
             ("Attention", "attention"),
+            ("Profiles", "profiles"),
         ):
             QListWidgetItem(icon(icon_name), name, self.navigation)
 
@@ -138,6 +147,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.sync_label)
         self.sync: SyncController | None = None
         self.ask_to_sign_in = True  # tests switch the modal dialog off
+        self.profile_dialogs: dict[uuid.UUID, ProfileDialog] = {}
 
         self._build_menus()
         runner.data_changed.connect(self._on_runner_data_changed)
@@ -148,17 +158,26 @@ class MainWindow(QMainWindow):
         # Imported here, not at the top: the first paint of the window does not need them.
         from ui.accounts_page import AccountsPage
         from ui.attention_page import AttentionPage
+        from ui.profiles_page import ProfilesPage
         from ui.search_page import SearchPage
         from ui.today_page import TodayPage
 
         runner = self._runner
-        self.today_page = TodayPage(runner, services.meetings)
+        self._profiles = services.profiles
+        self.today_page = TodayPage(runner, services.meetings, services.profiles)
         self.accounts_page = AccountsPage(runner, services.accounts)
         self.search_page = SearchPage(runner, services.search)
         self.attention_page = AttentionPage(runner, services.attention)
+        self.profiles_page = ProfilesPage(runner, services.profiles)
         self.pages.removeWidget(self._loading)
         self._loading.deleteLater()
-        pages = (self.today_page, self.accounts_page, self.search_page, self.attention_page)
+        pages = (
+            self.today_page,
+            self.accounts_page,
+            self.search_page,
+            self.attention_page,
+            self.profiles_page,
+        )
         for page in pages:
             self.pages.addWidget(page)
         self.navigation.currentRowChanged.connect(self.pages.setCurrentIndex)
@@ -167,6 +186,9 @@ class MainWindow(QMainWindow):
         self.accounts_page.pane.detail_shown.connect(self._on_pane_detail_shown)
         self.today_page.account_requested.connect(self.open_account)
         self.search_page.account_requested.connect(self.open_account)
+        for source in (self.today_page, self.profiles_page, self.accounts_page.pane):
+            source.profile_requested.connect(self.open_profile)
+        self.navigation.currentRowChanged.connect(self._on_page_shown)
         self.navigation.setEnabled(True)
         self.navigation.setCurrentRow(ACCOUNTS)
         self._attached = True
@@ -264,6 +286,7 @@ class MainWindow(QMainWindow):
         self._add_action(go_menu, "&Accounts", "Ctrl+2", lambda: self.show_page(ACCOUNTS))
         self._add_action(go_menu, "&Search", "Ctrl+3", lambda: self.show_page(SEARCH))
         self._add_action(go_menu, "Needs a&ttention", "Ctrl+4", lambda: self.show_page(ATTENTION))
+        self._add_action(go_menu, "&Profiles", "Ctrl+5", lambda: self.show_page(PROFILES))
         go_menu.addSeparator()
         self._add_action(
             go_menu, "Find &account…", QKeySequence.StandardKey.Find, self.find_account
@@ -312,6 +335,25 @@ class MainWindow(QMainWindow):
         self.show_page(ACCOUNTS)
         self.accounts_page.open_account(account_id)
 
+    @Slot(uuid.UUID)
+    def open_profile(self, contact_id: uuid.UUID) -> ProfileDialog:
+        """Shows the contact's profile editor (one window per contact, raised if open)."""
+        from ui.profile_dialog import ProfileDialog
+
+        dialog = self.profile_dialogs.get(contact_id)
+        if dialog is None:
+            dialog = ProfileDialog(self._runner, self._profiles, contact_id, self)
+            self.profile_dialogs[contact_id] = dialog
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+        return dialog
+
+    @Slot(int)
+    def _on_page_shown(self, page: int) -> None:
+        if page == PROFILES:
+            self.profiles_page.refresh()
+
     @property
     def is_ready(self) -> bool:
         return self._ready
@@ -339,6 +381,10 @@ class MainWindow(QMainWindow):
             self.accounts_page.pane.reload()
         if changes.touches("meeting"):
             self.today_page.refresh()
+        if changes.touches("profile_answer"):
+            self.today_page.refresh_reminders()
+            if self.pages.currentWidget() is self.profiles_page:
+                self.profiles_page.refresh()
 
     @Slot(str)
     def _on_runner_failed(self, message: str) -> None:

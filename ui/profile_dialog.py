@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -88,6 +89,7 @@ class ProfileDialog(QDialog):
         header.addWidget(self.meter, alignment=Qt.AlignmentFlag.AlignVCenter)
 
         self.sections = QListWidget()
+        self.sections.setObjectName("profileSections")
         self.sections.setFixedWidth(230)
         self.pages = QStackedWidget()
         self.editors: dict[str, FieldEditor] = {}
@@ -148,7 +150,10 @@ class ProfileDialog(QDialog):
 
     def _build_section(self, section: ProfileSection) -> QWidget:
         page = QWidget()
-        form = QFormLayout(page)
+        column_of_page = QVBoxLayout(page)
+        form = QFormLayout()
+        column_of_page.addLayout(form)
+        column_of_page.addStretch(1)  # spare height below the questions, not between them
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
         form.setVerticalSpacing(10)
@@ -167,6 +172,7 @@ class ProfileDialog(QDialog):
             error.hide()
             self._errors[question.id] = error
             field = QWidget()
+            field.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
             column = QVBoxLayout(field)
             column.setContentsMargins(0, 0, 0, 0)
             column.setSpacing(2)

@@ -15,6 +15,12 @@ QListWidget#navigation { background: #eef1f5; border: none; border-right: 1px so
     font-size: 14px; padding-top: 8px; }
 QListWidget#navigation::item { padding: 10px 12px; border-radius: 6px; margin: 2px 6px; }
 QListWidget#navigation::item:selected { background: #d8e4f2; color: #1f2d3d; }
+QListWidget#profileSections { background: #f4f6f9; border: 1px solid #d5dae1; }
+QListWidget#profileSections::item { padding: 6px 8px; border-bottom: 1px solid #e4e8ee; }
+QListWidget#profileSections::item:selected { background: #d8e4f2; color: #1f2d3d; }
+QProgressBar { border: 1px solid #c8cdd3; border-radius: 4px; text-align: center;
+    background: white; }
+QProgressBar::chunk { background: #8fbbe6; border-radius: 3px; }
 QTableView { border: 1px solid #d5dae1; selection-background-color: #cfe0f3;
     selection-color: #1f2d3d; }
 QHeaderView::section { background: #f4f5f7; border: none; border-bottom: 1px solid #d5dae1;

@@ -10,16 +10,19 @@ from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
-from db.dto import MeetingRow
+from db.dto import MeetingRow, ProfileReminder
 from ui.account_pane import make_table, section_title
 from ui.formatting import time_range, weekday_label
 from ui.models.table import Column, RowTableModel
+from ui.profiles_page import reminders_table
 from ui.tasks import Runner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
     from db.meetings import MeetingCalendar
+    from db.profiles import ProfileBook
 
 DAYS_AHEAD = 7
+REMINDER_DAYS = 30
 
 
 def meeting_columns(today: date) -> list[Column[MeetingRow]]:
@@ -55,12 +58,21 @@ class TodayPage(QWidget):
     """Lists this week's meetings; Enter or a double-click opens the account."""
 
     account_requested = Signal(uuid.UUID)
+    profile_requested = Signal(uuid.UUID)
     meetings_loaded = Signal(int)
+    reminders_loaded = Signal(int)
 
-    def __init__(self, runner: Runner, calendar: MeetingCalendar, parent: QWidget | None = None):
+    def __init__(
+        self,
+        runner: Runner,
+        calendar: MeetingCalendar,
+        book: ProfileBook | None = None,
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
         self._runner = runner
         self._calendar = calendar
+        self._book = book
         self.model = TodayModel(date.today(), self)
         self._title = QLabel()
         self._title.setObjectName("pageTitle")
@@ -78,8 +90,18 @@ class TodayPage(QWidget):
         layout.addWidget(self._title)
         layout.addWidget(self._summary)
         layout.addWidget(self._body, stretch=1)
+        self._coming_title = section_title("Birthdays and anniversaries coming up")
+        self.reminders, self.reminders_view = reminders_table(self)
+        self.reminders_view.setMaximumHeight(150)
+        layout.addWidget(self._coming_title)
+        layout.addWidget(self.reminders_view)
+        self._coming_title.setVisible(book is not None)
+        self.reminders_view.hide()
 
         self.table.activated.connect(self._on_table_activated)
+        self.reminders_view.activated.connect(
+            lambda index: self.profile_requested.emit(self.reminders.row_at(index.row()).contact_id)
+        )
 
     def refresh(self) -> None:
         """Reloads the week starting today (local time)."""
@@ -89,6 +111,24 @@ class TodayPage(QWidget):
         start = datetime.combine(today, time.min).astimezone()
         end = start + timedelta(days=DAYS_AHEAD)
         self._runner.read(lambda: self._calendar.between(start, end), self._on_meetings_loaded)
+        self.refresh_reminders()
+
+    def refresh_reminders(self) -> None:
+        book = self._book
+        if book is not None:
+            self._runner.read(lambda: book.coming_up(days=REMINDER_DAYS), self._on_reminders_loaded)
+
+    def _on_reminders_loaded(self, reminders: list[ProfileReminder]) -> None:
+        self.reminders.set_rows(reminders)
+        self._coming_title.setText(
+            f"Birthdays and anniversaries in the next {REMINDER_DAYS} days ({len(reminders)})"
+            if reminders
+            else f"No birthdays or anniversaries in the next {REMINDER_DAYS} days"
+        )
+        self.reminders_view.setVisible(bool(reminders))
+        self.reminders_view.resizeColumnsToContents()
+        self.reminders_view.horizontalHeader().setStretchLastSection(True)
+        self.reminders_loaded.emit(len(reminders))
 
     def _on_meetings_loaded(self, meetings: list[MeetingRow]) -> None:
         self.model.set_rows(meetings)

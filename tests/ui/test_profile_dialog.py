@@ -142,3 +142,51 @@ def test_export_writes_a_pdf_without_sensitive_answers(
     html = profile_html(dialog.profile, book.definition)
     assert "Bob" in html and "Quaker" not in html and "1 sensitive answer left out" in html
     assert "Quaker" in profile_html(dialog.profile, book.definition, include_sensitive=True)
+
+
+def test_reminders_on_today_and_profiles_open_from_the_contact_list(
+    qtbot: QtBot, territory: Store, runner: TaskRunner
+) -> None:
+    """A birthday in 10 days is on Today and on the Profiles screen; one in 40 is not.
+    Enter on a contact in the account pane opens their profile."""
+    from desktop.app import build_window
+    from ui.main_window import PROFILES
+
+    acme = add_account(territory, "Brightwater Foods")
+    soon = add_contact(territory, acme, "Kim", "Soon")
+    later = add_contact(territory, acme, "Lee", "Later")
+    book = ProfileBook(territory)
+    today = dt.date.today()
+    # 1980 was a leap year, so any day of the year exists in it.
+    book.set_answer(soon, "birth_date", (today + dt.timedelta(days=10)).replace(year=1980))
+    book.set_answer(later, "birth_date", (today + dt.timedelta(days=40)).replace(year=1980))
+    window = build_window(territory, runner)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.ready, timeout=10_000):
+        window.show()
+    reminders = window.today_page.reminders
+    qtbot.waitUntil(lambda: reminders.rowCount() == 1, timeout=5000)
+    assert reminders.row_at(0).contact_name == "Kim Soon"
+    assert reminders.row_at(0).days_away == 10
+    assert not window.today_page.reminders_view.isHidden()
+
+    with qtbot.waitSignal(window.profiles_page.loaded, timeout=5000):
+        window.show_page(PROFILES)
+    page = window.profiles_page
+    assert [r.contact_name for r in page.reminders.rows] == ["Kim Soon"]
+    names = [r.contact_name for r in page.completeness.rows]
+    assert {"Kim Soon", "Lee Later"} <= set(names)
+    assert page.completeness.rows[0].answered == 0  # thinnest first
+
+    window.open_account(acme)
+    pane = window.accounts_page.pane
+    qtbot.waitUntil(lambda: pane.detail is not None and pane.detail.name == "Brightwater Foods")
+    contacts = pane._contacts
+    row = [c.name for c in pane.contacts_model.rows].index("Kim Soon")
+    contacts.setCurrentIndex(pane.contacts_model.index(row, 0))
+    contacts.activated.emit(contacts.currentIndex())
+    dialog = window.profile_dialogs[soon]
+    qtbot.waitUntil(lambda: dialog.profile is not None, timeout=5000)
+    assert dialog.meter.value() == 1 and dialog.isVisible()
+    window.close()
+    assert runner.shutdown()

@@ -23,6 +23,8 @@ class Column(Generic[Row]):
     align_right: bool = False
     tooltip: Callable[[Row], str] | None = None
     decoration: Callable[[Row], Any] | None = None
+    # What the column sorts by when its header is clicked (the shown text by default).
+    sort_key: Callable[[Row], Any] | None = None
 
 
 class RowTableModel(QAbstractTableModel, Generic[Row]):
@@ -37,6 +39,14 @@ class RowTableModel(QAbstractTableModel, Generic[Row]):
         self.beginResetModel()
         self._rows = list(rows)
         self.endResetModel()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sorts the rows in place (a view with sorting enabled calls this)."""
+        declared = self._columns[column]
+        key = declared.sort_key or (lambda row: declared.text(row).casefold())
+        self.layoutAboutToBeChanged.emit()
+        self._rows.sort(key=key, reverse=order == Qt.SortOrder.DescendingOrder)
+        self.layoutChanged.emit()
 
     def row_at(self, row: int) -> Row:
         return self._rows[row]
