@@ -126,6 +126,13 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"default and minimum {TOMBSTONE_DAYS}",
     )
     _shared(purge)
+
+    report = commands.add_parser("report", help="reports for sales managers")
+    report_kinds = report.add_subparsers(dest="report", metavar="REPORT", required=True)
+    profiles = report_kinds.add_parser(
+        "profiles", help="customer-profile completeness per rep (contacts, profiled, average)"
+    )
+    _shared(profiles)
     return parser
 
 
@@ -177,6 +184,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"User {args.name} is {args.action}d.")
         elif args.command == "purge-tombstones":
             return _purge(auth, store, args.older_than_days)
+        elif args.command == "report":
+            from server.profile_report import completeness_by_rep, format_report
+
+            with store.session() as session:
+                print(format_report(completeness_by_rep(session)))
         return 0
     except ServerError as exc:
         return _fail(exc.message)

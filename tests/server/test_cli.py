@@ -147,3 +147,39 @@ def test_serve_answers_on_loopback(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_report_profiles_gives_completeness_per_rep(tmp_path: Path) -> None:
+    """Ana's territory has two contacts, one with three answers (one to a question this
+    definition lacks, not counted); Ben's territory has none."""
+    from server.models import Record
+    from server.profile_report import completeness_by_rep
+
+    store = ServerStore.open(database_url_for(tmp_path))
+    auth = AuthService(store)
+    for territory in ("north", "south"):
+        auth.add_territory(territory)
+    auth.add_user("ana", "a long secret", ["north"])
+    auth.add_user("ben", "a long secret", ["south"])
+    account, rob, zoe = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    rows = [("account", account, {"name": "Acme", "territory": "north"})]
+    rows += [("contact", c, {"account_id": str(account)}) for c in (rob, zoe)]
+    for question, value in (("nickname", "Bob"), ("hobbies", ["chess"]), ("podcast", "x")):
+        answer = {"contact_id": str(rob), "question_id": question, "value": value}
+        rows.append(("profile_answer", uuid.uuid4(), answer))
+    with store.session() as session:
+        for version, (entity, record_id, data) in enumerate(rows, start=1):
+            session.add(
+                Record(entity=entity, id=record_id, territory="north", data=data, version=version)
+            )
+    with store.session() as session:
+        ana, ben = completeness_by_rep(session)
+    store.close()
+    assert (ana.rep, ana.contacts, ana.profiled, ana.answered) == ("ana", 2, 1, 2)
+    assert ana.average == pytest.approx(2 / (2 * 66))
+    assert (ben.rep, ben.contacts, ben.average) == ("ben", 0, 0.0)
+    shown = server_cli("--data-dir", tmp_path, "report", "profiles")
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert lines[0].split() == ["rep", "territories", "contacts", "profiled", "average"]
+    assert lines[2].split() == ["ana", "north", "2", "1", "2%"]
