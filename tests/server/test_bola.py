@@ -43,6 +43,18 @@ def north(auth: AuthService) -> dict[str, uuid.UUID]:
         "activity": {"account_id": account, "title": SECRET},
         "ladder_change": {"account_id": account, "to_rung": "client"},
         "team_member": {"account_id": account, "name": SECRET, "role": "service_rep"},
+        "profile_answer": {
+            "account_id": account,
+            "contact_id": str(ids["contact"]),
+            "question_id": "nickname",
+            "value": SECRET,
+        },
+        "profile_change": {
+            "account_id": account,
+            "contact_id": str(ids["contact"]),
+            "question_id": "nickname",
+            "value": SECRET,
+        },
         "conflict": {"entity": "account", "entity_id": account, "field": "name"},
     }
     with auth.store.session() as session:
