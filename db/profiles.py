@@ -26,7 +26,7 @@ from db.edits import change_row, create_row
 from db.errors import StoreUserError
 from db.models import Account, Contact, ProfileAnswer, ProfileChange, SyncState
 from db.profile_definition import ProfileDefinition, load_definition
-from db.profile_values import Answer, completeness, normalise_answer, recurring_dates
+from db.profile_values import completeness, normalise_answer, recurring_dates
 from db.store import Store
 from db.types import utc_now
 
@@ -75,8 +75,8 @@ class ProfileBook:
     # -- reading ---------------------------------------------------------------------------
 
     def profile(self, contact_id: uuid.UUID) -> ContactProfile | None:
-        """A contact's profile (None if the contact is gone). Sensitive answers are only
-        in it with `include_sensitive`: the UI asks for them on demand."""
+        """A contact's profile (None if the contact is gone), sensitive answers included:
+        the editor shows those only on demand."""
         with self._store.reading() as session:
             row = session.execute(
                 select(Contact, Account.name)
@@ -131,8 +131,17 @@ class ProfileBook:
             return []
         with self._store.reading() as session:
             rows = session.execute(
-                select(ProfileAnswer.contact_id, ProfileAnswer.question_id, ProfileAnswer.value)
+                select(
+                    ProfileAnswer.contact_id,
+                    ProfileAnswer.question_id,
+                    ProfileAnswer.value,
+                    Contact.first_name,
+                    Contact.last_name,
+                    Account.id,
+                    Account.name,
+                )
                 .join(Contact, Contact.id == ProfileAnswer.contact_id)
+                .join(Account, Account.id == Contact.account_id)
                 .where(
                     ProfileAnswer.question_id.in_(recurring),
                     ProfileAnswer.value.is_not(None),
@@ -140,18 +149,18 @@ class ProfileBook:
                     Contact.deleted_at.is_(None),
                 )
             ).all()
-            by_contact: dict[uuid.UUID, dict[str, Any]] = {}
-            for contact_id, question_id, value in rows:
-                by_contact.setdefault(contact_id, {})[question_id] = value
-            names = _contact_names(session, list(by_contact))
+        answers: dict[uuid.UUID, dict[str, Any]] = {}
+        names: dict[uuid.UUID, tuple[str, uuid.UUID, str]] = {}
+        for contact_id, question_id, value, first, last, account_id, account_name in rows:
+            answers.setdefault(contact_id, {})[question_id] = value
+            names[contact_id] = (f"{first} {last}".strip(), account_id, account_name)
         found = []
-        for contact_id, answers in by_contact.items():
-            for when in recurring_dates(self.definition, answers):
+        for contact_id, theirs in answers.items():
+            contact_name, account_id, account_name = names[contact_id]
+            for when in recurring_dates(self.definition, theirs):
                 on = next_occurrence(when.date, today)
-                away = (on - today).days
-                if away > days:
+                if (on - today).days > days:
                     continue
-                contact_name, account_id, account_name = names[contact_id]
                 found.append(
                     ProfileReminder(
                         contact_id=contact_id,
@@ -161,7 +170,7 @@ class ProfileBook:
                         label=when.label,
                         kind=str(when.kind),
                         on=on,
-                        days_away=away,
+                        days_away=(on - today).days,
                         years=on.year - when.date.year if when.date.year > 1900 else None,
                     )
                 )
@@ -263,16 +272,16 @@ class ProfileBook:
     def withdraw_consent(self, contact_id: uuid.UUID) -> Changes:
         """Withdraws consent and erases the contact's sensitive answers (everywhere, once
         synced)."""
+        erased = [q.id for q in self.definition.questions if q.sensitive] + [CONSENT_ID]
+        changed = []
         with self._store.session() as session:
             contact = _live_contact(session, contact_id)
-            for question in self.definition.questions:
-                if question.sensitive and _write_answer(
-                    session, contact, question.id, None, sensitive=True
-                ):
-                    _log_change(session, contact, question.id, None)
-            if _write_answer(session, contact, CONSENT_ID, None, sensitive=False):
-                _log_change(session, contact, CONSENT_ID, None)
-        return Changes.of("profile_answer", contact_id)
+            for question_id in erased:
+                sensitive = question_id != CONSENT_ID
+                if _write_answer(session, contact, question_id, None, sensitive):
+                    _log_change(session, contact, question_id, None)
+                    changed.append(answer_id(contact_id, question_id))
+        return Changes.of("profile_answer", *changed) if changed else Changes()
 
     def _label(self, question_id: str) -> str:
         if question_id == CONSENT_ID:
@@ -320,7 +329,7 @@ def _live_contact(session: Session, contact_id: uuid.UUID) -> Contact:
 
 
 def _write_answer(
-    session: Session, contact: Contact, question_id: str, value: Answer | object, sensitive: bool
+    session: Session, contact: Contact, question_id: str, value: object, sensitive: bool
 ) -> bool:
     """Creates or changes the answer row; False when it already held `value`."""
     row_id = answer_id(contact.id, question_id)
@@ -356,18 +365,3 @@ def _log_change(session: Session, contact: Contact, question_id: str, value: obj
             "changed_at": utc_now(),
         },
     )
-
-
-def _contact_names(
-    session: Session, contact_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, tuple[str, uuid.UUID, str]]:
-    names: dict[uuid.UUID, tuple[str, uuid.UUID, str]] = {}
-    for start in range(0, len(contact_ids), 500):
-        rows = session.execute(
-            select(Contact.id, Contact.first_name, Contact.last_name, Account.id, Account.name)
-            .join(Account, Account.id == Contact.account_id)
-            .where(Contact.id.in_(contact_ids[start : start + 500]))
-        )
-        for cid, first, last, aid, aname in rows:
-            names[cid] = (f"{first} {last}".strip(), aid, aname)
-    return names

@@ -343,11 +343,22 @@ class MainWindow(QMainWindow):
         dialog = self.profile_dialogs.get(contact_id)
         if dialog is None:
             dialog = ProfileDialog(self._runner, self._profiles, contact_id, self)
+            dialog.saved.connect(self._on_profile_saved)
             self.profile_dialogs[contact_id] = dialog
         dialog.show()
         dialog.raise_()
         dialog.activateWindow()
         return dialog
+
+    @Slot(str)
+    def _on_profile_saved(self, question_id: str) -> None:
+        # Only dates that come back every year move the reminder lists; other answers
+        # would re-read the whole territory's reminders on every typing pause.
+        question = self._profiles.definition.get(question_id)
+        if question is not None and question.recurs is not None:
+            self.today_page.refresh_reminders()
+        if self.pages.currentWidget() is self.profiles_page:
+            self.profiles_page.refresh()
 
     @Slot(int)
     def _on_page_shown(self, page: int) -> None:
@@ -381,10 +392,6 @@ class MainWindow(QMainWindow):
             self.accounts_page.pane.reload()
         if changes.touches("meeting"):
             self.today_page.refresh()
-        if changes.touches("profile_answer"):
-            self.today_page.refresh_reminders()
-            if self.pages.currentWidget() is self.profiles_page:
-                self.profiles_page.refresh()
 
     @Slot(str)
     def _on_runner_failed(self, message: str) -> None:

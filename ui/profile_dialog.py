@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDate, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QPageSize, QPdfWriter, QShortcut, QTextDocument
 from PySide6.QtWidgets import (
     QCheckBox,
     QDateEdit,
@@ -254,16 +254,11 @@ class ProfileDialog(QDialog):
     def _on_saved(self, question_id: str) -> None:
         self._errors[question_id].hide()
         self.saved.emit(question_id)
-        self._runner.read(lambda: self._book.profile(self.contact_id), self._refresh_counts)
-
-    def _refresh_counts(self, profile: ContactProfile | None) -> None:
-        if profile is not None:
-            self.profile = profile
-            self._show_counts(profile)
+        self.reload()  # the store normalised the answer: its counts are the true ones
 
     def _on_refused(self, question_id: str, exc: Exception) -> None:
         error = self._errors[question_id]
-        error.setText(str(exc) if _plain(exc) else f"Not saved: {exc}")
+        error.setText(str(exc) if isinstance(exc, StoreUserError) else f"Not saved: {exc}")
         error.show()
 
     def flush(self) -> None:
@@ -358,8 +353,6 @@ class ProfileDialog(QDialog):
 
 def write_pdf(html: str, path: Path) -> None:
     """Renders HTML to an A4 PDF (QTextDocument is fine off the GUI thread)."""
-    from PySide6.QtGui import QPageSize, QPdfWriter, QTextDocument
-
     writer = QPdfWriter(str(path))
     writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
     writer.setResolution(96)
@@ -368,10 +361,6 @@ def write_pdf(html: str, path: Path) -> None:
     document.print_(writer)
     if not path.exists() or path.stat().st_size == 0:
         raise OSError("nothing was written")
-
-
-def _plain(exc: Exception) -> bool:
-    return isinstance(exc, StoreUserError)
 
 
 class ConsentDialog(QDialog):
