@@ -19,9 +19,11 @@ from db.models import (
     Meeting,
     MeetingAttendee,
     OutboxEntry,
+    ProfileAnswer,
     RemoteRecord,
     SyncState,
 )
+from db.profiles import SENSITIVE_OFF_DEVICES, SENSITIVE_POLICY
 from db.search import pause_indexing, rebuild_index
 from db.store import Store
 from db.types import utc_now
@@ -128,6 +130,45 @@ class LocalReplica:
                 else:
                     session.execute(delete(OutboxEntry).where(OutboxEntry.seq == seq))
         return rejected
+
+    def set_sensitive_policy(self, off_devices: bool) -> int:
+        """Follows the company's policy on sensitive profile answers. Going off devices,
+        their values and unsent edits are erased here at once; either way, when the policy
+        changes, those answers are downloaded again at the end of this sync (without their
+        values, or with them once allowed again). Returns how many values were erased."""
+        wanted = SENSITIVE_OFF_DEVICES if off_devices else "allowed"
+        with self._store.session() as session:
+            known = session.get(SyncState, SENSITIVE_POLICY)
+            before = known.value if known else "allowed"
+            _set_state(session, SENSITIVE_POLICY, wanted)
+            if wanted == before and not off_devices:
+                return 0
+            sensitive = ProfileAnswer.sensitive.is_(True)
+            if wanted != before:
+                # A server version no row can have: the end-of-sync check fetches them again.
+                session.execute(
+                    update(ProfileAnswer)
+                    .where(sensitive, ProfileAnswer.server_version.is_not(None))
+                    .values(server_version=0)
+                )
+            if not off_devices:
+                return 0
+            ids = set(session.scalars(select(ProfileAnswer.id).where(sensitive)))
+            unsent = [
+                entry
+                for entry in session.scalars(
+                    select(OutboxEntry).where(OutboxEntry.entity == "profile_answer")
+                )
+                if entry.entity_id in ids and entry.fields.get("value") is not None
+            ]
+            for entry in unsent:
+                session.delete(entry)
+            erased = session.execute(
+                update(ProfileAnswer)
+                .where(sensitive, ProfileAnswer.value.is_not(None))
+                .values(value=None, version=ProfileAnswer.version + 1)
+            )
+            return max(int(erased.rowcount), len(unsent))  # type: ignore[attr-defined]
 
     def apply_page(
         self,

@@ -16,6 +16,7 @@ from server.errors import BadRequest, ClientTooOld, ServerError, Unauthorized
 from server.push import apply_push
 from server.records import (
     ScopedRecords,
+    WireRecord,
     decode_cursor,
     decode_position,
     encode_cursor,
@@ -23,6 +24,7 @@ from server.records import (
     page_json,
     take_page,
 )
+from server.settings import sensitive_policy
 from server.store import ServerStore
 from sync.protocol import (
     API_HEADER,
@@ -116,8 +118,13 @@ def create_app(
 
     @app.get(f"{PREFIX}/me", response_model=Me)
     def me(who: Annotated[Caller, Depends(caller)]) -> Me:
+        with store.session() as session:
+            policy = sensitive_policy(session)
         return Me(
-            username=who.username, client_id=who.client_id, territories=sorted(who.territories)
+            username=who.username,
+            client_id=who.client_id,
+            territories=sorted(who.territories),
+            sensitive_answers=policy,
         )
 
     @app.get(f"{PREFIX}/sync/snapshot", response_model=SnapshotPage)
@@ -147,7 +154,7 @@ def create_app(
             page, more = take_page(records.snapshot(position, PAGE_ROWS + 1, kinds))
             last = page[-1] if more else None
             # Rows named by this page but created after the pin may be on no earlier page.
-            page = records.with_references(page, pinned)
+            page = _as_allowed(records, records.with_references(page, pinned))
         envelope = SnapshotPage(
             rows=[],
             pinned_version=pinned,
@@ -166,7 +173,7 @@ def create_app(
             upto = records.current_version()  # read first: all up to it is committed
             page, more = take_page(records.changes_since(since, upto, PAGE_ROWS + 1))
             last = page[-1].version if more else upto
-            page = records.with_references(page, since)
+            page = _as_allowed(records, records.with_references(page, since))
         envelope = PullPage(rows=[], cursor=encode_cursor(last), more=more)
         return _json(page_json(envelope, page))
 
@@ -197,6 +204,13 @@ def create_app(
         return apply_push(store, who, body, auth.clock)
 
     return app
+
+
+def _as_allowed(records: ScopedRecords, page: list[WireRecord]) -> list[WireRecord]:
+    """The page as the company's policy lets devices keep it."""
+    if sensitive_policy(records.session) == "off_devices":
+        return records.without_sensitive_values(page)
+    return page
 
 
 def _json(body: bytes) -> Response:

@@ -127,6 +127,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _shared(purge)
 
+    policy = commands.add_parser(
+        "policy",
+        help="company-wide policies",
+        description="Without a value, shows the policy; with one, sets it. "
+        "sensitive-answers: 'allowed' keeps sensitive profile answers (health, religion, "
+        "politics) on the reps' laptops; 'off-devices' keeps them on the server only, and "
+        "laptops erase their copies at the next sync.",
+    )
+    policy.add_argument("name", choices=["sensitive-answers"], metavar="sensitive-answers")
+    policy.add_argument("value", nargs="?", choices=["allowed", "off-devices"], metavar="VALUE")
+    _shared(policy)
+
     report = commands.add_parser("report", help="reports for sales managers")
     report_kinds = report.add_subparsers(dest="report", metavar="REPORT", required=True)
     profiles = report_kinds.add_parser(
@@ -184,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"User {args.name} is {args.action}d.")
         elif args.command == "purge-tombstones":
             return _purge(auth, store, args.older_than_days)
+        elif args.command == "policy":
+            return _policy(store, args.value)
         elif args.command == "report":
             from server.profile_report import completeness_by_rep, format_report
 
@@ -194,6 +208,18 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(exc.message)
     finally:
         store.close()
+
+
+def _policy(store: ServerStore, value: str | None) -> int:
+    from server.settings import sensitive_policy, set_sensitive_policy
+
+    with store.session() as session:
+        if value is not None:
+            set_sensitive_policy(session, value.replace("-", "_"))
+        current = sensitive_policy(session)
+    where = {"allowed": "kept on laptops", "off_devices": "kept off laptops (server only)"}
+    print(f"Sensitive profile answers are {where[current]}.")
+    return 0
 
 
 def _purge(auth: AuthService, store: ServerStore, days: int) -> int:

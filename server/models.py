@@ -159,3 +159,13 @@ class AppliedMutation(ServerBase):
     reason: Mapped[str | None] = mapped_column(String(500))
     version: Mapped[int | None] = mapped_column(BigInteger)
     applied_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class ServerSetting(ServerBase):
+    """A company-wide setting an admin sets with the CLI (see server.settings)."""
+
+    __tablename__ = "server_setting"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    changed_at: Mapped[datetime] = mapped_column(default=utc_now)

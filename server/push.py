@@ -11,10 +11,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from db.profile_definition import load_definition
 from server.auth import Caller
 from server.errors import Forbidden
 from server.models import AppliedMutation, Record
 from server.records import Clock, ScopedRecords
+from server.settings import sensitive_policy
 from server.store import ServerStore
 from sync.protocol import (
     CLIENT_ENTITIES,
@@ -23,6 +25,7 @@ from sync.protocol import (
     MutationResult,
     PushRequest,
     PushResponse,
+    SensitivePolicy,
 )
 
 # Fields the server owns; a mutation may not set them.
@@ -33,6 +36,7 @@ REASON_CHARS = 500  # AppliedMutation.reason's size
 # Rows whose id every device derives from what they are about (a contact's answer to one
 # profile question): a create of one that exists is the same row, merged field by field.
 DERIVED_ID_ENTITIES = frozenset({"profile_answer"})
+OFF_DEVICES = "your company keeps sensitive profile answers off laptops; this answer was not stored"
 
 
 class Rejected(Exception):
@@ -51,6 +55,7 @@ def apply_push(
     with store.session() as session:
         records = ScopedRecords(session, caller.territories, clock)
         records.lock_for_writing()  # first: what it reads next, no one changes before commit
+        policy = sensitive_policy(session)
         for mutation in request.mutations:
             done = session.get(AppliedMutation, (caller.client_id, mutation.mutation_id))
             if done is not None:
@@ -66,7 +71,7 @@ def apply_push(
                 continue
             try:
                 with session.begin_nested():
-                    status, version = _apply(records, caller, mutation)
+                    status, version = _apply(records, caller, mutation, policy)
                 reason = None
             except Rejected as exc:
                 status, version, reason = "rejected", None, str(exc)[:REASON_CHARS]
@@ -88,7 +93,9 @@ def apply_push(
     return PushResponse(results=results)
 
 
-def _apply(records: ScopedRecords, caller: Caller, m: Mutation) -> tuple[Any, int | None]:
+def _apply(
+    records: ScopedRecords, caller: Caller, m: Mutation, policy: SensitivePolicy
+) -> tuple[Any, int | None]:
     if m.entity == "conflict":
         # The rep resolves a conflict; its contents stay as the server recorded them.
         if m.op != "set_fields" or not set(m.fields) <= CONFLICT_FIELDS:
@@ -98,6 +105,8 @@ def _apply(records: ScopedRecords, caller: Caller, m: Mutation) -> tuple[Any, in
     bad = sorted(set(m.fields) & RESERVED_FIELDS)
     if bad:
         raise Rejected(f"fields the server owns cannot be set: {', '.join(bad)}")
+    if m.entity == "profile_answer":
+        m = _sensitive_checked(records, m, policy)
     if m.op == "create":
         return _create(records, caller, m)
     record = records.get(m.entity, m.id)
@@ -109,6 +118,20 @@ def _apply(records: ScopedRecords, caller: Caller, m: Mutation) -> tuple[Any, in
             return "applied", records.save(record)
         return "applied", record.version
     return _merge(records, caller, record, m)
+
+
+def _sensitive_checked(records: ScopedRecords, m: Mutation, policy: SensitivePolicy) -> Mutation:
+    """A profile answer marked sensitive if its question is (whatever the device says);
+    refused if it would store a sensitive value against the company's policy."""
+    record = records.get(m.entity, m.id)
+    data = {**(record.data if record is not None else {}), **m.fields}
+    question = load_definition().by_id.get(str(data.get("question_id")))
+    sensitive = bool(data.get("sensitive")) or (question is not None and question.sensitive)
+    if sensitive and policy == "off_devices" and data.get("value") is not None:
+        raise Rejected(OFF_DEVICES)
+    if sensitive and not m.fields.get("sensitive"):
+        m = m.model_copy(update={"fields": {**m.fields, "sensitive": True}})
+    return m
 
 
 def _create(records: ScopedRecords, caller: Caller, m: Mutation) -> tuple[Any, int | None]:
@@ -150,10 +173,17 @@ def _merge(
         return "applied_with_conflict", record.version
     data = dict(record.data)
     conflicted = False
+    # Erasing a sensitive answer (consent withdrawn) wins over any edit: GDPR erasure.
+    erasing = (
+        record.entity == "profile_answer"
+        and bool(data.get("sensitive") or m.fields.get("sensitive"))
+        and "value" in m.fields
+        and m.fields["value"] is None
+    )
     for name, value in m.fields.items():
         current = data.get(name)
         base = m.base.get(name, current if m.base_version == record.version else _UNKNOWN)
-        if current in (value, base):
+        if current in (value, base) or (erasing and name == "value"):
             data[name] = value
             continue
         conflicted = True

@@ -11,7 +11,7 @@ import base64
 import json
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -247,6 +247,35 @@ class ScopedRecords:
             added += todo
         return added + rows
 
+    def without_sensitive_values(self, rows: list[WireRecord]) -> list[WireRecord]:
+        """`rows` with the values of sensitive profile answers left out, for a company that
+        keeps them off devices: the rows still go (so counts and checksums agree), and so
+        do conflicts about them, without either side's value."""
+        about: dict[str, uuid.UUID] = {}
+        for record in rows:
+            if record.entity == "conflict" and '"profile_answer"' in record.data:
+                data = json.loads(record.data)
+                if data.get("entity") == "profile_answer":
+                    about[str(record.id)] = uuid.UUID(str(data.get("entity_id")))
+        sensitive = self._sensitive_answers(set(about.values())) if about else set()
+        cleaned = []
+        for record in rows:
+            if record.entity == "profile_answer":
+                data = json.loads(record.data)
+                if data.get("sensitive") and data.get("value") is not None:
+                    record = replace(record, data=_json_text({**data, "value": None}))
+            elif about.get(str(record.id)) in sensitive:
+                data = {**json.loads(record.data), "client_value": None, "server_value": None}
+                record = replace(record, data=_json_text(data))
+            cleaned.append(record)
+        return cleaned
+
+    def _sensitive_answers(self, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+        stmt = select(Record.id, Record.data["sensitive"].as_boolean()).where(
+            Record.entity == "profile_answer", Record.id.in_(ids)
+        )
+        return {record_id for record_id, flag in self.session.execute(stmt) if flag}
+
     def summary(self) -> dict[str, EntitySummary]:
         """Per entity: live rows in scope and the sum of their versions. (Tombstones are
         left out: the server forgets old ones, and a missed delete shows as a live row.)"""
@@ -363,6 +392,10 @@ class ScopedRecords:
             .values(purged_through=newest)
         )
         return int(result.rowcount)
+
+
+def _json_text(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False)
 
 
 def take_page(records: list[WireRecord]) -> tuple[list[WireRecord], bool]:

@@ -104,6 +104,7 @@ class SyncEngine:
         self._on_refresh_token = on_refresh_token or (lambda _token: None)
         self._headers: dict[str, str] = {API_HEADER: str(API_VERSION)}
         self._territories: set[str] = set()
+        self._warnings: list[str] = []
 
     def run(
         self, stop: threading.Event | None = None, progress: Progress | None = None
@@ -113,7 +114,7 @@ class SyncEngine:
         stop = stop or threading.Event()
         self._stop = stop
         report = progress or (lambda _stage, _count, _total: None)
-        warnings = self._check_server()
+        warnings = self._warnings = self._check_server()
         client_id = self._replica.client_id()
         self._sign_in(client_id)
         pushed, rejected = self._push(client_id, stop, report)
@@ -154,6 +155,12 @@ class SyncEngine:
         """Asks which territories are ours now; forgets the rows of those taken away."""
         me = Me.model_validate(self._call("GET", "/me"))
         self._territories = set(me.territories)
+        erased = self._replica.set_sensitive_policy(me.sensitive_answers == "off_devices")
+        if erased:
+            self._warnings.append(
+                f"your company keeps sensitive profile answers off laptops: {erased} "
+                f"{'was' if erased == 1 else 'were'} erased from this one"
+            )
         known = self._replica.state(SCOPE)
         if known is None or self._replica.state(CURSOR) is None:
             return set(), set()

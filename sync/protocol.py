@@ -64,10 +64,16 @@ class TokenPair(_Model):
     expires_in: int  # seconds until the access token expires
 
 
+# The company's policy on sensitive profile answers (health, religion, politics): kept on
+# the reps' devices, or on the server only (devices get those answers without their value).
+SensitivePolicy = Literal["allowed", "off_devices"]
+
+
 class Me(_Model):
     username: str
     client_id: uuid.UUID
     territories: list[str]
+    sensitive_answers: SensitivePolicy = "allowed"
 
 
 # --- Sync ---------------------------------------------------------------------------------

@@ -44,7 +44,12 @@ def test_login_returns_tokens_that_open_the_api(http: httpx.Client) -> None:
     assert tokens["token_type"] == "bearer" and tokens["expires_in"] == 900
     me = http.get("/v1/me", headers=bearer(tokens["access_token"]))
     assert me.status_code == 200
-    assert me.json() == {"username": "ana", "client_id": str(client_id), "territories": ["north"]}
+    assert me.json() == {
+        "username": "ana",
+        "client_id": str(client_id),
+        "territories": ["north"],
+        "sensitive_answers": "allowed",
+    }
 
 
 @pytest.mark.parametrize(("user", "password"), [("ana", "wrong password"), ("nobody", PASSWORD)])
