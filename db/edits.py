@@ -7,6 +7,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.changes import Changes
@@ -95,7 +96,22 @@ def change_row(session: Session, entity: str, row_id: uuid.UUID, fields: dict[st
     wire = {k: to_wire(getattr(row, k)) for k in changed}
     op = "revise" if entity == "visit_note" and "body" in changed else "set_fields"
     _queue(session, entity, op, row, fields=wire, base=base)
+    if entity == "contact" and "account_id" in changed:
+        _follow_contact(session, row_id, changed["account_id"])
     return True
+
+
+# Rows about a contact that are filed under its account (and synced in its territory).
+_CONTACT_ROWS = ("profile_answer", "profile_change")
+
+
+def _follow_contact(session: Session, contact_id: uuid.UUID, account_id: uuid.UUID) -> None:
+    """A contact moved to another account: its profile answers and history go with it."""
+    for entity in _CONTACT_ROWS:
+        model = _model(entity)
+        stmt = select(model.id).where(model.contact_id == contact_id, model.deleted_at.is_(None))
+        for row_id in session.scalars(stmt).all():
+            change_row(session, entity, row_id, {"account_id": account_id})
 
 
 def _model(entity: str) -> type[Any]:

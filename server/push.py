@@ -193,6 +193,13 @@ def _merge(
     if data == record.data:
         return ("applied_with_conflict" if conflicted else "applied"), record.version
     moved = record.entity == "account" and data.get("territory") != record.data.get("territory")
+    parent_field = ENTITY_PARENT.get(record.entity)
+    if parent_field and data.get(parent_field) != record.data.get(parent_field):
+        # Filed under another account (a contact moved): it lives in that one's territory.
+        territory = records.territory_for(record.entity, data)
+        if territory is None:
+            raise Rejected("its new account is not in your territories")
+        record.territory = territory
     record.data = data
     if moved:
         record.territory = str(data["territory"])

@@ -222,3 +222,26 @@ def test_answer_ids_are_the_same_on_every_device() -> None:
     contact = uuid.UUID("12345678-1234-5678-1234-567812345678")
     assert answer_id(contact, "hobbies") == answer_id(contact, "hobbies")
     assert answer_id(contact, "hobbies") != answer_id(contact, "clubs")
+
+
+def test_a_contact_moving_to_another_account_takes_its_profile_along(
+    store: Store, book: ProfileBook, contact: uuid.UUID
+) -> None:
+    from db.edits import LocalEditor
+    from db.models import ProfileAnswer, ProfileChange
+
+    book.set_answer(contact, "nickname", "Bob")
+    book.set_answer(contact, "hobbies", ["sailing"])
+    other = add_account(store, "Borealis Freight")
+    LocalEditor(store).set_fields("contact", contact, account_id=other)
+    with store.reading() as session:
+        answers = session.scalars(select(ProfileAnswer)).all()
+        history = session.scalars(select(ProfileChange)).all()
+        moves = session.scalars(
+            select(OutboxEntry).where(
+                OutboxEntry.op == "set_fields", OutboxEntry.entity.like("profile_%")
+            )
+        ).all()
+    assert {a.account_id for a in answers} == {other} and len(answers) == 2
+    assert {h.account_id for h in history} == {other} and len(history) == 2
+    assert len(moves) == 4 and all(m.fields == {"account_id": str(other)} for m in moves)

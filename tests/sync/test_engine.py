@@ -253,3 +253,38 @@ def test_profiles_sync_and_one_question_answered_on_two_devices_stays_one_answer
         # Both devices' history, each entry named by the server after who signed in.
         history = book.history(contact_id)
         assert len(history) == 5 and {h.changed_by for h in history} == {"ana"}
+
+
+def test_a_contact_moved_to_another_territorys_account_takes_its_profile_there(
+    tmp_path: Path, server_database_url: str
+) -> None:
+    """On the server each row lives in its account's territory: a contact filed under an
+    account of another territory goes there with its answers, and leaves the old one."""
+    from db.profiles import ProfileBook
+    from server.models import Record
+
+    with rep_server(tmp_path, server_database_url) as server:
+        server.auth.add_territory("south")
+        server.auth.grant("ana", "south")
+        laptop = Device(tmp_path / "laptop", server.url)
+        north, _ = laptop.editor.create("account", name="Acme", territory="north")
+        south, _ = laptop.editor.create("account", name="Borealis", territory="south")
+        contact_id, _ = laptop.editor.create(
+            "contact", account_id=north, first_name="Rob", last_name="Stone"
+        )
+        ProfileBook(laptop.store).set_answer(contact_id, "nickname", "Bob")
+        laptop.sync()
+        laptop.editor.set_fields("contact", contact_id, account_id=south)
+        assert laptop.sync().rejected == 0
+        with server.store.session() as session:
+            rows = session.scalars(
+                select(Record).where(
+                    Record.entity.in_(["contact", "profile_answer", "profile_change"])
+                )
+            ).all()
+            assert {(r.entity, r.territory, r.data.get("account_id")) for r in rows} == {
+                ("contact", "south", str(south)),
+                ("profile_answer", "south", str(south)),
+                ("profile_change", "south", str(south)),
+            }
+        laptop.store.close()
