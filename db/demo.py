@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
+from db.demo_profiles import PROFILED_SHARE, profile_answers, profile_rng
 from db.enums import ActivityType, Channel, DealRole, LadderRung, TeamRole
 from db.errors import StoreNotEmpty
 from db.models import (
@@ -26,10 +27,12 @@ from db.models import (
     LadderChange,
     Meeting,
     MeetingAttendee,
+    ProfileAnswer,
     Task,
     TeamMember,
     VisitNote,
 )
+from db.profiles import answer_id
 from db.store import Store
 
 # --- Sizes ------------------------------------------------------------------------------
@@ -642,6 +645,7 @@ class DemoSummary:
     tasks: int
     activities: int
     open_disputes: int
+    profile_answers: int = 0
 
 
 def generate_demo(
@@ -728,6 +732,7 @@ class _Rows:
     ORDER: tuple[type[Base], ...] = (
         Account,
         Contact,
+        ProfileAnswer,
         TeamMember,
         LadderChange,
         Meeting,
@@ -818,6 +823,7 @@ class _Territory:
             tasks=counts[Task],
             activities=counts[Activity],
             open_disputes=self.open_disputes,
+            profile_answers=counts[ProfileAnswer],
         )
 
     # --- plans --------------------------------------------------------------------------
@@ -943,6 +949,7 @@ class _Territory:
         company.invoice_size = min(250_000, max(600, int(company.employees * rng.uniform(15, 45))))
         self._account_row(company, updated=history[-1])
         self._contacts(company)
+        self._profile(company)
         self._team(company)
         self._ladder(company, history)
         self._activities(company)
@@ -1035,6 +1042,30 @@ class _Territory:
                     "phone": self._fill(company.city.phone),
                     "mobile": self._fill(mobile) if rng.random() < 0.7 else None,
                     "deal_role": rng.choice(roles),
+                },
+            )
+
+    def _profile(self, company: _Company) -> None:
+        """The first contact's customer profile, for some accounts (drawn from a source of
+        its own, so the rest of the territory is the same with or without profiles)."""
+        person = company.people[0]
+        rng = profile_rng(person.id)
+        if rng.random() >= PROFILED_SHARE:
+            return
+        firsts, _lasts = PEOPLE[company.country.people]
+        answers = profile_answers(rng, firsts, person.last, self.today)
+        start = (company.since - self.now).total_seconds()
+        for question, value in answers.items():
+            written = self.now + timedelta(seconds=int(rng.uniform(start, -3_600)))
+            self.rows.add(
+                ProfileAnswer,
+                {
+                    **self._synced(written, row_id=answer_id(person.id, question)),
+                    "account_id": company.id,
+                    "contact_id": person.id,
+                    "question_id": question,
+                    "value": value,
+                    "sensitive": False,
                 },
             )
 

@@ -407,3 +407,28 @@ def test_synced_columns_are_set_on_every_table(demo: Store) -> None:
                 )
             ).scalar_one()
             assert bad == 0, model.__name__
+
+
+def test_some_key_contacts_have_believable_profiles(demo: Store, summary: DemoSummary) -> None:
+    """Every demo answer is what the editor itself would store for its question, so the rep
+    can edit it; there are birthdays and anniversaries coming up to be reminded of."""
+    from db.models import ProfileAnswer
+    from db.profile_definition import load_definition
+    from db.profile_values import normalise_answer
+    from db.profiles import ProfileBook, answer_id
+
+    definition = load_definition()
+    with demo.reading() as session:
+        answers = session.scalars(select(ProfileAnswer)).all()
+        first_contacts = session.scalar(select(func.count(func.distinct(ProfileAnswer.contact_id))))
+    assert summary.profile_answers == len(answers)
+    assert 0.25 * summary.accounts < (first_contacts or 0) < 0.55 * summary.accounts
+    for answer in answers:
+        question = definition.by_id[answer.question_id]
+        assert not question.sensitive and not answer.sensitive
+        assert answer.id == answer_id(answer.contact_id, answer.question_id)
+        assert normalise_answer(question, answer.value) == answer.value, answer.question_id
+        assert answer.created_at < datetime.combine(TODAY, time(0), tzinfo=UTC)
+    reminders = ProfileBook(demo).coming_up(TODAY)
+    assert len(reminders) >= 10
+    assert {r.kind for r in reminders} >= {"birthday", "anniversary"}
