@@ -45,7 +45,8 @@ Profiles</td></tr>
 <tr><td><b>Enter</b> on a contact</td><td>Open their customer profile</td></tr>
 <tr><td><b>Ctrl+PgDown / PgUp</b></td><td>Next / previous profile section</td></tr>
 <tr><td><b>Ctrl+Shift+S</b></td><td>Show sensitive profile answers</td></tr>
-<tr><td><b>Ctrl+H / Ctrl+E</b></td><td>Profile history / export the profile as PDF</td></tr>
+<tr><td><b>Ctrl+H / Ctrl+E / Ctrl+P</b></td><td>Profile history / export the profile as
+PDF / print it</td></tr>
 <tr><td><b>Ctrl+F</b></td><td>Search the account list</td></tr>
 <tr><td><b>Ctrl+Shift+F</b></td><td>Search everything</td></tr>
 <tr><td><b>Esc</b></td><td>Clear the account search</td></tr>

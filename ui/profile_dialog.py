@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDate, Qt, Signal
-from PySide6.QtGui import QKeySequence, QPageSize, QPdfWriter, QShortcut, QTextDocument
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QDateEdit,
@@ -43,6 +43,7 @@ from db.profile_definition import ProfileDefinition, ProfileSection
 from db.profile_report import format_answer, profile_html
 from ui.account_pane import make_table
 from ui.models.table import Column, RowTableModel
+from ui.printing import ask_and_print, write_pdf
 from ui.profile_fields import FieldEditor, make_editor
 from ui.tasks import Runner
 
@@ -118,6 +119,9 @@ class ProfileDialog(QDialog):
         export = QPushButton("Export PDF…")
         export.setToolTip("Ctrl+E")
         export.clicked.connect(self.ask_export)
+        print_button = QPushButton("Print…")
+        print_button.setToolTip("Ctrl+P")
+        print_button.clicked.connect(self.ask_print)
         close = QPushButton("Close")
         close.clicked.connect(self.close)
         footer = QHBoxLayout()
@@ -127,6 +131,7 @@ class ProfileDialog(QDialog):
         footer.addStretch(1)
         footer.addWidget(history)
         footer.addWidget(export)
+        footer.addWidget(print_button)
         footer.addWidget(close)
 
         layout = QVBoxLayout(self)
@@ -141,6 +146,7 @@ class ProfileDialog(QDialog):
             ("Ctrl+Shift+S", self.show_sensitive.toggle),
             ("Ctrl+H", self.show_history),
             ("Ctrl+E", self.ask_export),
+            ("Ctrl+P", self.ask_print),
         ):
             QShortcut(QKeySequence(keys), self, activated=action)
         self.sections.setCurrentRow(0)
@@ -323,20 +329,31 @@ class ProfileDialog(QDialog):
             return
         default = Path.home() / f"Profile {profile.name}.pdf"
         path, _ = QFileDialog.getSaveFileName(self, "Export profile", str(default), "PDF (*.pdf)")
-        if not path:
+        if path:
+            self.export_pdf(Path(path), self._ask_sensitive("Export profile"))
+
+    def ask_print(self) -> None:
+        profile = self.profile
+        if profile is None:
             return
+        html = profile_html(profile, self.definition, self._ask_sensitive("Print profile"))
+        ask_and_print(html, f"Profile {profile.name}", self)
+
+    def _ask_sensitive(self, title: str) -> bool:
+        """Whether to include sensitive answers; asked only when there are some (No first)."""
+        profile = self.profile
+        assert profile is not None
         sensitive = any(q.sensitive and q.id in profile.answers for q in self.definition.questions)
-        include = sensitive and (
+        return sensitive and (
             QMessageBox.question(
                 self,
-                "Export profile",
+                title,
                 "Include the sensitive answers (health, religion, politics, confidential)?",
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                 QMessageBox.StandardButton.No,
             )
             == QMessageBox.StandardButton.Yes
         )
-        self.export_pdf(Path(path), include)
 
     def export_pdf(self, path: Path, include_sensitive: bool = False) -> None:
         """Writes the profile as a PDF off the GUI thread."""
@@ -349,18 +366,6 @@ class ProfileDialog(QDialog):
                 self, "Export profile", f"Could not write {path}: {exc}"
             ),
         )
-
-
-def write_pdf(html: str, path: Path) -> None:
-    """Renders HTML to an A4 PDF (QTextDocument is fine off the GUI thread)."""
-    writer = QPdfWriter(str(path))
-    writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
-    writer.setResolution(96)
-    document = QTextDocument()
-    document.setHtml(html)
-    document.print_(writer)
-    if not path.exists() or path.stat().st_size == 0:
-        raise OSError("nothing was written")
 
 
 class ConsentDialog(QDialog):

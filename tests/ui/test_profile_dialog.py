@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import QDialog
 from pytestqt.qtbot import QtBot
 
 from db.profiles import ProfileBook
@@ -135,7 +136,9 @@ def test_export_writes_a_pdf_without_sensitive_answers(
     target = tmp_path / "profile.pdf"
     with qtbot.waitSignal(dialog.exported, timeout=10000):
         dialog.export_pdf(target)
-    assert target.read_bytes().startswith(b"%PDF")
+    text = _pdf_text(target)
+    assert "Robert Stone" in text and "Bob" in text and "Quaker" not in text
+    assert "1 sensitive answer left out" in text
     from db.profile_report import profile_html
 
     assert dialog.profile is not None
@@ -190,3 +193,39 @@ def test_reminders_on_today_and_profiles_open_from_the_contact_list(
     assert dialog.meter.value() == 1 and dialog.isVisible()
     window.close()
     assert runner.shutdown()
+
+
+def _pdf_text(path: Path) -> str:
+    from pypdf import PdfReader
+
+    # Words as pypdf finds them; Qt's PDFs space words with tabs.
+    return " ".join(" ".join(page.extract_text() for page in PdfReader(path).pages).split())
+
+
+def test_print_goes_through_the_print_dialog_to_the_printer(
+    qtbot: QtBot, tmp_path: Path, store: Store, contact: uuid.UUID, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl+P: the system print dialog, then the profile on the chosen printer (here one
+    that prints to a file); cancelling prints nothing."""
+    from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+
+    import ui.printing
+
+    target = tmp_path / "printed.pdf"
+
+    class FilePrinter(QPrinter):
+        def __init__(self, mode: QPrinter.PrinterMode) -> None:
+            super().__init__(mode)
+            self.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+            self.setOutputFileName(str(target))
+
+    monkeypatch.setattr(ui.printing, "QPrinter", FilePrinter)
+    answers = iter([QDialog.DialogCode.Rejected, QDialog.DialogCode.Accepted])
+    monkeypatch.setattr(QPrintDialog, "exec", lambda _self: next(answers))
+    ProfileBook(store).set_answer(contact, "hobbies", ["sailing", "chess"])
+    dialog = open_dialog(qtbot, store, contact)
+    dialog.ask_print()
+    assert not target.exists()
+    dialog.ask_print()
+    text = _pdf_text(target)
+    assert "Robert Stone" in text and "sailing" in text
