@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from db.accounts import AccountDirectory
 from db.attention import AttentionDesk
+from db.briefing import BriefingService
 from db.meetings import MeetingCalendar
 from db.profiles import ProfileBook
 from db.search import SearchIndex
@@ -22,6 +23,7 @@ class LocalServices:
     search: SearchIndex
     attention: AttentionDesk
     profiles: ProfileBook
+    briefings: BriefingService
 
     @classmethod
     def for_store(cls, store: Store) -> LocalServices:
@@ -31,4 +33,5 @@ class LocalServices:
             SearchIndex(store),
             AttentionDesk(store),
             ProfileBook(store),
+            BriefingService(store),
         )

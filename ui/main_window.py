@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from db.services import LocalServices
     from ui.accounts_page import AccountsPage
     from ui.attention_page import AttentionPage
+    from ui.briefing_dialog import BriefingDialog
     from ui.profile_dialog import ProfileDialog
     from ui.profiles_page import ProfilesPage
     from ui.search_page import SearchPage
@@ -42,6 +43,7 @@ TODAY, ACCOUNTS, SEARCH, ATTENTION, PROFILES = range(5)
 SHORTCUTS_HELP = """<table cellpadding=3>
 <tr><td><b>Ctrl+1 / 2 / 3 / 4 / 5</b></td><td>Today / Accounts / Search / Needs attention /
 Profiles</td></tr>
+<tr><td><b>Ctrl+B</b></td><td>Open the briefing for the selected meeting or account</td></tr>
 <tr><td><b>Enter</b> on a contact</td><td>Open their customer profile</td></tr>
 <tr><td><b>Ctrl+PgDown / PgUp</b></td><td>Next / previous profile section</td></tr>
 <tr><td><b>Ctrl+Shift+S</b></td><td>Show sensitive profile answers</td></tr>
@@ -149,6 +151,7 @@ class MainWindow(QMainWindow):
         self.sync: SyncController | None = None
         self.ask_to_sign_in = True  # tests switch the modal dialog off
         self.profile_dialogs: dict[uuid.UUID, ProfileDialog] = {}
+        self.briefing_dialogs: dict[tuple[uuid.UUID, uuid.UUID | None], BriefingDialog] = {}
 
         self._build_menus()
         runner.data_changed.connect(self._on_runner_data_changed)
@@ -165,6 +168,7 @@ class MainWindow(QMainWindow):
 
         runner = self._runner
         self._profiles = services.profiles
+        self._briefings = services.briefings
         self.today_page = TodayPage(runner, services.meetings, services.profiles)
         self.accounts_page = AccountsPage(runner, services.accounts)
         self.search_page = SearchPage(runner, services.search)
@@ -186,6 +190,7 @@ class MainWindow(QMainWindow):
         self.accounts_page.model.page_loaded.connect(self._on_accounts_page_loaded)
         self.accounts_page.pane.detail_shown.connect(self._on_pane_detail_shown)
         self.today_page.account_requested.connect(self.open_account)
+        self.today_page.briefing_requested.connect(self.open_briefing)
         self.search_page.account_requested.connect(self.open_account)
         for source in (self.today_page, self.profiles_page, self.accounts_page.pane):
             source.profile_requested.connect(self.open_profile)
@@ -293,6 +298,8 @@ class MainWindow(QMainWindow):
             go_menu, "Find &account…", QKeySequence.StandardKey.Find, self.find_account
         )
         self._add_action(go_menu, "Search &everything…", "Ctrl+Shift+F", self.search_everything)
+        go_menu.addSeparator()
+        self._add_action(go_menu, "Open &briefing", "Ctrl+B", self.open_selected_briefing)
         sync_menu = self.menuBar().addMenu("&Sync")
         self._sync_action = self._add_action(sync_menu, "Sync &now", "F5", self.sync_now)
         self._sign_in_action = self._add_action(
@@ -335,6 +342,38 @@ class MainWindow(QMainWindow):
     def open_account(self, account_id: uuid.UUID) -> None:
         self.show_page(ACCOUNTS)
         self.accounts_page.open_account(account_id)
+
+    def open_selected_briefing(self) -> None:
+        """Ctrl+B: the briefing for the selected meeting (Today) or account (elsewhere)."""
+        if not self._attached:
+            return
+        if self.pages.currentWidget() is self.today_page and self.today_page.open_briefing():
+            return
+        account_id = self.accounts_page.pane.account_id
+        if self.pages.currentWidget() is self.accounts_page and account_id is not None:
+            self.open_briefing(account_id, None)
+            return
+        self.statusBar().showMessage(
+            "Select a meeting on Today or an account first, then press Ctrl+B.", 8_000
+        )
+
+    @Slot(uuid.UUID, object)
+    def open_briefing(self, account_id: uuid.UUID, meeting_id: uuid.UUID | None) -> BriefingDialog:
+        """Shows the briefing for a visit (one window per account and meeting, raised if
+        open, and read again so it is current)."""
+        from ui.briefing_dialog import BriefingDialog
+
+        key = (account_id, meeting_id)
+        dialog = self.briefing_dialogs.get(key)
+        if dialog is None:
+            dialog = BriefingDialog(self._runner, self._briefings, account_id, meeting_id, self)
+            self.briefing_dialogs[key] = dialog
+        else:
+            dialog.reload()
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+        return dialog
 
     @Slot(uuid.UUID)
     def open_profile(self, contact_id: uuid.UUID) -> ProfileDialog:

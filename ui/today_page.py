@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from db.dto import MeetingRow, ProfileReminder
@@ -25,8 +25,12 @@ DAYS_AHEAD = 7
 REMINDER_DAYS = 30
 
 
+BRIEFING_COLUMN = 0
+
+
 def meeting_columns(today: date) -> list[Column[MeetingRow]]:
     return [
+        Column("", lambda _m: "Briefing ›", tooltip=lambda _m: "Open the briefing (Ctrl+B)"),
         Column("Day", lambda m: weekday_label(m.starts_at, today)),
         Column("Time", lambda m: time_range(m.starts_at, m.ends_at)),
         Column("Account", lambda m: m.account_name),
@@ -44,6 +48,9 @@ class TodayModel(RowTableModel[MeetingRow]):
         self.today = today
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:  # type: ignore[override]
+        link = index.isValid() and index.column() == BRIEFING_COLUMN
+        if link and role == Qt.ItemDataRole.ForegroundRole:
+            return QColor("#1f5fa8")  # a link: one click opens the briefing
         if role == Qt.ItemDataRole.FontRole and index.isValid() and self._is_today(index.row()):
             font = QFont()
             font.setBold(True)
@@ -58,6 +65,7 @@ class TodayPage(QWidget):
     """Lists this week's meetings; Enter or a double-click opens the account."""
 
     account_requested = Signal(uuid.UUID)
+    briefing_requested = Signal(uuid.UUID, object)  # account id, meeting id
     profile_requested = Signal(uuid.UUID)
     meetings_loaded = Signal(int)
     reminders_loaded = Signal(int)
@@ -77,7 +85,7 @@ class TodayPage(QWidget):
         self._title = QLabel()
         self._title.setObjectName("pageTitle")
         self._summary = section_title("")
-        self.table = make_table(self.model, stretch_column=4)
+        self.table = make_table(self.model, stretch_column=5)
         self._empty = QLabel("No meetings in the next seven days.")
         self._empty.setObjectName("emptyState")
         self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -99,6 +107,7 @@ class TodayPage(QWidget):
         self.reminders_view.hide()
 
         self.table.activated.connect(self._on_table_activated)
+        self.table.clicked.connect(self._on_table_clicked)
         self.reminders_view.activated.connect(
             lambda index: self.profile_requested.emit(self.reminders.row_at(index.row()).contact_id)
         )
@@ -145,3 +154,19 @@ class TodayPage(QWidget):
     @Slot(QModelIndex)
     def _on_table_activated(self, index: QModelIndex) -> None:
         self.account_requested.emit(self.model.row_at(index.row()).account_id)
+
+    @Slot(QModelIndex)
+    def _on_table_clicked(self, index: QModelIndex) -> None:
+        if index.column() == BRIEFING_COLUMN:
+            self.open_briefing(index.row())
+
+    def open_briefing(self, row: int | None = None) -> bool:
+        """Asks for the briefing of a meeting (the selected one by default); False if none."""
+        if row is None:
+            current = self.table.currentIndex()
+            row = current.row() if current.isValid() else -1
+        if not 0 <= row < self.model.rowCount():
+            return False
+        meeting = self.model.row_at(row)
+        self.briefing_requested.emit(meeting.account_id, meeting.id)
+        return True

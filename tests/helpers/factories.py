@@ -49,15 +49,19 @@ def add_activity(
     days_ago: float = 1,
     channel: Channel = Channel.MARKETING,
     type: str = "email_opened",
+    details: dict[str, Any] | None = None,
+    contact_id: uuid.UUID | None = None,
+    at: datetime | None = None,
 ) -> uuid.UUID:
     with store.session() as session:
         activity = Activity(
             account_id=account_id,
+            contact_id=contact_id,
             channel=channel,
             type=type,
             title=title,
-            occurred_at=utc_now() - timedelta(days=days_ago),
-            details={"source": "test"},
+            occurred_at=at or utc_now() - timedelta(days=days_ago),
+            details={"source": "test"} if details is None else details,
         )
         session.add(activity)
         session.flush()

@@ -15,6 +15,7 @@ from db.profiles import ProfileBook
 from db.store import Store
 from desktop.runner import TaskRunner
 from tests.helpers.factories import add_account, add_contact
+from tests.helpers.pdf import pdf_text
 from ui.profile_dialog import ProfileDialog
 from ui.profile_fields import FieldEditor
 
@@ -136,7 +137,7 @@ def test_export_writes_a_pdf_without_sensitive_answers(
     target = tmp_path / "profile.pdf"
     with qtbot.waitSignal(dialog.exported, timeout=10000):
         dialog.export_pdf(target)
-    text = _pdf_text(target)
+    text = pdf_text(target)
     assert "Robert Stone" in text and "Bob" in text and "Quaker" not in text
     assert "1 sensitive answer left out" in text
     from db.profile_report import profile_html
@@ -195,13 +196,6 @@ def test_reminders_on_today_and_profiles_open_from_the_contact_list(
     assert runner.shutdown()
 
 
-def _pdf_text(path: Path) -> str:
-    from pypdf import PdfReader
-
-    # Words as pypdf finds them; Qt's PDFs space words with tabs.
-    return " ".join(" ".join(page.extract_text() for page in PdfReader(path).pages).split())
-
-
 def test_print_goes_through_the_print_dialog_to_the_printer(
     qtbot: QtBot, tmp_path: Path, store: Store, contact: uuid.UUID, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -227,5 +221,5 @@ def test_print_goes_through_the_print_dialog_to_the_printer(
     dialog.ask_print()
     assert not target.exists()
     dialog.ask_print()
-    text = _pdf_text(target)
+    text = pdf_text(target)
     assert "Robert Stone" in text and "sailing" in text

@@ -1,0 +1,90 @@
+"""What a briefing holds: plain frozen data, for the screen and the PDF (no SQLAlchemy, so
+the GUI thread can import it)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from db.briefing_rules import Promise, Scheduled, Warning
+from db.enums import LadderRung
+
+
+@dataclass(frozen=True, slots=True)
+class BriefingPerson:
+    contact_id: uuid.UUID
+    name: str
+    title: str | None
+    role: str | None  # their part in the decision
+    attending: bool
+    highlights: tuple[tuple[str, str], ...]  # (question label, answer) worth a line
+    coming_up: tuple[str, ...]  # "Birthday on 3 Dec (turns 50)"
+    avoid: tuple[str, ...]  # topics to avoid
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineItem:
+    occurred_at: datetime
+    channel: str
+    type: str
+    title: str
+    contact: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineGroup:
+    key: str
+    channel: str
+    summary: str  # "attended 2 webinars"
+    count: int
+    latest: datetime
+    items: tuple[TimelineItem, ...]  # newest first
+
+
+@dataclass(frozen=True, slots=True)
+class TeamTouch:
+    name: str
+    role: str
+    email: str | None
+    latest_at: datetime | None
+    latest: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class VisitRecap:
+    at: datetime
+    purpose: str | None
+    notes: tuple[tuple[str | None, str], ...]  # (author, text)
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingInfo:
+    id: uuid.UUID
+    starts_at: datetime
+    ends_at: datetime
+    place: str | None
+    purpose: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Briefing:
+    account_id: uuid.UUID
+    account_name: str
+    city: str | None
+    industry: str | None
+    rung: LadderRung
+    meeting: MeetingInfo | None
+    people: tuple[BriefingPerson, ...]
+    warnings: tuple[Warning, ...]
+    since: datetime
+    since_last_visit: bool  # False: no earlier visit, `since` is NO_VISIT_DAYS back
+    channel_summaries: tuple[tuple[str, str], ...]  # (channel, "attended 2 webinars, ...")
+    timeline: tuple[TimelineGroup, ...]  # newest group first
+    team: tuple[TeamTouch, ...]
+    last_visit: VisitRecap | None
+    promises: tuple[Promise, ...]
+    scheduled: tuple[Scheduled, ...]
+    nurture_paused: tuple[str, ...]
+    talking_points: tuple[str, ...]
+    made_at: datetime

@@ -1,0 +1,114 @@
+"""The briefing on screen: from Today in one click or Ctrl+B, the warning band, timeline
+groups that open, PDF export and printing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from tests.helpers.pdf import pdf_text
+from ui.briefing_dialog import BriefingDialog
+from ui.main_window import ACCOUNTS, TODAY, MainWindow
+from ui.today_page import BRIEFING_COLUMN
+
+
+def _loaded(qtbot: QtBot, window: MainWindow) -> BriefingDialog:
+    qtbot.waitUntil(lambda: len(window.briefing_dialogs) == 1, timeout=5000)
+    dialog = next(iter(window.briefing_dialogs.values()))
+    qtbot.waitUntil(lambda: dialog.briefing is not None, timeout=5000)
+    return dialog
+
+
+def test_one_click_on_today_opens_the_briefing_with_its_warning_band(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    page = window.today_page
+    window.show_page(TODAY)
+    qtbot.waitUntil(lambda: page.model.rowCount() == 1, timeout=5000)
+    cell = page.table.visualRect(page.model.index(0, BRIEFING_COLUMN)).center()
+    qtbot.mouseClick(page.table.viewport(), Qt.MouseButton.LeftButton, pos=cell)
+    dialog = _loaded(qtbot, window)
+    assert dialog.isVisible() and dialog.windowTitle() == "Briefing · Acme Logistics"
+    briefing = dialog.briefing
+    assert briefing is not None and briefing.meeting is not None
+    assert briefing.meeting.purpose == "Quarterly review"
+    text = dialog.view.toPlainText()
+    assert "Open dispute" in text and "do not pitch; acknowledge the issue" in text
+    assert "#b3261e" in dialog.view.toHtml().lower()  # the red band
+    assert "Zoë Núñez" in text and "Sam Lee" in text
+    assert "Wants a cold-chain pilot" in text
+
+    # A group opens and closes with a click on it.
+    group = briefing.timeline[0]
+    item = group.items[0].title
+    lines_before = text.count(item)
+    dialog.toggle_group(group.key)
+    assert dialog.view.toPlainText().count(item) == lines_before + 1
+    dialog.toggle_group(group.key)
+    assert dialog.view.toPlainText().count(item) == lines_before
+
+    target = tmp_path / "briefing.pdf"
+    with qtbot.waitSignal(dialog.exported, timeout=10_000):
+        dialog.export_pdf(target)
+    printed = pdf_text(target)
+    assert printed.startswith("Acme Logistics")
+    assert "Open dispute" in printed and "Talking points" in printed
+    assert "Quarterly review" in printed and "Zoë Núñez" in printed
+
+
+def test_ctrl_b_briefs_the_selected_account_and_says_so_when_nothing_is(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    window.show_page(TODAY)
+    window.today_page.table.setCurrentIndex(window.today_page.model.index(-1, -1))
+    qtbot.keyClick(window, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)
+    assert "Select a meeting on Today or an account first" in window.statusBar().currentMessage()
+    assert window.briefing_dialogs == {}
+
+    window.show_page(ACCOUNTS)
+    window.accounts_page.focus_search()
+    qtbot.keyClicks(window.accounts_page.search_box, "Acme")
+    pane = window.accounts_page.pane
+    qtbot.waitUntil(
+        lambda: pane.detail is not None and pane.detail.name == "Acme Logistics", timeout=5000
+    )
+    window.activateWindow()
+    qtbot.keyClick(window, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)
+    dialog = _loaded(qtbot, window)
+    assert dialog.meeting_id is None and dialog.briefing is not None
+    assert dialog.briefing.account_name == "Acme Logistics"
+    # Asked again, the same window comes back (read again), not a second one.
+    qtbot.keyClick(window, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)
+    assert len(window.briefing_dialogs) == 1
+
+
+def test_print_sends_the_briefing_to_the_chosen_printer(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+    from PySide6.QtWidgets import QDialog
+
+    import ui.printing
+
+    target = tmp_path / "printed.pdf"
+
+    class FilePrinter(QPrinter):
+        def __init__(self, mode: QPrinter.PrinterMode) -> None:
+            super().__init__(mode)
+            self.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+            self.setOutputFileName(str(target))
+
+    monkeypatch.setattr(ui.printing, "QPrinter", FilePrinter)
+    monkeypatch.setattr(QPrintDialog, "exec", lambda _self: QDialog.DialogCode.Accepted)
+    window.show_page(TODAY)
+    qtbot.waitUntil(lambda: window.today_page.model.rowCount() == 1, timeout=5000)
+    window.today_page.table.selectRow(0)
+    window.open_selected_briefing()
+    dialog = _loaded(qtbot, window)
+    dialog.ask_print()
+    assert "Acme Logistics" in pdf_text(target)

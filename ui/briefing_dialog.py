@@ -1,0 +1,148 @@
+"""The pre-call briefing window: one account's situation, to read in two minutes, to
+export as PDF or print. Non-modal: the rep can keep it open beside the account."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QMessageBox,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from db.briefing_report import GROUP_LINK, briefing_html
+from ui.printing import ask_and_print, write_pdf
+from ui.tasks import Runner
+
+if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
+    from db.briefing import BriefingService
+    from db.briefing_dto import Briefing
+
+
+class BriefingDialog(QDialog):
+    """Shows the briefing for a visit to an account (for one meeting, or its next one)."""
+
+    loaded = Signal()
+    exported = Signal(str)  # the PDF's path
+
+    def __init__(
+        self,
+        runner: Runner,
+        service: BriefingService,
+        account_id: uuid.UUID,
+        meeting_id: uuid.UUID | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._runner = runner
+        self._service = service
+        self.account_id = account_id
+        self.meeting_id = meeting_id
+        self.briefing: Briefing | None = None
+        self.expanded: set[str] = set()
+        self.setWindowTitle("Briefing")
+        self.resize(860, 900)
+
+        self.view = QTextBrowser()
+        self.view.setObjectName("briefing")
+        self.view.setOpenLinks(False)  # group links open the group, nothing else
+        self.view.anchorClicked.connect(self._on_link)
+        self.view.setHtml("<p style='color:#7a8591'>Preparing the briefing…</p>")
+
+        refresh = QPushButton("Refresh")
+        refresh.setToolTip("Read the store again, after a sync (Ctrl+R)")
+        refresh.clicked.connect(self.reload)
+        export = QPushButton("Export PDF…")
+        export.setToolTip("Ctrl+E")
+        export.clicked.connect(self.ask_export)
+        print_button = QPushButton("Print…")
+        print_button.setToolTip("Ctrl+P")
+        print_button.clicked.connect(self.ask_print)
+        close = QPushButton("Close")
+        close.clicked.connect(self.close)
+        footer = QHBoxLayout()
+        footer.addWidget(refresh)
+        footer.addStretch(1)
+        footer.addWidget(export)
+        footer.addWidget(print_button)
+        footer.addWidget(close)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 12, 12, 12)
+        layout.addWidget(self.view, stretch=1)
+        layout.addLayout(footer)
+        for keys, action in (
+            ("Ctrl+R", self.reload),
+            ("Ctrl+E", self.ask_export),
+            ("Ctrl+P", self.ask_print),
+        ):
+            QShortcut(QKeySequence(keys), self, activated=action)
+        self.reload()
+
+    def reload(self) -> None:
+        account_id, meeting_id = self.account_id, self.meeting_id
+        self._runner.read(lambda: self._service.briefing(account_id, meeting_id), self._on_loaded)
+
+    def _on_loaded(self, briefing: Briefing | None) -> None:
+        self.briefing = briefing
+        if briefing is None:
+            self.view.setHtml("<p>This account is no longer in your territory.</p>")
+        else:
+            self.setWindowTitle(f"Briefing · {briefing.account_name}")
+            self._render()
+        self.loaded.emit()
+
+    def _render(self) -> None:
+        assert self.briefing is not None
+        scroll = self.view.verticalScrollBar().value()
+        self.view.setHtml(briefing_html(self.briefing, self.expanded))
+        self.view.verticalScrollBar().setValue(scroll)
+
+    def _on_link(self, url: QUrl) -> None:
+        text = url.toString()
+        if not text.startswith(GROUP_LINK) or self.briefing is None:
+            return
+        key = text[len(GROUP_LINK) :]
+        self.expanded.symmetric_difference_update({key})
+        self._render()
+
+    def toggle_group(self, key: str) -> None:
+        """Opens or closes a timeline group, as clicking it does."""
+        self._on_link(QUrl(f"{GROUP_LINK}{key}"))
+
+    # -- paper ---------------------------------------------------------------------------
+
+    def ask_export(self) -> None:
+        if self.briefing is None:
+            return
+        default = Path.home() / f"Briefing {self.briefing.account_name}.pdf"
+        path, _ = QFileDialog.getSaveFileName(self, "Export briefing", str(default), "PDF (*.pdf)")
+        if path:
+            self.export_pdf(Path(path))
+
+    def export_pdf(self, path: Path) -> None:
+        """Writes the briefing as a PDF off the GUI thread."""
+        assert self.briefing is not None
+        html = briefing_html(self.briefing, printable=True)
+        self._runner.network(
+            lambda: write_pdf(html, path),
+            lambda _: self.exported.emit(str(path)),
+            lambda exc: QMessageBox.warning(
+                self, "Export briefing", f"Could not write {path}: {exc}"
+            ),
+        )
+
+    def ask_print(self) -> None:
+        if self.briefing is not None:
+            html = briefing_html(self.briefing, printable=True)
+            ask_and_print(html, f"Briefing {self.briefing.account_name}", self)
