@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import sync_bench
+from bench import briefing_bench, sync_bench
 from bench.report import percentile, print_table, verdict
 from db.accounts import AccountDirectory
 from db.dto import AccountQuery
@@ -206,6 +206,7 @@ def main() -> int:
         ("peak memory, bare window", f"{bare_rss / 1024:.0f} MiB", "", ""),
         ("peak memory, app", f"{app_rss / 1024:.0f} MiB", "", ""),
     ]
+    rows += briefing_bench.run()
     plan = sync_bench.QUICK if sync_bench.quick_requested(sys.argv[1:]) else sync_bench.FULL
     rows += sync_bench.run(plan)
     print()

@@ -10,10 +10,12 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from db import briefing_rules as rules
@@ -68,6 +70,22 @@ STATE_TYPES = (
     "contact_opt_out",
     "contact_opt_in",
 )
+# An event of these kinds, the newest about its thing, leaves that thing open.
+OPENING_TYPES = (
+    "ticket_opened",
+    "ticket_updated",
+    "dispute_opened",
+    "invoice_issued",
+    "invoice_overdue",
+    "credit_hold",
+    "nurture_paused",
+    "contact_opt_out",
+)
+# The detail fields the briefing reads (the rest of an event's JSON stays in the store).
+DETAIL_FIELDS = (
+    "ticket", "severity", "subject", "status", "dispute", "invoice", "reason", "amount",
+    "currency", "due_date", "score", "comment", "campaign", "url", "webinar", "asset",
+)  # fmt: skip
 # How the timeline counts a kind of event: "{n}" is the count, "{s}" a plural s.
 PHRASES = {
     "webinar_registered": "registered for {n} webinar{s}",
@@ -102,6 +120,16 @@ ROLE_CHANNEL = {
     TeamRole.SERVICE_REP: Channel.SERVICE,
     TeamRole.BILLING_CONTACT: Channel.BILLING,
 }
+
+
+@dataclass(frozen=True, slots=True)
+class _Event:
+    occurred_at: datetime
+    channel: str
+    type: str
+    title: str
+    contact_id: uuid.UUID | None
+    details: dict[str, Any]
 
 
 class BriefingService:
@@ -142,6 +170,7 @@ class _Builder:
             .order_by(Contact.last_name, Contact.first_name)
         ).all()
         self.contacts = {c.id: c for c in contacts}
+        self.names = {c.id: c.full_name for c in contacts}
 
     def build(self, meeting_id: uuid.UUID | None) -> Briefing:
         meeting = self._meeting(meeting_id)
@@ -149,10 +178,10 @@ class _Builder:
         last = self._last_visit(visit_time, meeting.id if meeting else None)
         since = last.starts_at if last else self.now - timedelta(days=NO_VISIT_DAYS)
         recent = self._activities(Activity.occurred_at >= since)
-        state = self._activities(Activity.occurred_at < since, Activity.type.in_(STATE_TYPES))
         past = [a for a in recent if a.occurred_at <= self.now]
+        upcoming = [a for a in recent if a.occurred_at > self.now]
         people = self._people(meeting)
-        facts = self._facts(state + recent, past, people)
+        facts = self._facts(self._open_state() + upcoming, past, people)
         return Briefing(
             account_id=self.account.id,
             account_name=self.account.name,
@@ -202,25 +231,102 @@ class _Builder:
             stmt = stmt.where(Meeting.id != not_this)
         return self.session.scalar(stmt.order_by(Meeting.starts_at.desc()).limit(1))
 
-    def _activities(self, *where: Any) -> list[Row[Any]]:
-        """Columns, not ORM objects: an account can have tens of thousands of events."""
+    def _activities(self, *where: Any, newest_first: int = 0) -> list[_Event]:
+        """Columns, not ORM objects, and only the detail fields read here, taken out of the
+        JSON by SQLite: an account can have tens of thousands of events."""
+        fields = [func.json_extract(Activity.details, f"$.{name}") for name in DETAIL_FIELDS]
         stmt = (
             select(
                 Activity.occurred_at,
                 Activity.channel,
                 Activity.type,
                 Activity.title,
-                Activity.details,
                 Activity.contact_id,
+                *fields,
             )
             .where(Activity.account_id == self.account.id, Activity.deleted_at.is_(None), *where)
             .order_by(Activity.occurred_at)
         )
-        return list(self.session.execute(stmt).all())
+        if newest_first:  # the newest few only
+            stmt = stmt.order_by(None).order_by(Activity.occurred_at.desc()).limit(newest_first)
+        return [
+            _Event(
+                at,
+                str(channel),
+                kind,
+                title,
+                contact_id,
+                {k: v for k, v in zip(DETAIL_FIELDS, values, strict=True) if v is not None},
+            )
+            for at, channel, kind, title, contact_id, *values in self.session.execute(stmt)
+        ]
+
+    def _open_state(self) -> list[_Event]:
+        """The events of what may still be open (a ticket, a dispute, an unpaid invoice, a
+        hold, a pause, an opt-out), all-time, oldest first, and the newest survey answer.
+
+        SQLite picks them: per thing (a ticket number, an invoice...), its events only if
+        its newest one leaves it open, so closed history (most of it) never reaches Python.
+        """
+        kind = Activity.type
+        detail = partial(func.json_extract, Activity.details)
+        family = case(
+            (kind.startswith("ticket_", autoescape=True), "ticket"),
+            (kind.startswith("dispute_", autoescape=True), "dispute"),
+            (kind.startswith("invoice_", autoescape=True), "invoice"),
+            (kind.startswith("credit_", autoescape=True), "credit"),
+            else_=kind,  # pauses and opt-outs: per contact below
+        )
+        key = case(
+            (family == "ticket", func.coalesce(detail("$.ticket"), Activity.title)),
+            (
+                family == "dispute",
+                func.coalesce(detail("$.dispute"), detail("$.invoice"), Activity.title),
+            ),
+            (family == "invoice", func.coalesce(detail("$.invoice"), Activity.title)),
+            (family == "credit", ""),
+            else_=func.coalesce(Activity.contact_id, ""),
+        )
+        state = [t for t in STATE_TYPES if not t.endswith("_response")]
+        newest_kind = (
+            func.first_value(kind)
+            .over(
+                partition_by=(family, key),
+                order_by=Activity.occurred_at.desc(),
+            )
+            .label("newest_kind")
+        )
+        inner = (
+            select(Activity.id, newest_kind)
+            .where(
+                Activity.account_id == self.account.id,
+                Activity.deleted_at.is_(None),
+                Activity.type.in_(state),
+                Activity.occurred_at <= self.now,
+            )
+            .subquery()
+        )
+        still_open = select(inner.c.id).where(inner.c.newest_kind.in_(OPENING_TYPES))
+        events = self._activities(Activity.id.in_(still_open))
+        survey = self._activities(
+            Activity.type.in_(("nps_response", "csat_response")),
+            Activity.occurred_at <= self.now,
+            newest_first=1,
+        )
+        return sorted(events + survey, key=lambda e: e.occurred_at)
+
+    def _paid_after(self, invoice: str, moment: datetime) -> bool:
+        stmt = select(Activity.id).where(
+            Activity.account_id == self.account.id,
+            Activity.deleted_at.is_(None),
+            Activity.type == "invoice_paid",
+            Activity.occurred_at >= moment,
+            func.json_extract(Activity.details, "$.invoice") == invoice,
+        )
+        return self.session.scalar(stmt.limit(1)) is not None
 
     def _name(self, contact_id: uuid.UUID | None) -> str | None:
-        contact = self.contacts.get(contact_id) if contact_id else None
-        return contact.full_name if contact else None
+        return self.names.get(contact_id) if contact_id else None
 
     def _people(self, meeting: MeetingInfo | None) -> tuple[BriefingPerson, ...]:
         attending: list[uuid.UUID] = []
@@ -292,9 +398,10 @@ class _Builder:
             .where(TeamMember.account_id == self.account.id, TeamMember.deleted_at.is_(None))
             .order_by(TeamMember.name)
         ).all()
+        named = self._named_touches() if members else {}
         touches = []
         for member in members:
-            latest = self._latest_touch(member)
+            latest = named.get(member.name) or self._channel_touch(member)
             touches.append(
                 TeamTouch(
                     name=member.name,
@@ -306,26 +413,42 @@ class _Builder:
             )
         return tuple(touches)
 
-    def _latest_touch(self, member: TeamMember) -> tuple[datetime, str] | None:
-        """The newest event that names them (held by, owner); else their role's channel's."""
-        base = select(Activity.occurred_at, Activity.title).where(
-            Activity.account_id == self.account.id,
-            Activity.deleted_at.is_(None),
-            Activity.occurred_at <= self.now,
+    def _named_touches(self) -> dict[str, tuple[datetime, str]]:
+        """Per colleague named in an event (held by, owner), their newest such event."""
+        named = func.coalesce(
+            func.json_extract(Activity.details, "$.held_by"),
+            func.json_extract(Activity.details, "$.owner"),
         )
-        newest = base.order_by(Activity.occurred_at.desc()).limit(1)
-        named = [
-            Activity.details["held_by"].as_string() == member.name,
-            Activity.details["owner"].as_string() == member.name,
-        ]
-        for condition in named:
-            row = self.session.execute(newest.where(condition)).first()
-            if row is not None:
-                return row[0], row[1]
+        rows = self.session.execute(
+            select(named, Activity.occurred_at, Activity.title).where(
+                Activity.account_id == self.account.id,
+                Activity.deleted_at.is_(None),
+                Activity.occurred_at <= self.now,
+                Activity.channel == Channel.SALES,  # colleagues' own visits and calls
+            )
+        )
+        found: dict[str, tuple[datetime, str]] = {}
+        for name, at, title in rows:
+            if name and (name not in found or found[name][0] < at):
+                found[str(name)] = (at, title)
+        return found
+
+    def _channel_touch(self, member: TeamMember) -> tuple[datetime, str] | None:
+        """The newest event of the part of the company the member's role stands for."""
         channel = ROLE_CHANNEL.get(member.role)
         if channel is None:
             return None
-        row = self.session.execute(newest.where(Activity.channel == channel)).first()
+        row = self.session.execute(
+            select(Activity.occurred_at, Activity.title)
+            .where(
+                Activity.account_id == self.account.id,
+                Activity.deleted_at.is_(None),
+                Activity.occurred_at <= self.now,
+                Activity.channel == channel,
+            )
+            .order_by(Activity.occurred_at.desc())
+            .limit(1)
+        ).first()
         return (row[0], row[1]) if row is not None else None
 
     def _recap(self, last: Meeting | None) -> VisitRecap | None:
@@ -358,7 +481,7 @@ class _Builder:
     # -- facts -------------------------------------------------------------------------------
 
     def _facts(
-        self, events: Iterable[Row[Any]], past: list[Row[Any]], people: Sequence[BriefingPerson]
+        self, events: Iterable[_Event], past: list[_Event], people: Sequence[BriefingPerson]
     ) -> Facts:
         """What the rules read, from the events oldest first."""
         tickets: dict[str, rules.Ticket | None] = {}
@@ -366,6 +489,7 @@ class _Builder:
         overdue: dict[str, rules.Invoice | None] = {}
         hold: str | None = None
         hold_invoice: str | None = None
+        hold_at = self.now
         opted_out: dict[str, bool] = {}
         nurture: dict[str, bool] = {}
         surveys: list[rules.Survey] = []
@@ -411,6 +535,7 @@ class _Builder:
                     hold = None
             elif kind == "credit_hold":
                 hold, hold_invoice = _text(info.get("reason")) or "", _text(info.get("invoice"))
+                hold_at = at
             elif kind == "credit_released":
                 hold = None
             elif kind in ("nps_response", "csat_response"):
@@ -429,6 +554,8 @@ class _Builder:
                 opted_out[who or self.account.name] = kind == "contact_opt_out"
             elif kind in ("nurture_paused", "nurture_resumed"):
                 nurture[who or "everyone at the account"] = kind == "nurture_paused"
+        if hold is not None and hold_invoice and self._paid_after(hold_invoice, hold_at):
+            hold = None  # the hold was for an invoice since paid
         webinars = _distinct(
             _text(a.details.get("webinar")) or a.title
             for a in reversed(past)
@@ -472,8 +599,8 @@ class _Builder:
         return tuple(sorted(found, key=lambda b: b.on))
 
 
-def _timeline(past: list[Row[Any]], name: Any) -> tuple[TimelineGroup, ...]:
-    groups: dict[str, list[Row[Any]]] = defaultdict(list)
+def _timeline(past: list[_Event], name: Any) -> tuple[TimelineGroup, ...]:
+    groups: dict[str, list[_Event]] = defaultdict(list)
     for event in past:
         groups[_group_key(event)].append(event)
     made = []
@@ -495,9 +622,9 @@ def _timeline(past: list[Row[Any]], name: Any) -> tuple[TimelineGroup, ...]:
     return tuple(sorted(made, key=lambda g: g.latest, reverse=True))
 
 
-def _channel_summaries(past: list[Row[Any]]) -> tuple[tuple[str, str], ...]:
+def _channel_summaries(past: list[_Event]) -> tuple[tuple[str, str], ...]:
     """Per channel, its kinds of event counted: "attended 2 webinars, opened 5 emails"."""
-    counted: dict[str, dict[str, tuple[Row[Any], int]]] = defaultdict(dict)
+    counted: dict[str, dict[str, tuple[_Event, int]]] = defaultdict(dict)
     for event in past:
         key = _group_key(event)
         first, count = counted[str(event.channel)].get(key, (event, 0))
@@ -510,13 +637,13 @@ def _channel_summaries(past: list[Row[Any]]) -> tuple[tuple[str, str], ...]:
     return tuple(lines)
 
 
-def _group_key(event: Row[Any]) -> str:
+def _group_key(event: _Event) -> str:
     if event.type == "page_visit":
         return f"page_visit:{(event.details or {}).get('url', '')}"
     return str(event.type)
 
 
-def _phrase(event: Row[Any], count: int) -> str:
+def _phrase(event: _Event, count: int) -> str:
     kind = str(event.type)
     template = PHRASES.get(kind, "{n} × " + kind.replace("_", " "))
     page = str((event.details or {}).get("url") or "our site")

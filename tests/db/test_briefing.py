@@ -44,7 +44,12 @@ def brief(store: Store, account: uuid.UUID, meeting: uuid.UUID | None = None) ->
 
 
 def event(store: Store, account: uuid.UUID, kind: str, days: float, **details: object) -> None:
-    channel = {"ticket": Channel.SERVICE, "dispute": Channel.SERVICE, "nps": Channel.SERVICE}
+    channel = {
+        "ticket": Channel.SERVICE,
+        "dispute": Channel.SERVICE,
+        "nps": Channel.SERVICE,
+        "meeting": Channel.SALES,
+    }
     add_activity(
         store,
         account,
