@@ -8,6 +8,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from db.changes import Changes
 from db.enums import Channel, DealRole, LadderRung, TeamRole
 from db.profile_values import Completeness
 
@@ -204,3 +205,25 @@ class ProfileCompletenessRow:
     @property
     def fraction(self) -> float:
         return self.answered / self.total if self.total else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedEvent:
+    """An event of an imported calendar that did not become a meeting, and why in plain
+    words; `starts_at` (UTC) is its first start in the window, None if it has none."""
+
+    summary: str
+    starts_at: datetime | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarImportResult:
+    """What importing a calendar file did, counted in meetings (one per occurrence), and
+    what it changed, for the views to refresh."""
+
+    created: int
+    updated: int
+    unchanged: int
+    skipped: tuple[SkippedEvent, ...]
+    changes: Changes

@@ -53,15 +53,21 @@ class LocalEditor:
 
     def delete(self, entity: str, row_id: uuid.UUID) -> Changes:
         """Soft-deletes (a tombstone that syncs); deleting twice changes nothing."""
-        model = _model(entity)
         with self._store.session() as session:
-            row = session.get(model, row_id)
-            if row is None or row.deleted_at is not None:
-                return Changes()
-            row.deleted_at = utc_now()
-            session.flush()
-            _queue(session, entity, "delete", row)
-        return Changes.of(entity, row_id)
+            deleted = delete_row(session, entity, row_id)
+        return Changes.of(entity, row_id) if deleted else Changes()
+
+
+def delete_row(session: Session, entity: str, row_id: uuid.UUID) -> bool:
+    """Soft-deletes a row and queues the delete in the caller's transaction; False if it
+    was already gone."""
+    row = session.get(_model(entity), row_id)
+    if row is None or row.deleted_at is not None:
+        return False
+    row.deleted_at = utc_now()
+    session.flush()
+    _queue(session, entity, "delete", row)
+    return True
 
 
 def create_row(

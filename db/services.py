@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from db.accounts import AccountDirectory
 from db.attention import AttentionDesk
 from db.briefing import BriefingService
+from db.calendar_io import CalendarIO
 from db.meetings import MeetingCalendar
 from db.profiles import ProfileBook
 from db.search import SearchIndex
@@ -24,6 +25,7 @@ class LocalServices:
     attention: AttentionDesk
     profiles: ProfileBook
     briefings: BriefingService
+    calendar: CalendarIO
 
     @classmethod
     def for_store(cls, store: Store) -> LocalServices:
@@ -34,4 +36,5 @@ class LocalServices:
             AttentionDesk(store),
             ProfileBook(store),
             BriefingService(store),
+            CalendarIO(store),
         )

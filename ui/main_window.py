@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from ui.accounts_page import AccountsPage
     from ui.attention_page import AttentionPage
     from ui.briefing_dialog import BriefingDialog
+    from ui.calendar_actions import CalendarActions
     from ui.profile_dialog import ProfileDialog
     from ui.profiles_page import ProfilesPage
     from ui.search_page import SearchPage
@@ -53,6 +54,8 @@ PDF / print it</td></tr>
 <tr><td><b>Ctrl+Shift+F</b></td><td>Search everything</td></tr>
 <tr><td><b>Esc</b></td><td>Clear the account search</td></tr>
 <tr><td><b>Enter</b></td><td>Open the selected meeting's or result's account</td></tr>
+<tr><td><b>Ctrl+I / Ctrl+Shift+E</b></td><td>Import meetings from an .ics file / export
+them as .ics</td></tr>
 <tr><td><b>F5</b></td><td>Sync now</td></tr>
 <tr><td><b>Ctrl+Shift+L</b></td><td>Sign in to the sync server</td></tr>
 <tr><td><b>Ctrl+Q</b></td><td>Quit</td></tr></table>"""
@@ -89,6 +92,7 @@ class MainWindow(QMainWindow):
     search_page: SearchPage
     attention_page: AttentionPage
     profiles_page: ProfilesPage
+    calendar: CalendarActions
 
     def __init__(
         self,
@@ -162,6 +166,7 @@ class MainWindow(QMainWindow):
         # Imported here, not at the top: the first paint of the window does not need them.
         from ui.accounts_page import AccountsPage
         from ui.attention_page import AttentionPage
+        from ui.calendar_actions import CalendarActions
         from ui.profiles_page import ProfilesPage
         from ui.search_page import SearchPage
         from ui.today_page import TodayPage
@@ -169,6 +174,9 @@ class MainWindow(QMainWindow):
         runner = self._runner
         self._profiles = services.profiles
         self._briefings = services.briefings
+        self.calendar = CalendarActions(runner, services.calendar, self)
+        self._import_action.setEnabled(True)
+        self._export_action.setEnabled(True)
         self.today_page = TodayPage(runner, services.meetings, services.profiles)
         self.accounts_page = AccountsPage(runner, services.accounts)
         self.search_page = SearchPage(runner, services.search)
@@ -286,6 +294,18 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
+        self._import_action = self._add_action(
+            file_menu, "&Import calendar (.ics)…", "Ctrl+I", lambda: self.calendar.ask_import()
+        )
+        self._export_action = self._add_action(
+            file_menu,
+            "&Export meetings (.ics)…",
+            "Ctrl+Shift+E",
+            lambda: self.calendar.ask_export(),
+        )
+        self._import_action.setEnabled(False)  # until the store is open
+        self._export_action.setEnabled(False)
+        file_menu.addSeparator()
         self._add_action(file_menu, "&Quit", "Ctrl+Q", self.close)
         go_menu = self.menuBar().addMenu("&Go")
         self._add_action(go_menu, "&Today", "Ctrl+1", lambda: self.show_page(TODAY))
