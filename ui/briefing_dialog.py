@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
     QHBoxLayout,
-    QMessageBox,
     QPushButton,
     QTextBrowser,
     QVBoxLayout,
@@ -21,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from db.briefing_report import GROUP_LINK, briefing_html
-from ui.printing import ask_and_print, write_pdf
+from ui.printing import ask_and_print, export_in_background, paper_buttons
 from ui.tasks import Runner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
@@ -62,12 +61,7 @@ class BriefingDialog(QDialog):
         refresh = QPushButton("Refresh")
         refresh.setToolTip("Read the store again, after a sync (Ctrl+R)")
         refresh.clicked.connect(self.reload)
-        export = QPushButton("Export PDF…")
-        export.setToolTip("Ctrl+E")
-        export.clicked.connect(self.ask_export)
-        print_button = QPushButton("Print…")
-        print_button.setToolTip("Ctrl+P")
-        print_button.clicked.connect(self.ask_print)
+        export, print_button = paper_buttons(self.ask_export, self.ask_print)
         close = QPushButton("Close")
         close.clicked.connect(self.close)
         footer = QHBoxLayout()
@@ -134,13 +128,7 @@ class BriefingDialog(QDialog):
         """Writes the briefing as a PDF off the GUI thread."""
         assert self.briefing is not None
         html = briefing_html(self.briefing, printable=True)
-        self._runner.network(
-            lambda: write_pdf(html, path),
-            lambda _: self.exported.emit(str(path)),
-            lambda exc: QMessageBox.warning(
-                self, "Export briefing", f"Could not write {path}: {exc}"
-            ),
-        )
+        export_in_background(self._runner, self, html, path, self.exported.emit)
 
     def ask_print(self) -> None:
         if self.briefing is not None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtGui import QPageSize, QPdfWriter, QTextDocument
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
-from PySide6.QtWidgets import QDialog, QWidget
+from PySide6.QtWidgets import QDialog, QMessageBox, QPushButton, QWidget
+
+from ui.tasks import Runner
 
 
 def write_pdf(html: str, path: Path) -> None:
@@ -40,3 +43,29 @@ def ask_and_print(html: str, title: str, parent: QWidget) -> bool:
         return False
     print_html(html, printer)
     return True
+
+
+def paper_buttons(
+    ask_export: Callable[[], None], ask_print: Callable[[], None]
+) -> tuple[QPushButton, QPushButton]:
+    """The "Export PDF…" (Ctrl+E) and "Print…" (Ctrl+P) buttons of a printable window."""
+    export = QPushButton("Export PDF…")
+    export.setToolTip("Ctrl+E")
+    export.clicked.connect(ask_export)
+    print_button = QPushButton("Print…")
+    print_button.setToolTip("Ctrl+P")
+    print_button.clicked.connect(ask_print)
+    return export, print_button
+
+
+def export_in_background(
+    runner: Runner, parent: QWidget, html: str, path: Path, done: Callable[[str], None]
+) -> None:
+    """Writes the PDF off the GUI thread; `done` gets its path, a failure a message box."""
+    runner.network(
+        lambda: write_pdf(html, path),
+        lambda _: done(str(path)),
+        lambda exc: QMessageBox.warning(
+            parent, parent.windowTitle(), f"Could not write {path}: {exc}"
+        ),
+    )

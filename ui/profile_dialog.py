@@ -43,7 +43,7 @@ from db.profile_definition import ProfileDefinition, ProfileSection
 from db.profile_report import format_answer, profile_html
 from ui.account_pane import make_table
 from ui.models.table import Column, RowTableModel
-from ui.printing import ask_and_print, write_pdf
+from ui.printing import ask_and_print, export_in_background, paper_buttons
 from ui.profile_fields import FieldEditor, make_editor
 from ui.tasks import Runner
 
@@ -116,12 +116,7 @@ class ProfileDialog(QDialog):
         history = QPushButton("History…")
         history.setToolTip("Who changed which answer when (Ctrl+H)")
         history.clicked.connect(self.show_history)
-        export = QPushButton("Export PDF…")
-        export.setToolTip("Ctrl+E")
-        export.clicked.connect(self.ask_export)
-        print_button = QPushButton("Print…")
-        print_button.setToolTip("Ctrl+P")
-        print_button.clicked.connect(self.ask_print)
+        export, print_button = paper_buttons(self.ask_export, self.ask_print)
         close = QPushButton("Close")
         close.clicked.connect(self.close)
         footer = QHBoxLayout()
@@ -359,13 +354,7 @@ class ProfileDialog(QDialog):
         """Writes the profile as a PDF off the GUI thread."""
         assert self.profile is not None
         html = profile_html(self.profile, self.definition, include_sensitive)
-        self._runner.network(
-            lambda: write_pdf(html, path),
-            lambda _: self.exported.emit(str(path)),
-            lambda exc: QMessageBox.warning(
-                self, "Export profile", f"Could not write {path}: {exc}"
-            ),
-        )
+        export_in_background(self._runner, self, html, path, self.exported.emit)
 
 
 class ConsentDialog(QDialog):

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from tests.helpers.pdf import pdf_text
+from tests.helpers.pdf import pdf_text, print_to_file
 from ui.briefing_dialog import BriefingDialog
 from ui.main_window import ACCOUNTS, TODAY, MainWindow
 from ui.today_page import BRIEFING_COLUMN
@@ -90,21 +90,8 @@ def test_ctrl_b_briefs_the_selected_account_and_says_so_when_nothing_is(
 def test_print_sends_the_briefing_to_the_chosen_printer(
     qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from PySide6.QtPrintSupport import QPrintDialog, QPrinter
-    from PySide6.QtWidgets import QDialog
-
-    import ui.printing
-
     target = tmp_path / "printed.pdf"
-
-    class FilePrinter(QPrinter):
-        def __init__(self, mode: QPrinter.PrinterMode) -> None:
-            super().__init__(mode)
-            self.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
-            self.setOutputFileName(str(target))
-
-    monkeypatch.setattr(ui.printing, "QPrinter", FilePrinter)
-    monkeypatch.setattr(QPrintDialog, "exec", lambda _self: QDialog.DialogCode.Accepted)
+    print_to_file(monkeypatch, target)
     window.show_page(TODAY)
     qtbot.waitUntil(lambda: window.today_page.model.rowCount() == 1, timeout=5000)
     window.today_page.table.selectRow(0)

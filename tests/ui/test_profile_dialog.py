@@ -15,7 +15,7 @@ from db.profiles import ProfileBook
 from db.store import Store
 from desktop.runner import TaskRunner
 from tests.helpers.factories import add_account, add_contact
-from tests.helpers.pdf import pdf_text
+from tests.helpers.pdf import pdf_text, print_to_file
 from ui.profile_dialog import ProfileDialog
 from ui.profile_fields import FieldEditor
 
@@ -201,21 +201,8 @@ def test_print_goes_through_the_print_dialog_to_the_printer(
 ) -> None:
     """Ctrl+P: the system print dialog, then the profile on the chosen printer (here one
     that prints to a file); cancelling prints nothing."""
-    from PySide6.QtPrintSupport import QPrintDialog, QPrinter
-
-    import ui.printing
-
     target = tmp_path / "printed.pdf"
-
-    class FilePrinter(QPrinter):
-        def __init__(self, mode: QPrinter.PrinterMode) -> None:
-            super().__init__(mode)
-            self.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
-            self.setOutputFileName(str(target))
-
-    monkeypatch.setattr(ui.printing, "QPrinter", FilePrinter)
-    answers = iter([QDialog.DialogCode.Rejected, QDialog.DialogCode.Accepted])
-    monkeypatch.setattr(QPrintDialog, "exec", lambda _self: next(answers))
+    print_to_file(monkeypatch, target, QDialog.DialogCode.Rejected, QDialog.DialogCode.Accepted)
     ProfileBook(store).set_answer(contact, "hobbies", ["sailing", "chess"])
     dialog = open_dialog(qtbot, store, contact)
     dialog.ask_print()
