@@ -275,7 +275,8 @@ class _Builder:
             (kind.startswith("dispute_", autoescape=True), "dispute"),
             (kind.startswith("invoice_", autoescape=True), "invoice"),
             (kind.startswith("credit_", autoescape=True), "credit"),
-            else_=kind,  # pauses and opt-outs: per contact below
+            (kind.startswith("nurture_", autoescape=True), "nurture"),
+            else_="opt-out",  # pauses and opt-outs: per contact below
         )
         key = case(
             (family == "ticket", func.coalesce(detail("$.ticket"), Activity.title)),
@@ -511,7 +512,8 @@ class _Builder:
                 else:
                     tickets[number] = rules.Ticket(
                         number,
-                        str(info.get("severity") or (previous.severity if previous else "normal")),
+                        _severity(info.get("severity"))
+                        or (previous.severity if previous else "normal"),
                         _text(info.get("subject")) or (previous.subject if previous else ""),
                         previous.opened_at if previous else at,
                     )
@@ -653,6 +655,17 @@ def _phrase(event: _Event, count: int) -> str:
 
 def _distinct(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v for v in values if v))
+
+
+# Some service desks number severities (1 is the worst) where others name them.
+_NUMBERED_SEVERITY = {1: "urgent", 2: "high", 3: "normal", 4: "low"}
+
+
+def _severity(value: object) -> str | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _NUMBERED_SEVERITY.get(int(value), "low" if value > 4 else "urgent")
+    text = _text(value)
+    return text.lower() if text else None
 
 
 def _text(value: object) -> str | None:

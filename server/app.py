@@ -4,7 +4,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Header, Query, Request, Response
+from fastapi import Body, Depends, FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
@@ -13,6 +13,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server.auth import AuthService, Caller
 from server.errors import BadRequest, ClientTooOld, ServerError, Unauthorized
+from server.events import Incoming
+from server.ingest import ApiKeys, IngestBatch, IngestResult, read_csv_upload, take_in
 from server.push import apply_push
 from server.records import (
     ScopedRecords,
@@ -89,6 +91,17 @@ def create_app(
         if credentials is None:
             raise Unauthorized("not signed in; send an access token")
         return auth.authenticate(credentials.credentials)
+
+    keys = ApiKeys(store, auth.clock)
+
+    def calling_system(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> str:
+        # Another system's API key, never a rep's token: the two are looked up in tables
+        # of their own, so neither opens the other's routes.
+        if credentials is None:
+            raise Unauthorized("no API key; send it as: Authorization: Bearer <key>")
+        return keys.source_of(credentials.credentials)
 
     # Sync endpoints call the store and argon2: plain `def`, so FastAPI runs them in its
     # thread pool instead of blocking the event loop.
@@ -202,6 +215,24 @@ def create_app(
         """Applies a device's mutations in order; each gets its own result."""
         _check_client_api(body.client_api, min_client_api)
         return apply_push(store, who, body, auth.clock)
+
+    @app.post(f"{PREFIX}/ingest/events", response_model=IngestResult)
+    def ingest_events(
+        source: Annotated[str, Depends(calling_system)], body: IngestBatch
+    ) -> IngestResult:
+        """Marketing, service and billing events about customer accounts, each checked on
+        its own: the good ones of a batch land even when others are rejected. Sending an
+        event again answers "duplicate"; one whose account is unknown waits as "unmatched"."""
+        return take_in(store, source, [Incoming(raw) for raw in body.events], auth.clock)
+
+    @app.post(f"{PREFIX}/ingest/events.csv", response_model=IngestResult)
+    def ingest_events_csv(
+        source: Annotated[str, Depends(calling_system)],
+        body: Annotated[bytes, Body(media_type="text/csv")] = b"",
+    ) -> IngestResult:
+        """The same from a CSV (columns event_id, type, occurred_at, account_id, crm_id,
+        domain, email, contact_email, title; any other column is a details key)."""
+        return take_in(store, source, read_csv_upload(body), auth.clock)
 
     return app
 

@@ -1,4 +1,4 @@
-"""`fieldbrief-server`: run the central server and administer its users and territories."""
+"""`fieldbrief-server`: run the central server; administer its users, territories and API keys."""
 
 from __future__ import annotations
 
@@ -76,6 +76,42 @@ def build_parser() -> argparse.ArgumentParser:
     accounts.add_argument("file", type=Path, metavar="FILE.csv")
     accounts.add_argument("--territory", required=True, metavar="T")
     _shared(accounts)
+    events = import_kinds.add_parser(
+        "events",
+        help="take in marketing, service or billing events (as POST /v1/ingest/events.csv)",
+        description="Each row is checked on its own: good rows land even when others are "
+        "rejected (listed, with their row numbers). Rows are deduplicated by (source, "
+        "event_id), so importing the file again after fixing it adds only what was missing.",
+    )
+    events.add_argument("file", type=Path, metavar="FILE.csv")
+    events.add_argument(
+        "--source", required=True, metavar="NAME", help="the system the events come from"
+    )
+    _shared(events)
+
+    apikey = commands.add_parser("apikey", help="API keys of systems that send events")
+    apikey_commands = apikey.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add_key = apikey_commands.add_parser(
+        "add",
+        help="make a key for a system (shown once)",
+        description="Prints a new API key for the system NAME once; the server keeps only a "
+        "hash. NAME is recorded as the source of the events sent with it.",
+    )
+    add_key.add_argument("name", metavar="NAME")
+    list_keys = apikey_commands.add_parser("list", help="list keys: created, last used, revoked")
+    revoke_key = apikey_commands.add_parser("revoke", help="end a system's key at once")
+    revoke_key.add_argument("name", metavar="NAME")
+    for sub in (add_key, list_keys, revoke_key):
+        _shared(sub)
+
+    queue = commands.add_parser("events", help="events whose account is not known (yet)")
+    queue_commands = queue.add_subparsers(dest="action", metavar="ACTION", required=True)
+    unmatched = queue_commands.add_parser("unmatched", help="list the events waiting")
+    rematch = queue_commands.add_parser(
+        "rematch", help="try the waiting events again (after importing accounts, say)"
+    )
+    for sub in (unmatched, rematch):
+        _shared(sub)
 
     user = commands.add_parser("user", help="manage users")
     user_commands = user.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -176,8 +212,12 @@ def main(argv: list[str] | None = None) -> int:
             return _serve(auth, args.host, args.port)
         if args.command == "demo":
             return _demo(auth, store, args.accounts, args.seed, args.territory)
+        if args.command == "import" and args.kind == "events":
+            return _import_events(auth, store, args.file, args.source)
         if args.command == "import":
             return _import(auth, store, args.file, args.territory)
+        if args.command in ("apikey", "events"):
+            return _ingestion(auth, store, args.command, args.action, getattr(args, "name", ""))
         if args.command == "territory":
             auth.add_territory(args.name)
             print(f"Added territory {args.name}.")
@@ -259,6 +299,49 @@ def _import(auth: AuthService, store: ServerStore, path: Path, territory: str) -
         f"Imported {path.name} ({result.source} export) into {territory}: "
         f"{result.created:,} new, {result.updated:,} updated, {result.unchanged:,} unchanged."
     )
+    return 0
+
+
+def _import_events(auth: AuthService, store: ServerStore, path: Path, source: str) -> int:
+    from server.ingest import import_events_file
+
+    result = import_events_file(store, path, source, auth.clock)
+    for event in result.results:
+        if event.status in ("rejected", "unmatched"):
+            print(f"  {event.status}: {event.error}", file=sys.stderr)  # "row 3: ..."
+    print(
+        f"Took in {path.name} from {source}: {result.accepted:,} accepted, "
+        f"{result.duplicate:,} duplicate, {result.unmatched:,} unmatched, "
+        f"{result.rejected:,} rejected."
+    )
+    if result.unmatched:
+        print("Unmatched events wait for their account: see 'events unmatched'.")
+    if result.rejected:
+        return _fail("fix the rejected rows and import the file again (the rest are kept)")
+    return 0
+
+
+def _ingestion(auth: AuthService, store: ServerStore, command: str, action: str, name: str) -> int:
+    from server.ingest import ApiKeys, format_keys, format_unmatched, rematch, unmatched_events
+
+    keys = ApiKeys(store, auth.clock)
+    if (command, action) == ("apikey", "add"):
+        key = keys.add(name)
+        print(f"API key for {name} (shown only this once; the server keeps just a hash):")
+        print(key)
+    elif (command, action) == ("apikey", "list"):
+        print(format_keys(keys.listed()))
+    elif (command, action) == ("apikey", "revoke"):
+        keys.revoke(name)
+        print(f"Revoked the API key of {name}.")
+    elif action == "unmatched":
+        print(format_unmatched(unmatched_events(store)))
+    else:
+        result = rematch(store, auth.clock)
+        print(
+            f"Matched {result.matched:,} event(s) to their account; "
+            f"{result.unmatched:,} still unmatched."
+        )
     return 0
 
 

@@ -1,4 +1,4 @@
-"""The central server's own store: territories, users, devices and their tokens."""
+"""The central server's own store: territories, users, devices, tokens, records, events."""
 
 from __future__ import annotations
 
@@ -169,3 +169,33 @@ class ServerSetting(ServerBase):
     key: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
     changed_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class ApiKey(ServerBase):
+    """The key another system (marketing, service, billing) sends its events with; its
+    name is the source those events are recorded under. Kept as a hash, like tokens."""
+
+    __tablename__ = "api_key"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Not unique: a revoked key's name is given to its successor (its events stay its own).
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class IngestedEvent(ServerBase):
+    """Every event taken in, by (source, event id): a resent one is a duplicate, and one
+    whose account is not known yet waits here ("unmatched") for a rematch."""
+
+    __tablename__ = "ingested_event"
+
+    source: Mapped[str] = mapped_column(String(100), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)  # "accepted" or "unmatched"
+    reason: Mapped[str | None] = mapped_column(String(500))
+    event: Mapped[dict[str, Any]] = mapped_column(JSON)  # as it was sent
+    activity_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    received_at: Mapped[datetime] = mapped_column(default=utc_now)

@@ -214,3 +214,37 @@ def test_team_touches_last_visit_notes_promises_and_marketing_next(
 def test_a_deleted_account_has_no_briefing(store: Store, acme: uuid.UUID) -> None:
     LocalEditor(store).delete("account", acme)
     assert BriefingService(store).briefing(acme, now=NOW) is None
+
+
+@pytest.mark.parametrize(
+    ("severity", "warned"), [(1, True), (2, True), (3, False), ("High", True), ("low", False)]
+)
+def test_numbered_and_named_severities_alike(
+    store: Store, acme: uuid.UUID, severity: object, warned: bool
+) -> None:
+    event(store, acme, "ticket_opened", 2, ticket="9", severity=severity, subject="Down")
+    event(store, acme, "ticket_updated", 1, ticket="9", status="waiting")
+    assert bool(brief(store, acme).warnings) is warned
+
+
+def test_a_ticket_solved_by_an_update_is_closed(store: Store, acme: uuid.UUID) -> None:
+    event(store, acme, "ticket_opened", 2, ticket="9", severity="urgent")
+    event(store, acme, "ticket_updated", 1, ticket="9", status="solved")
+    assert brief(store, acme).warnings == ()
+
+
+def test_opt_outs_warn_until_opted_in_again(store: Store, acme: uuid.UUID) -> None:
+    ann = add_contact(store, acme, "Ann", "Archer")
+    add_activity(store, acme, "Opted out", type="contact_opt_out", contact_id=ann, at=at(10))
+    assert [w.text for w in brief(store, acme).warnings] == [
+        "Ann Archer asked not to be contacted."
+    ]
+    add_activity(store, acme, "Opted in", type="contact_opt_in", contact_id=ann, at=at(2))
+    assert brief(store, acme).warnings == ()
+
+
+def test_nurture_paused_until_resumed(store: Store, acme: uuid.UUID) -> None:
+    add_activity(store, acme, "Paused", type="nurture_paused", at=at(10))
+    assert brief(store, acme).nurture_paused == ("everyone at the account",)
+    add_activity(store, acme, "Resumed", type="nurture_resumed", at=at(2))
+    assert brief(store, acme).nurture_paused == ()

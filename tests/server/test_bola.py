@@ -124,6 +124,15 @@ def every_mutation(ids: dict[str, uuid.UUID]) -> list[dict[str, Any]]:
     return mutations
 
 
+def _north_event(ids: dict[str, uuid.UUID]) -> dict[str, str]:
+    return {
+        "event_id": "bola-1",
+        "type": "nurture_paused",
+        "occurred_at": "2026-11-20T10:00:00Z",
+        "account_id": str(ids["account"]),
+    }
+
+
 # Every route, and what a rep of territory south tries on it with north's ids.
 ATTEMPTS: dict[tuple[str, str], Attempt] = {
     ("GET", "/health"): lambda http, h, ids: http.get(f"{PREFIX}/health"),
@@ -145,6 +154,15 @@ ATTEMPTS: dict[tuple[str, str], Attempt] = {
     ),
     ("GET", "/sync/summary"): lambda http, h, ids: http.get(f"{PREFIX}/sync/summary", headers=h),
     ("POST", "/sync/push"): lambda http, h, ids: _push(http, h, every_mutation(ids)),
+    # Ingestion takes other systems' API keys only: a rep's token is refused outright.
+    ("POST", "/ingest/events"): lambda http, h, ids: http.post(
+        f"{PREFIX}/ingest/events", json={"events": [_north_event(ids)]}, headers=h
+    ),
+    ("POST", "/ingest/events.csv"): lambda http, h, ids: http.post(
+        f"{PREFIX}/ingest/events.csv",
+        content="\n".join(",".join(row) for row in zip(*_north_event(ids).items(), strict=True)),
+        headers={**h, "Content-Type": "text/csv"},
+    ),
     ("POST", "/auth/logout"): lambda http, h, ids: http.post(f"{PREFIX}/auth/logout", headers=h),
 }
 
