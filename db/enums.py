@@ -92,3 +92,55 @@ class TeamRole(StrEnum):
     @property
     def label(self) -> str:
         return self.value.replace("_", " ").capitalize()
+
+
+class LeadStatus(StrEnum):
+    """Where a lead from marketing stands with the rep."""
+
+    NEW = "new"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class RejectReason(StrEnum):
+    """Why a rep turns a lead down: a fixed list, so marketing can count them."""
+
+    NOT_DECISION_MAKER = "not_decision_maker"
+    NO_BUDGET = "no_budget"
+    NO_NEED = "no_need"
+    BAD_TIMING = "bad_timing"
+    EXISTING_CUSTOMER = "existing_customer"
+    COMPETITOR_CUSTOMER = "competitor_customer"
+    WRONG_CONTACT_DATA = "wrong_contact_data"
+    DUPLICATE = "duplicate"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return {
+            "not_decision_maker": "Not a decision maker",
+            "no_budget": "No budget",
+            "no_need": "No need",
+            "bad_timing": "Bad timing",
+            "existing_customer": "Already a customer",
+            "competitor_customer": "Tied to a competitor",
+            "wrong_contact_data": "Wrong contact details",
+            "duplicate": "Duplicate lead",
+            "other": "Other",
+        }[self.value]
+
+
+class LeadOutcome(StrEnum):
+    """How an accepted lead ended."""
+
+    WON = "won"
+    LOST = "lost"
+    NO_DECISION = "no_decision"
+
+    @property
+    def label(self) -> str:
+        return {"won": "Won", "lost": "Lost", "no_decision": "No decision"}[self.value]

@@ -23,10 +23,19 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
-from db.enums import Channel, DealRole, LadderRung, TeamRole
+from db.enums import (
+    Channel,
+    DealRole,
+    LadderRung,
+    LeadOutcome,
+    LeadStatus,
+    RejectReason,
+    TeamRole,
+)
 from db.types import UtcDateTime, utc_now
 
 NOCASE = "NOCASE"
@@ -154,8 +163,12 @@ class VisitNote(SyncedRow, Base):
 
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), index=True)
     meeting_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("meeting.id"), index=True)
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)  # Markdown: headings, lists, "- [ ]" checkboxes
     author: Mapped[str | None] = mapped_column(String(100))
+    check_in_at: Mapped[datetime | None]
+    check_out_at: Mapped[datetime | None]
+    # Set by the server when two devices rewrote the body: theirs is in a conflict record.
+    needs_merge: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Task(SyncedRow, Base):
@@ -254,6 +267,42 @@ class ProfileChange(SyncedRow, Base):
     __table_args__ = (Index("ix_profile_change_contact", "contact_id", "changed_at"),)
 
 
+class Lead(SyncedRow, Base):
+    """A prospect marketing handed to the rep, and what the rep made of it (the feedback
+    marketing's report counts)."""
+
+    __tablename__ = "lead"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), index=True)
+    contact_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contact.id"))
+    campaign: Mapped[str] = mapped_column(String(200))
+    source_system: Mapped[str | None] = mapped_column(String(100))
+    score: Mapped[int | None]
+    handed_over_at: Mapped[datetime]
+    status: Mapped[LeadStatus] = mapped_column(_enum(LeadStatus, 20), default=LeadStatus.NEW)
+    reject_reason: Mapped[RejectReason | None] = mapped_column(_enum(RejectReason, 40))
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    outcome: Mapped[LeadOutcome | None] = mapped_column(_enum(LeadOutcome, 20))
+    outcome_reason: Mapped[str | None] = mapped_column(Text)
+    outcome_at: Mapped[datetime | None]
+
+
+class ContactHold(SyncedRow, Base):
+    """A rep's request that marketing leave a contact alone (one campaign, or all) while a
+    deal is on, until it expires; deleting it lifts it early."""
+
+    __tablename__ = "contact_hold"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), index=True)
+    contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contact.id"))
+    campaign: Mapped[str | None] = mapped_column(String(200))  # None: every campaign
+    reason: Mapped[str | None] = mapped_column(Text)
+    expires_on: Mapped[date] = mapped_column(Date)
+    requested_by: Mapped[str | None] = mapped_column(String(100))
+
+
 # Tables the migrations make by hand (FTS5 and its shadow tables): not ORM-managed, so
 # autogenerate must leave them alone.
 HAND_MADE_TABLE_PREFIX = "search_"
@@ -323,4 +372,6 @@ SYNCED_MODELS: tuple[type[SyncedRow], ...] = (
     TeamMember,
     ProfileAnswer,
     ProfileChange,
+    Lead,
+    ContactHold,
 )

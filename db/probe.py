@@ -22,6 +22,7 @@ KNOWN_REVISIONS: tuple[str, ...] = (
     "0003_remote_records",
     "0004_search_pause",
     "0005_profiles",
+    "0006_on_the_road",
 )
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 

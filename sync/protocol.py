@@ -92,6 +92,8 @@ ENTITY_PARENT: dict[str, str | None] = {
     "team_member": "account_id",
     "profile_answer": "account_id",
     "profile_change": "account_id",
+    "lead": "account_id",
+    "contact_hold": "account_id",
     "conflict": None,  # made by the server; carries the territory of what it is about
 }
 PARENT_ENTITY = {"account_id": "account", "meeting_id": "meeting"}
@@ -111,6 +113,8 @@ SNAPSHOT_ORDER = (
     "team_member",
     "profile_answer",
     "profile_change",
+    "lead",
+    "contact_hold",
     "conflict",
 )
 CLIENT_ENTITIES = frozenset(ENTITY_PARENT) - {"conflict"}

@@ -55,6 +55,13 @@ def north(auth: AuthService) -> dict[str, uuid.UUID]:
             "question_id": "nickname",
             "value": SECRET,
         },
+        "lead": {"account_id": account, "contact_id": str(ids["contact"]), "campaign": SECRET},
+        "contact_hold": {
+            "account_id": account,
+            "contact_id": str(ids["contact"]),
+            "reason": SECRET,
+            "expires_on": "2027-01-31",
+        },
         "conflict": {"entity": "account", "entity_id": account, "field": "name"},
     }
     with auth.store.session() as session:
