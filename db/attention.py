@@ -167,22 +167,28 @@ class AttentionDesk:
             changes = changes | LocalEditor(self._store).set_fields(
                 data["entity"], uuid.UUID(data["entity_id"]), **{field: value}
             )
-        resolution = "mine" if use_mine else "theirs"
         with self._store.session() as session:
-            record = session.get(RemoteRecord, ("conflict", conflict_id))
-            assert record is not None
-            record.data = {**record.data, "resolved": True, "resolution": resolution}
-            session.add(
-                OutboxEntry(
-                    entity="conflict",
-                    op="set_fields",
-                    entity_id=conflict_id,
-                    fields={"resolved": True, "resolution": resolution},
-                    base={"resolved": None, "resolution": None},
-                    base_version=record.server_version,
-                )
-            )
+            mark_resolved(session, conflict_id, "mine" if use_mine else "theirs")
         return changes
+
+
+def mark_resolved(session: Session, conflict_id: uuid.UUID, resolution: str) -> None:
+    """Marks a conflict settled here and queues that for the server (and the rep's other
+    devices), in the caller's transaction."""
+    record = session.get(RemoteRecord, ("conflict", conflict_id))
+    if record is None:
+        return
+    record.data = {**record.data, "resolved": True, "resolution": resolution}
+    session.add(
+        OutboxEntry(
+            entity="conflict",
+            op="set_fields",
+            entity_id=conflict_id,
+            fields={"resolved": True, "resolution": resolution},
+            base={"resolved": None, "resolution": None},
+            base_version=record.server_version,
+        )
+    )
 
 
 def _typed(model: type[Any], name: str, value: Any) -> Any:

@@ -9,6 +9,7 @@ from db.attention import AttentionDesk
 from db.briefing import BriefingService
 from db.calendar_io import CalendarIO
 from db.meetings import MeetingCalendar
+from db.notes import NoteBook
 from db.profiles import ProfileBook
 from db.search import SearchIndex
 from db.store import Store
@@ -26,6 +27,7 @@ class LocalServices:
     profiles: ProfileBook
     briefings: BriefingService
     calendar: CalendarIO
+    notes: NoteBook
 
     @classmethod
     def for_store(cls, store: Store) -> LocalServices:
@@ -37,4 +39,5 @@ class LocalServices:
             ProfileBook(store),
             BriefingService(store),
             CalendarIO(store),
+            NoteBook(store),
         )

@@ -9,8 +9,10 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPushButton,
     QStackedWidget,
     QTableView,
     QVBoxLayout,
@@ -25,6 +27,7 @@ from ui.tasks import Runner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
     from db.accounts import AccountDirectory
+    from db.notes import NoteBook, NoteSummary
 
 CONTACT_COLUMNS: list[Column[ContactRow]] = [
     Column("Name", lambda c: c.name, tooltip=lambda c: _reach(c)),
@@ -44,6 +47,15 @@ ACTIVITY_COLUMNS: list[Column[ActivityRow]] = [
     Column("What", lambda a: a.title, tooltip=lambda a: a.title),
 ]
 
+
+NOTE_COLUMNS: list[Column[NoteSummary]] = [
+    Column("Written", lambda n: short_date(n.created_at)),
+    Column(
+        "Note",
+        lambda n: ("⚠ two versions to merge · " if n.needs_merge else "") + n.first_line,
+        tooltip=lambda n: n.first_line,
+    ),
+]
 
 NO_SELECTION = "Select an account to see its contacts, team and latest activity."
 
@@ -79,11 +91,20 @@ class AccountPane(QWidget):
 
     detail_shown = Signal(object)  # AccountDetail, once it is on screen
     profile_requested = Signal(uuid.UUID)  # a contact's customer profile, to open
+    note_requested = Signal(uuid.UUID)  # a visit note, to open
+    new_note_requested = Signal(uuid.UUID)  # the account to write a new note about
 
-    def __init__(self, runner: Runner, directory: AccountDirectory, parent: QWidget | None = None):
+    def __init__(
+        self,
+        runner: Runner,
+        directory: AccountDirectory,
+        parent: QWidget | None = None,
+        notes: NoteBook | None = None,
+    ):
         super().__init__(parent)
         self._runner = runner
         self._directory = directory
+        self._notes = notes
         self._generation = 0
         self.account_id: uuid.UUID | None = None
         self.detail: AccountDetail | None = None
@@ -129,6 +150,23 @@ class AccountPane(QWidget):
             lambda index: self.profile_requested.emit(self.contacts_model.row_at(index.row()).id)
         )
 
+        self.notes_model: RowTableModel[NoteSummary] = RowTableModel(NOTE_COLUMNS, self)
+        self._notes_title = section_title("Visit notes")
+        self._new_note = QPushButton("New note…")
+        self._new_note.setToolTip("Write a visit note about this account (Ctrl+N)")
+        self._new_note.clicked.connect(self.request_new_note)
+        notes_header = QHBoxLayout()
+        notes_header.addWidget(self._notes_title, stretch=1)
+        notes_header.addWidget(self._new_note)
+        self._notes_view = make_table(self.notes_model, stretch_column=1)
+        self._notes_view.setMaximumHeight(130)
+        self._notes_view.setToolTip("Enter or double-click: open the note")
+        self._notes_view.activated.connect(
+            lambda index: self.note_requested.emit(self.notes_model.row_at(index.row()).id)
+        )
+        for widget in (self._notes_title, self._new_note, self._notes_view):
+            widget.setVisible(self._notes is not None)
+
         self.activity_model: RowTableModel[ActivityRow] = RowTableModel(ACTIVITY_COLUMNS, self)
         self._activity_title = section_title("Latest activity")
         self._activity = make_table(self.activity_model, stretch_column=2)
@@ -142,6 +180,8 @@ class AccountPane(QWidget):
         layout.addLayout(facts)
         layout.addWidget(self._contacts_title)
         layout.addWidget(self._contacts)
+        layout.addLayout(notes_header)
+        layout.addWidget(self._notes_view)
         layout.addWidget(self._activity_title)
         layout.addWidget(self._activity, stretch=1)
         return page
@@ -202,4 +242,30 @@ class AccountPane(QWidget):
         self._activity.resizeColumnToContents(0)
         self._activity.resizeColumnToContents(1)
         self._stack.setCurrentIndex(1)
+        self._load_notes(generation, detail.id)
         self.detail_shown.emit(detail)
+
+    def reload_notes(self) -> None:
+        if self.detail is not None:
+            self._load_notes(self._generation, self.detail.id)
+
+    def request_new_note(self) -> None:
+        if self.account_id is not None and self._notes is not None:
+            self.new_note_requested.emit(self.account_id)
+
+    def _load_notes(self, generation: int, account_id: uuid.UUID) -> None:
+        notes = self._notes
+        if notes is None:
+            return
+        self._runner.read(
+            lambda: notes.for_account(account_id),
+            lambda rows: self._on_notes_loaded(generation, rows),
+        )
+
+    def _on_notes_loaded(self, generation: int, rows: list[NoteSummary]) -> None:
+        if generation != self._generation:
+            return
+        self.notes_model.set_rows(rows)
+        self._notes_title.setText(f"Visit notes ({len(rows)})" if rows else "No visit notes yet")
+        self._notes_view.setVisible(bool(rows))
+        self._notes_view.resizeColumnToContents(0)

@@ -28,6 +28,7 @@ from ui.tasks import Runner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
     from db.accounts import AccountDirectory
+    from db.notes import NoteBook
 
 SEARCH_DEBOUNCE_MS = 150
 EMPTY_TERRITORY = (
@@ -41,10 +42,16 @@ class AccountsPage(QWidget):
 
     status_changed = Signal(str)
 
-    def __init__(self, runner: Runner, directory: AccountDirectory, parent: QWidget | None = None):
+    def __init__(
+        self,
+        runner: Runner,
+        directory: AccountDirectory,
+        parent: QWidget | None = None,
+        notes: NoteBook | None = None,
+    ):
         super().__init__(parent)
         self.model = AccountTableModel(runner, directory, self)
-        self.pane = AccountPane(runner, directory, self)
+        self.pane = AccountPane(runner, directory, self, notes)
 
         self.search_box = QLineEdit()
         self.search_box.setPlaceholderText("Search accounts, contacts and notes  (Ctrl+F)")

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from ui.attention_page import AttentionPage
     from ui.briefing_dialog import BriefingDialog
     from ui.calendar_actions import CalendarActions
+    from ui.note_dialog import NoteDialog
     from ui.profile_dialog import ProfileDialog
     from ui.profiles_page import ProfilesPage
     from ui.search_page import SearchPage
@@ -45,6 +46,8 @@ SHORTCUTS_HELP = """<table cellpadding=3>
 <tr><td><b>Ctrl+1 / 2 / 3 / 4 / 5</b></td><td>Today / Accounts / Search / Needs attention /
 Profiles</td></tr>
 <tr><td><b>Ctrl+B</b></td><td>Open the briefing for the selected meeting or account</td></tr>
+<tr><td><b>Ctrl+N</b></td><td>Visit note for the selected meeting or account (saved as you
+type)</td></tr>
 <tr><td><b>Enter</b> on a contact</td><td>Open their customer profile</td></tr>
 <tr><td><b>Ctrl+PgDown / PgUp</b></td><td>Next / previous profile section</td></tr>
 <tr><td><b>Ctrl+Shift+S</b></td><td>Show sensitive profile answers</td></tr>
@@ -156,6 +159,7 @@ class MainWindow(QMainWindow):
         self.ask_to_sign_in = True  # tests switch the modal dialog off
         self.profile_dialogs: dict[uuid.UUID, ProfileDialog] = {}
         self.briefing_dialogs: dict[tuple[uuid.UUID, uuid.UUID | None], BriefingDialog] = {}
+        self.note_dialogs: dict[uuid.UUID, NoteDialog] = {}
 
         self._build_menus()
         runner.data_changed.connect(self._on_runner_data_changed)
@@ -178,7 +182,8 @@ class MainWindow(QMainWindow):
         self._import_action.setEnabled(True)
         self._export_action.setEnabled(True)
         self.today_page = TodayPage(runner, services.meetings, services.profiles)
-        self.accounts_page = AccountsPage(runner, services.accounts)
+        self._notes = services.notes
+        self.accounts_page = AccountsPage(runner, services.accounts, notes=services.notes)
         self.search_page = SearchPage(runner, services.search)
         self.attention_page = AttentionPage(runner, services.attention)
         self.profiles_page = ProfilesPage(runner, services.profiles)
@@ -199,6 +204,8 @@ class MainWindow(QMainWindow):
         self.accounts_page.pane.detail_shown.connect(self._on_pane_detail_shown)
         self.today_page.account_requested.connect(self.open_account)
         self.today_page.briefing_requested.connect(self.open_briefing)
+        self.accounts_page.pane.note_requested.connect(self.open_note)
+        self.accounts_page.pane.new_note_requested.connect(lambda a: self.new_note(a, None))
         self.search_page.account_requested.connect(self.open_account)
         for source in (self.today_page, self.profiles_page, self.accounts_page.pane):
             source.profile_requested.connect(self.open_profile)
@@ -320,6 +327,7 @@ class MainWindow(QMainWindow):
         self._add_action(go_menu, "Search &everything…", "Ctrl+Shift+F", self.search_everything)
         go_menu.addSeparator()
         self._add_action(go_menu, "Open &briefing", "Ctrl+B", self.open_selected_briefing)
+        self._add_action(go_menu, "New visit &note", "Ctrl+N", self.new_note_for_selection)
         sync_menu = self.menuBar().addMenu("&Sync")
         self._sync_action = self._add_action(sync_menu, "Sync &now", "F5", self.sync_now)
         self._sign_in_action = self._add_action(
@@ -376,6 +384,48 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(
             "Select a meeting on Today or an account first, then press Ctrl+B.", 8_000
         )
+
+    def new_note_for_selection(self) -> None:
+        """Ctrl+N: the note of the selected meeting (Today) or a new one about the account."""
+        if not self._attached:
+            return
+        if self.pages.currentWidget() is self.today_page:
+            meeting = self.today_page.selected_meeting()
+            if meeting is not None:
+                self.new_note(meeting.account_id, meeting.id)
+                return
+        account_id = self.accounts_page.pane.account_id
+        if self.pages.currentWidget() is self.accounts_page and account_id is not None:
+            self.new_note(account_id, None)
+            return
+        self.statusBar().showMessage(
+            "Select a meeting on Today or an account first, then press Ctrl+N.", 8_000
+        )
+
+    def new_note(self, account_id: uuid.UUID, meeting_id: uuid.UUID | None) -> None:
+        """Starts a note (a meeting's existing note is opened instead) and opens it."""
+        notes, started = self._notes, []
+
+        def start() -> Changes:
+            note_id, changes = notes.start(account_id, meeting_id)
+            started.append(note_id)
+            return changes
+
+        self._runner.write(start, lambda _changes: self.open_note(started[0]))
+
+    @Slot(uuid.UUID)
+    def open_note(self, note_id: uuid.UUID) -> NoteDialog:
+        """Shows a note's window (one per note, raised if open)."""
+        from ui.note_dialog import NoteDialog
+
+        dialog = self.note_dialogs.get(note_id)
+        if dialog is None:
+            dialog = NoteDialog(self._runner, self._notes, note_id, self)
+            self.note_dialogs[note_id] = dialog
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+        return dialog
 
     @Slot(uuid.UUID, object)
     def open_briefing(self, account_id: uuid.UUID, meeting_id: uuid.UUID | None) -> BriefingDialog:
@@ -452,6 +502,8 @@ class MainWindow(QMainWindow):
             self.accounts_page.pane.reload()
         if changes.touches("meeting"):
             self.today_page.refresh()
+        if changes.touches("visit_note"):
+            self.accounts_page.pane.reload_notes()
 
     @Slot(str)
     def _on_runner_failed(self, message: str) -> None:

@@ -160,6 +160,10 @@ class TodayPage(QWidget):
         if index.column() == BRIEFING_COLUMN:
             self.open_briefing(index.row())
 
+    def selected_meeting(self) -> MeetingRow | None:
+        current = self.table.currentIndex()
+        return self.model.row_at(current.row()) if current.isValid() else None
+
     def open_briefing(self, row: int | None = None) -> bool:
         """Asks for the briefing of a meeting (the selected one by default); False if none."""
         if row is None:
