@@ -102,6 +102,22 @@ def promises_in(body: str) -> list[Promise]:
     return list(found.values())
 
 
+def with_ticked(body: str, title: str, done: bool) -> str:
+    """`body` with the checkbox of `title` ticked or not (the follow-ups view's change shown
+    in the note too); unchanged if the note has no such checkbox."""
+    lines = body.splitlines(keepends=True)
+    for number, line in enumerate(lines):
+        match = _CHECKBOX.match(line.rstrip("\r\n"))
+        if match is None:
+            continue
+        promise = promises_in(line)
+        if promise and promise[0].title.casefold() == title.casefold():
+            box = "[x]" if done else "[ ]"
+            lines[number] = line[: match.start(1) - 1] + box + line[match.end(1) + 1 :]
+            return "".join(lines)
+    return body
+
+
 def visit_template(account: str, when: datetime, attendees: list[str], purpose: str | None) -> str:
     """The visit report a new note starts from."""
     who = ", ".join(attendees) if attendees else ""
