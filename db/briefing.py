@@ -30,6 +30,7 @@ from db.briefing_dto import (
 )
 from db.briefing_rules import Facts, Promise, Scheduled
 from db.enums import Channel, TeamRole
+from db.holds import ContactHolds, HoldRow
 from db.models import (
     Account,
     Activity,
@@ -181,6 +182,7 @@ class _Builder:
         past = [a for a in recent if a.occurred_at <= self.now]
         upcoming = [a for a in recent if a.occurred_at > self.now]
         people = self._people(meeting)
+        holds = ContactHolds.active_in(self.session, self.account.id, self.today)
         facts = self._facts(self._open_state() + upcoming, past, people)
         return Briefing(
             account_id=self.account.id,
@@ -200,6 +202,8 @@ class _Builder:
             promises=facts.promises,
             scheduled=facts.scheduled,
             nurture_paused=facts.nurture_paused,
+            holds=tuple(h.describe for h in holds),
+            held_sends=_held_sends(facts.scheduled, holds),
             talking_points=tuple(rules.talking_points(facts)),
             made_at=self.now,
         )
@@ -599,6 +603,17 @@ class _Builder:
                 on = next_occurrence(when.date, self.today)
                 found.append(rules.Birthday(person.name, when.label, on))
         return tuple(sorted(found, key=lambda b: b.on))
+
+
+def _held_sends(scheduled: Sequence[Scheduled], holds: Sequence[HoldRow]) -> tuple[int, ...]:
+    """Which of marketing's next sends go to someone the rep asked them to leave alone."""
+    return tuple(
+        number
+        for number, send in enumerate(scheduled)
+        if any(
+            h.contact_name == send.contact and h.campaign in (None, send.campaign) for h in holds
+        )
+    )
 
 
 def _timeline(past: list[_Event], name: Any) -> tuple[TimelineGroup, ...]:

@@ -86,5 +86,7 @@ class Briefing:
     promises: tuple[Promise, ...]
     scheduled: tuple[Scheduled, ...]
     nurture_paused: tuple[str, ...]
+    holds: tuple[str, ...]  # the rep's requests that marketing leave someone alone
+    held_sends: tuple[int, ...]  # indexes of `scheduled` going to someone on hold
     talking_points: tuple[str, ...]
     made_at: datetime

@@ -223,12 +223,19 @@ def _last_visit(b: Briefing) -> list[str]:
 
 def _marketing_next(b: Briefing) -> list[str]:
     parts = ["<h2 style='margin-top:14pt'>What marketing sends them next</h2>"]
-    for send in b.scheduled:
+    for number, send in enumerate(b.scheduled):
         to = f" to {escape(send.contact)}" if send.contact else ""
-        parts.append(f"<p>{_day(send.at)}: {escape(send.title)}{to}</p>")
+        held = (
+            " <b style='color:#b3261e'>— despite your hold: ask marketing to stop it</b>"
+            if number in b.held_sends
+            else ""
+        )
+        parts.append(f"<p>{_day(send.at)}: {escape(send.title)}{to}{held}</p>")
     for name in b.nurture_paused:
         parts.append(f"<p>Nurture emails are <b>paused</b> for {escape(name)}.</p>")
-    if not b.scheduled and not b.nurture_paused:
+    for hold in b.holds:
+        parts.append(f"<p>You asked marketing to hold off: {escape(hold)}.</p>")
+    if not b.scheduled and not b.nurture_paused and not b.holds:
         parts.append("<p class='muted'>Nothing scheduled in the coming weeks.</p>")
     return parts
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from db.changes import Changes
 from db.edits import create_row, delete_row
@@ -90,7 +91,12 @@ class ContactHolds:
         self, account_id: uuid.UUID | None = None, today: date | None = None
     ) -> list[HoldRow]:
         """Holds still running (of one account, if given), soonest ending first."""
-        today = today or date.today()
+        with self._store.reading() as session:
+            return self.active_in(session, account_id, today or date.today())
+
+    @staticmethod
+    def active_in(session: Session, account_id: uuid.UUID | None, today: date) -> list[HoldRow]:
+        """The same, in the caller's session (the briefing reads it with the rest)."""
         stmt = (
             select(ContactHold, Contact.first_name, Contact.last_name)
             .join(Contact, Contact.id == ContactHold.contact_id)
@@ -99,16 +105,15 @@ class ContactHolds:
         )
         if account_id is not None:
             stmt = stmt.where(ContactHold.account_id == account_id)
-        with self._store.reading() as session:
-            return [
-                HoldRow(
-                    hold.id,
-                    hold.contact_id,
-                    f"{first} {last}",
-                    hold.campaign,
-                    hold.expires_on,
-                    hold.reason,
-                    hold.requested_by,
-                )
-                for hold, first, last in session.execute(stmt)
-            ]
+        return [
+            HoldRow(
+                hold.id,
+                hold.contact_id,
+                f"{first} {last}",
+                hold.campaign,
+                hold.expires_on,
+                hold.reason,
+                hold.requested_by,
+            )
+            for hold, first, last in session.execute(stmt)
+        ]

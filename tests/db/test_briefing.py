@@ -248,3 +248,25 @@ def test_nurture_paused_until_resumed(store: Store, acme: uuid.UUID) -> None:
     assert brief(store, acme).nurture_paused == ("everyone at the account",)
     add_activity(store, acme, "Resumed", type="nurture_resumed", at=at(2))
     assert brief(store, acme).nurture_paused == ()
+
+
+def test_holds_both_ways_what_the_rep_asked_and_what_marketing_still_sends(
+    store: Store, acme: uuid.UUID
+) -> None:
+    from db.holds import ContactHolds
+
+    zoe = add_contact(store, acme, "Zoë", "Núñez")
+    rob = add_contact(store, acme, "Rob", "Stone")
+    ContactHolds(store).place(
+        zoe, date(2026, 12, 31), None, "negotiating", today=date(2026, 11, 23)
+    )
+    for who, campaign in ((zoe, "winter-26"), (rob, "winter-26")):
+        add_activity(
+            store, acme, "Winter offer", type="email_scheduled", contact_id=who,
+            details={"campaign": campaign}, at=at(-3),
+        )  # fmt: skip
+    b = brief(store, acme)
+    assert b.holds == ("Zoë Núñez: all marketing on hold until 31 Dec 2026",)
+    assert [b.scheduled[i].contact for i in b.held_sends] == ["Zoë Núñez"]
+    html = briefing_html(b)
+    assert "despite your hold" in html and "You asked marketing to hold off" in html
