@@ -8,6 +8,8 @@ from db.accounts import AccountDirectory
 from db.attention import AttentionDesk
 from db.briefing import BriefingService
 from db.calendar_io import CalendarIO
+from db.followups import FollowUps
+from db.ladder import Ladder
 from db.meetings import MeetingCalendar
 from db.notes import NoteBook
 from db.profiles import ProfileBook
@@ -28,6 +30,8 @@ class LocalServices:
     briefings: BriefingService
     calendar: CalendarIO
     notes: NoteBook
+    follow_ups: FollowUps
+    ladder: Ladder
 
     @classmethod
     def for_store(cls, store: Store) -> LocalServices:
@@ -40,4 +44,6 @@ class LocalServices:
             BriefingService(store),
             CalendarIO(store),
             NoteBook(store),
+            FollowUps(store),
+            Ladder(store),
         )

@@ -93,6 +93,7 @@ class AccountPane(QWidget):
     profile_requested = Signal(uuid.UUID)  # a contact's customer profile, to open
     note_requested = Signal(uuid.UUID)  # a visit note, to open
     new_note_requested = Signal(uuid.UUID)  # the account to write a new note about
+    ladder_requested = Signal(uuid.UUID)  # the account to move on the ladder (or see how)
 
     def __init__(
         self,
@@ -127,7 +128,15 @@ class AccountPane(QWidget):
         self._name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._subtitle = QLabel()
         self._subtitle.setObjectName("subtitle")
-        self._ladder = LadderBar()
+        self.ladder_bar = LadderBar(
+            clickable_hint="Click to move it on the ladder or see its history (Ctrl+L)"
+        )
+        self.ladder_bar.clicked.connect(self.request_ladder)
+        self.ladder_button = QPushButton("Move on the ladder…")
+        self.ladder_button.setToolTip(
+            "Move the account up or down the ladder, or see its history (Ctrl+L)"
+        )
+        self.ladder_button.clicked.connect(self.request_ladder)
 
         facts = QFormLayout()
         facts.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
@@ -176,8 +185,13 @@ class AccountPane(QWidget):
         layout.setSpacing(8)
         layout.addWidget(self._name)
         layout.addWidget(self._subtitle)
-        layout.addWidget(self._ladder)
-        layout.addLayout(facts)
+        layout.addWidget(self.ladder_bar)
+        # The button sits under the bar's right end, beside the short facts: the bar keeps
+        # the pane's width for its labels and the pane's minimum width does not grow.
+        facts_row = QHBoxLayout()
+        facts_row.addLayout(facts, stretch=1)
+        facts_row.addWidget(self.ladder_button, alignment=Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(facts_row)
         layout.addWidget(self._contacts_title)
         layout.addWidget(self._contacts)
         layout.addLayout(notes_header)
@@ -222,7 +236,7 @@ class AccountPane(QWidget):
         parts = [detail.industry, f"{detail.employees:,} employees" if detail.employees else None]
         parts.append(f"Territory {detail.territory}")
         self._subtitle.setText(" · ".join(p for p in parts if p))
-        self._ladder.set_rung(detail.ladder_rung)
+        self.ladder_bar.set_rung(detail.ladder_rung)
         self._facts["Address"].setText(detail.address or "—")
         self._facts["Phone"].setText(detail.phone or "—")
         self._facts["Website"].setText(detail.website or "—")
@@ -248,6 +262,10 @@ class AccountPane(QWidget):
     def reload_notes(self) -> None:
         if self.detail is not None:
             self._load_notes(self._generation, self.detail.id)
+
+    def request_ladder(self) -> None:
+        if self.account_id is not None and self.detail is not None:
+            self.ladder_requested.emit(self.account_id)
 
     def request_new_note(self) -> None:
         if self.account_id is not None and self._notes is not None:

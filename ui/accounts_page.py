@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from db.dto import AccountQuery
 from db.enums import LadderRung
 from ui.account_pane import AccountPane
 from ui.models.accounts import AccountTableModel
@@ -28,9 +29,12 @@ from ui.tasks import Runner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
     from db.accounts import AccountDirectory
+    from db.ladder import Ladder
     from db.notes import NoteBook
 
 SEARCH_DEBOUNCE_MS = 150
+# Room for "Supporter (100,000)" in the rung filter, so counts arriving never resize it.
+RUNG_FILTER_CHARS = 19
 EMPTY_TERRITORY = (
     "Your territory is empty.\n\nSync with your company's server, or load a demo territory:\n"
     "fieldbrief demo --accounts 300 --seed 1"
@@ -48,8 +52,14 @@ class AccountsPage(QWidget):
         directory: AccountDirectory,
         parent: QWidget | None = None,
         notes: NoteBook | None = None,
+        ladder: Ladder | None = None,
     ):
         super().__init__(parent)
+        self._runner = runner
+        self._ladder = ladder
+        self._counts_generation = 0
+        self._last_query: AccountQuery | None = None
+        self.rung_counts: dict[LadderRung, int] | None = None
         self.model = AccountTableModel(runner, directory, self)
         self.pane = AccountPane(runner, directory, self, notes)
 
@@ -61,6 +71,10 @@ class AccountsPage(QWidget):
         for rung in LadderRung:
             self.rung_filter.addItem(rung_icon(rung), rung.label, rung.value)
         self.rung_filter.setToolTip("Show only accounts on one rung of the relationship ladder")
+        self.rung_filter.setMinimumContentsLength(RUNG_FILTER_CHARS)
+        self.rung_filter.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
 
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -117,10 +131,14 @@ class AccountsPage(QWidget):
         self.model.count_loaded.connect(self._on_model_count_loaded)
         self.model.query_started.connect(self._on_model_query_started)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self.search_box, self.search_box.clear)
+        # A window shortcut of this page: it only fires while the Accounts page is shown.
+        QShortcut(QKeySequence("Ctrl+L"), self, self._on_ladder_shortcut_activated)
 
     def start(self) -> None:
-        """Loads the first page (call once the window is built)."""
+        """Loads the first page and the counts per rung (call once the window is built)."""
         self.model.set_query(self.model.query)
+        self._last_query = self.model.query
+        self._load_rung_counts(self.model.query.text)
 
     def focus_search(self) -> None:
         self.search_box.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -162,8 +180,40 @@ class AccountsPage(QWidget):
             self.pane.show_account(self.model.row_at(rows[0].row()).id)
 
     @Slot()
+    def _on_ladder_shortcut_activated(self) -> None:
+        if self.pane.detail is None:
+            self.status_changed.emit("Select an account first, then press Ctrl+L.")
+            return
+        self.pane.request_ladder()
+
+    @Slot()
     def _on_model_query_started(self) -> None:
         self.status_changed.emit("Loading accounts…")
+        # Counts follow the search text and the data; a new sort or rung filter keeps them.
+        query, last = self.model.query, self._last_query
+        self._last_query = query
+        if last is None or query.text != last.text or query == last:  # equal: a refresh
+            # Queued behind the list's first page on the store thread: rows come first.
+            QTimer.singleShot(0, self, lambda: self._load_rung_counts(query.text))
+
+    def _load_rung_counts(self, text: str) -> None:
+        ladder = self._ladder
+        if ladder is None:
+            return
+        self._counts_generation += 1
+        generation = self._counts_generation
+        self._runner.read(
+            lambda: ladder.counts(text),
+            lambda counts: self._on_rung_counts_loaded(generation, counts),
+        )
+
+    def _on_rung_counts_loaded(self, generation: int, counts: dict[LadderRung, int]) -> None:
+        if generation != self._counts_generation:
+            return
+        self.rung_counts = counts
+        self.rung_filter.setItemText(0, f"All rungs ({sum(counts.values()):,})")
+        for index, rung in enumerate(LadderRung, start=1):
+            self.rung_filter.setItemText(index, f"{rung.label} ({counts.get(rung, 0):,})")
 
     @Slot(int)
     def _on_model_page_loaded(self, loaded: int) -> None:

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from ui.attention_page import AttentionPage
     from ui.briefing_dialog import BriefingDialog
     from ui.calendar_actions import CalendarActions
+    from ui.followups_page import FollowUpsPage
+    from ui.ladder_dialog import LadderDialog
     from ui.note_dialog import NoteDialog
     from ui.profile_dialog import ProfileDialog
     from ui.profiles_page import ProfilesPage
@@ -40,12 +42,15 @@ if TYPE_CHECKING:
         TodayPage,  # the services import SQLAlchemy, which the GUI thread never needs
     )
 
-TODAY, ACCOUNTS, SEARCH, ATTENTION, PROFILES = range(5)
+TODAY, ACCOUNTS, SEARCH, ATTENTION, PROFILES, FOLLOW_UPS = range(6)
 
 SHORTCUTS_HELP = """<table cellpadding=3>
-<tr><td><b>Ctrl+1 / 2 / 3 / 4 / 5</b></td><td>Today / Accounts / Search / Needs attention /
-Profiles</td></tr>
+<tr><td><b>Ctrl+1 / 2 / 3 / 4 / 5 / 6</b></td><td>Today / Accounts / Search / Needs attention /
+Profiles / Follow-ups</td></tr>
+<tr><td><b>Space</b> on a follow-up</td><td>Tick it off (or reopen it)</td></tr>
 <tr><td><b>Ctrl+B</b></td><td>Open the briefing for the selected meeting or account</td></tr>
+<tr><td><b>Ctrl+L</b></td><td>Move the selected account on the relationship ladder, or see
+its history</td></tr>
 <tr><td><b>Ctrl+N</b></td><td>Visit note for the selected meeting or account (saved as you
 type)</td></tr>
 <tr><td><b>Enter</b> on a contact</td><td>Open their customer profile</td></tr>
@@ -95,6 +100,7 @@ class MainWindow(QMainWindow):
     search_page: SearchPage
     attention_page: AttentionPage
     profiles_page: ProfilesPage
+    followups_page: FollowUpsPage
     calendar: CalendarActions
 
     def __init__(
@@ -132,6 +138,7 @@ class MainWindow(QMainWindow):
             ("Search", "search"),
             ("Attention", "attention"),
             ("Profiles", "profiles"),
+            ("Follow-ups", "followups"),
         ):
             QListWidgetItem(icon(icon_name), name, self.navigation)
 
@@ -160,6 +167,7 @@ class MainWindow(QMainWindow):
         self.profile_dialogs: dict[uuid.UUID, ProfileDialog] = {}
         self.briefing_dialogs: dict[tuple[uuid.UUID, uuid.UUID | None], BriefingDialog] = {}
         self.note_dialogs: dict[uuid.UUID, NoteDialog] = {}
+        self.ladder_dialog: LadderDialog | None = None
 
         self._build_menus()
         runner.data_changed.connect(self._on_runner_data_changed)
@@ -171,6 +179,7 @@ class MainWindow(QMainWindow):
         from ui.accounts_page import AccountsPage
         from ui.attention_page import AttentionPage
         from ui.calendar_actions import CalendarActions
+        from ui.followups_page import FollowUpsPage
         from ui.profiles_page import ProfilesPage
         from ui.search_page import SearchPage
         from ui.today_page import TodayPage
@@ -183,10 +192,16 @@ class MainWindow(QMainWindow):
         self._export_action.setEnabled(True)
         self.today_page = TodayPage(runner, services.meetings, services.profiles)
         self._notes = services.notes
-        self.accounts_page = AccountsPage(runner, services.accounts, notes=services.notes)
+        self._ladder = services.ladder
+        self.accounts_page = AccountsPage(
+            runner, services.accounts, notes=services.notes, ladder=services.ladder
+        )
         self.search_page = SearchPage(runner, services.search)
         self.attention_page = AttentionPage(runner, services.attention)
         self.profiles_page = ProfilesPage(runner, services.profiles)
+        self.followups_page = FollowUpsPage(runner, services.follow_ups)
+        self.followups_page.account_requested.connect(self.open_account)
+        self.followups_page.note_requested.connect(self.open_note)
         self.pages.removeWidget(self._loading)
         self._loading.deleteLater()
         pages = (
@@ -195,6 +210,7 @@ class MainWindow(QMainWindow):
             self.search_page,
             self.attention_page,
             self.profiles_page,
+            self.followups_page,
         )
         for page in pages:
             self.pages.addWidget(page)
@@ -206,6 +222,7 @@ class MainWindow(QMainWindow):
         self.today_page.briefing_requested.connect(self.open_briefing)
         self.accounts_page.pane.note_requested.connect(self.open_note)
         self.accounts_page.pane.new_note_requested.connect(lambda a: self.new_note(a, None))
+        self.accounts_page.pane.ladder_requested.connect(self.open_ladder)
         self.search_page.account_requested.connect(self.open_account)
         for source in (self.today_page, self.profiles_page, self.accounts_page.pane):
             source.profile_requested.connect(self.open_profile)
@@ -320,6 +337,7 @@ class MainWindow(QMainWindow):
         self._add_action(go_menu, "&Search", "Ctrl+3", lambda: self.show_page(SEARCH))
         self._add_action(go_menu, "Needs a&ttention", "Ctrl+4", lambda: self.show_page(ATTENTION))
         self._add_action(go_menu, "&Profiles", "Ctrl+5", lambda: self.show_page(PROFILES))
+        self._add_action(go_menu, "&Follow-ups", "Ctrl+6", lambda: self.show_page(FOLLOW_UPS))
         go_menu.addSeparator()
         self._add_action(
             go_menu, "Find &account…", QKeySequence.StandardKey.Find, self.find_account
@@ -414,6 +432,17 @@ class MainWindow(QMainWindow):
         self._runner.write(start, lambda _changes: self.open_note(started[0]))
 
     @Slot(uuid.UUID)
+    def open_ladder(self, account_id: uuid.UUID) -> LadderDialog:
+        """Opens the ladder dialog for the account: its history, and a move with a reason
+        (stored through the runner; data_changed then refreshes the list and pane)."""
+        from ui.ladder_dialog import LadderDialog
+
+        if self.ladder_dialog is None:
+            self.ladder_dialog = LadderDialog(self._runner, self._ladder, self)
+        self.ladder_dialog.show_account(account_id)
+        return self.ladder_dialog
+
+    @Slot(uuid.UUID)
     def open_note(self, note_id: uuid.UUID) -> NoteDialog:
         """Shows a note's window (one per note, raised if open)."""
         from ui.note_dialog import NoteDialog
@@ -474,6 +503,9 @@ class MainWindow(QMainWindow):
     def _on_page_shown(self, page: int) -> None:
         if page == PROFILES:
             self.profiles_page.refresh()
+        if page == FOLLOW_UPS:
+            self.followups_page.account_for_new = self.accounts_page.pane.account_id
+            self.followups_page.refresh()
 
     @property
     def is_ready(self) -> bool:
@@ -504,6 +536,8 @@ class MainWindow(QMainWindow):
             self.today_page.refresh()
         if changes.touches("visit_note"):
             self.accounts_page.pane.reload_notes()
+        if changes.touches("task") and self.pages.currentWidget() is self.followups_page:
+            self.followups_page.refresh()
 
     @Slot(str)
     def _on_runner_failed(self, message: str) -> None:
