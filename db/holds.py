@@ -81,6 +81,12 @@ class ContactHolds:
             hold_id = create_row(session, "contact_hold", fields)
         return hold_id, Changes.of("contact_hold", hold_id)
 
+    def contacts(self, account_id: uuid.UUID) -> list[tuple[uuid.UUID, str]]:
+        """The account's people, to choose whom to hold."""
+        from db.followups import FollowUps
+
+        return FollowUps(self._store).contacts(account_id)
+
     def lift(self, hold_id: uuid.UUID) -> Changes:
         """Ends a hold early (marketing may write again)."""
         with self._store.session() as session:

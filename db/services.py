@@ -9,7 +9,9 @@ from db.attention import AttentionDesk
 from db.briefing import BriefingService
 from db.calendar_io import CalendarIO
 from db.followups import FollowUps
+from db.holds import ContactHolds
 from db.ladder import Ladder
+from db.leads import LeadDesk
 from db.meetings import MeetingCalendar
 from db.notes import NoteBook
 from db.profiles import ProfileBook
@@ -32,6 +34,8 @@ class LocalServices:
     notes: NoteBook
     follow_ups: FollowUps
     ladder: Ladder
+    leads: LeadDesk
+    holds: ContactHolds
 
     @classmethod
     def for_store(cls, store: Store) -> LocalServices:
@@ -46,4 +50,6 @@ class LocalServices:
             NoteBook(store),
             FollowUps(store),
             Ladder(store),
+            LeadDesk(store),
+            ContactHolds(store),
         )

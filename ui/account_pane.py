@@ -94,6 +94,7 @@ class AccountPane(QWidget):
     note_requested = Signal(uuid.UUID)  # a visit note, to open
     new_note_requested = Signal(uuid.UUID)  # the account to write a new note about
     ladder_requested = Signal(uuid.UUID)  # the account to move on the ladder (or see how)
+    holds_requested = Signal(uuid.UUID)  # the account whose contacts marketing should spare
 
     def __init__(
         self,
@@ -152,6 +153,14 @@ class AccountPane(QWidget):
 
         self.contacts_model: RowTableModel[ContactRow] = RowTableModel(CONTACT_COLUMNS, self)
         self._contacts_title = section_title("Contacts")
+        self._holds = QPushButton("Marketing holds…")
+        self._holds.setToolTip(
+            "Ask marketing to leave a contact alone while a deal is on (Ctrl+Shift+H)"
+        )
+        self._holds.clicked.connect(self.request_holds)
+        contacts_header = QHBoxLayout()
+        contacts_header.addWidget(self._contacts_title, stretch=1)
+        contacts_header.addWidget(self._holds)
         self._contacts = make_table(self.contacts_model, stretch_column=3)
         self._contacts.setMaximumHeight(170)
         self._contacts.setToolTip("Enter or double-click: the contact's customer profile")
@@ -192,7 +201,7 @@ class AccountPane(QWidget):
         facts_row.addLayout(facts, stretch=1)
         facts_row.addWidget(self.ladder_button, alignment=Qt.AlignmentFlag.AlignTop)
         layout.addLayout(facts_row)
-        layout.addWidget(self._contacts_title)
+        layout.addLayout(contacts_header)
         layout.addWidget(self._contacts)
         layout.addLayout(notes_header)
         layout.addWidget(self._notes_view)
@@ -266,6 +275,10 @@ class AccountPane(QWidget):
     def request_ladder(self) -> None:
         if self.account_id is not None and self.detail is not None:
             self.ladder_requested.emit(self.account_id)
+
+    def request_holds(self) -> None:
+        if self.account_id is not None:
+            self.holds_requested.emit(self.account_id)
 
     def request_new_note(self) -> None:
         if self.account_id is not None and self._notes is not None:

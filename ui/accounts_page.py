@@ -133,6 +133,7 @@ class AccountsPage(QWidget):
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self.search_box, self.search_box.clear)
         # A window shortcut of this page: it only fires while the Accounts page is shown.
         QShortcut(QKeySequence("Ctrl+L"), self, self._on_ladder_shortcut_activated)
+        QShortcut(QKeySequence("Ctrl+Shift+H"), self, self.pane.request_holds)
 
     def start(self) -> None:
         """Loads the first page and the counts per rung (call once the window is built)."""

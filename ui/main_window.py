@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from ui.calendar_actions import CalendarActions
     from ui.followups_page import FollowUpsPage
     from ui.ladder_dialog import LadderDialog
+    from ui.leads_page import LeadsPage
     from ui.note_dialog import NoteDialog
     from ui.profile_dialog import ProfileDialog
     from ui.profiles_page import ProfilesPage
@@ -42,11 +43,13 @@ if TYPE_CHECKING:
         TodayPage,  # the services import SQLAlchemy, which the GUI thread never needs
     )
 
-TODAY, ACCOUNTS, SEARCH, ATTENTION, PROFILES, FOLLOW_UPS = range(6)
+TODAY, ACCOUNTS, SEARCH, ATTENTION, PROFILES, FOLLOW_UPS, LEADS = range(7)
 
 SHORTCUTS_HELP = """<table cellpadding=3>
-<tr><td><b>Ctrl+1 / 2 / 3 / 4 / 5 / 6</b></td><td>Today / Accounts / Search / Needs attention /
-Profiles / Follow-ups</td></tr>
+<tr><td><b>Ctrl+1 … 7</b></td><td>Today / Accounts / Search / Needs attention / Profiles /
+Follow-ups / Leads</td></tr>
+<tr><td><b>A / R / O</b> on a lead</td><td>Accept / reject / record how it ended</td></tr>
+<tr><td><b>Ctrl+Shift+H</b></td><td>Marketing holds for the open account</td></tr>
 <tr><td><b>Space</b> on a follow-up</td><td>Tick it off (or reopen it)</td></tr>
 <tr><td><b>Ctrl+B</b></td><td>Open the briefing for the selected meeting or account</td></tr>
 <tr><td><b>Ctrl+L</b></td><td>Move the selected account on the relationship ladder, or see
@@ -101,6 +104,7 @@ class MainWindow(QMainWindow):
     attention_page: AttentionPage
     profiles_page: ProfilesPage
     followups_page: FollowUpsPage
+    leads_page: LeadsPage
     calendar: CalendarActions
 
     def __init__(
@@ -139,6 +143,7 @@ class MainWindow(QMainWindow):
             ("Attention", "attention"),
             ("Profiles", "profiles"),
             ("Follow-ups", "followups"),
+            ("Leads", "leads"),
         ):
             QListWidgetItem(icon(icon_name), name, self.navigation)
 
@@ -180,6 +185,7 @@ class MainWindow(QMainWindow):
         from ui.attention_page import AttentionPage
         from ui.calendar_actions import CalendarActions
         from ui.followups_page import FollowUpsPage
+        from ui.leads_page import LeadsPage
         from ui.profiles_page import ProfilesPage
         from ui.search_page import SearchPage
         from ui.today_page import TodayPage
@@ -202,6 +208,10 @@ class MainWindow(QMainWindow):
         self.followups_page = FollowUpsPage(runner, services.follow_ups)
         self.followups_page.account_requested.connect(self.open_account)
         self.followups_page.note_requested.connect(self.open_note)
+        self._holds = services.holds
+        self.leads_page = LeadsPage(runner, services.leads)
+        self.leads_page.account_requested.connect(self.open_account)
+        self.accounts_page.pane.holds_requested.connect(self.open_holds)
         self.pages.removeWidget(self._loading)
         self._loading.deleteLater()
         pages = (
@@ -211,6 +221,7 @@ class MainWindow(QMainWindow):
             self.attention_page,
             self.profiles_page,
             self.followups_page,
+            self.leads_page,
         )
         for page in pages:
             self.pages.addWidget(page)
@@ -338,6 +349,7 @@ class MainWindow(QMainWindow):
         self._add_action(go_menu, "Needs a&ttention", "Ctrl+4", lambda: self.show_page(ATTENTION))
         self._add_action(go_menu, "&Profiles", "Ctrl+5", lambda: self.show_page(PROFILES))
         self._add_action(go_menu, "&Follow-ups", "Ctrl+6", lambda: self.show_page(FOLLOW_UPS))
+        self._add_action(go_menu, "&Leads", "Ctrl+7", lambda: self.show_page(LEADS))
         go_menu.addSeparator()
         self._add_action(
             go_menu, "Find &account…", QKeySequence.StandardKey.Find, self.find_account
@@ -443,6 +455,14 @@ class MainWindow(QMainWindow):
         return self.ladder_dialog
 
     @Slot(uuid.UUID)
+    def open_holds(self, account_id: uuid.UUID) -> None:
+        """The account's marketing holds (Ctrl+Shift+H on Accounts)."""
+        from ui.hold_dialog import HoldDialog
+
+        self.hold_dialog = HoldDialog(self._runner, self._holds, account_id, self)
+        self.hold_dialog.open()
+
+    @Slot(uuid.UUID)
     def open_note(self, note_id: uuid.UUID) -> NoteDialog:
         """Shows a note's window (one per note, raised if open)."""
         from ui.note_dialog import NoteDialog
@@ -503,6 +523,8 @@ class MainWindow(QMainWindow):
     def _on_page_shown(self, page: int) -> None:
         if page == PROFILES:
             self.profiles_page.refresh()
+        if page == LEADS:
+            self.leads_page.refresh()
         if page == FOLLOW_UPS:
             self.followups_page.account_for_new = self.accounts_page.pane.account_id
             self.followups_page.refresh()
@@ -538,6 +560,8 @@ class MainWindow(QMainWindow):
             self.accounts_page.pane.reload_notes()
         if changes.touches("task") and self.pages.currentWidget() is self.followups_page:
             self.followups_page.refresh()
+        if changes.touches("lead") and self.pages.currentWidget() is self.leads_page:
+            self.leads_page.refresh()
 
     @Slot(str)
     def _on_runner_failed(self, message: str) -> None:

@@ -1,0 +1,93 @@
+"""Leads and marketing holds on screen: accept, reject with a reason, the outcome; a hold
+placed and lifted from the account pane."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from db.edits import LocalEditor
+from db.enums import LeadOutcome, LeadStatus, RejectReason
+from db.holds import ContactHolds
+from db.leads import LeadDesk
+from db.store import Store
+from tests.helpers.factories import add_account
+from ui.leads_page import ACCEPT, OUTCOME, REJECT
+from ui.main_window import ACCOUNTS, LEADS, MainWindow
+
+
+def test_accept_reject_and_an_outcome_from_the_leads_page(
+    qtbot: QtBot, window: MainWindow, territory: Store
+) -> None:
+    acme = add_account(territory, "Brightwater Foods")
+    editor = LocalEditor(territory)
+    for day, campaign in ((1, "webinar-warehouse"), (2, "ebook-cold-chain")):
+        editor.create(
+            "lead", account_id=acme, campaign=campaign, score=60,
+            handed_over_at=datetime(2026, 11, day, tzinfo=UTC),
+        )  # fmt: skip
+    page = window.leads_page
+    with qtbot.waitSignal(page.loaded, timeout=5000):
+        window.show_page(LEADS)
+    assert [r.campaign for r in page.model.rows] == ["ebook-cold-chain", "webinar-warehouse"]
+    assert "2 new" in page._summary.text()
+    assert page.accept_button.isEnabled() and not page.outcome_button.isEnabled()
+
+    page.ask(REJECT)
+    page.dialog.choice.setCurrentIndex(page.dialog.choice.findData(RejectReason.NO_BUDGET.value))
+    page.dialog.words.setPlainText("frozen until 2028")
+    with qtbot.waitSignal(page.loaded, timeout=5000):
+        page.dialog.buttons.button(page.dialog.buttons.StandardButton.Ok).click()
+    assert [r.campaign for r in page.model.rows] == ["webinar-warehouse"]
+
+    page.table.selectRow(0)
+    page.ask(ACCEPT)
+    with qtbot.waitSignal(page.loaded, timeout=5000):
+        page.dialog.buttons.button(page.dialog.buttons.StandardButton.Ok).click()
+    assert page.model.rows[0].status is LeadStatus.ACCEPTED and page.outcome_button.isEnabled()
+
+    page.ask(OUTCOME)
+    page.dialog.choice.setCurrentIndex(page.dialog.choice.findData(LeadOutcome.WON.value))
+    with qtbot.waitSignal(page.loaded, timeout=5000):
+        page.dialog.buttons.button(page.dialog.buttons.StandardButton.Ok).click()
+    assert page.model.rows == []  # nothing waits for the rep any more
+    settled = {r.campaign: r for r in LeadDesk(territory).leads(include_settled=True)}
+    assert settled["webinar-warehouse"].outcome is LeadOutcome.WON
+    assert settled["ebook-cold-chain"].reject_reason is RejectReason.NO_BUDGET
+
+
+def test_a_hold_placed_and_lifted_from_the_account_pane(
+    qtbot: QtBot, window: MainWindow, territory: Store
+) -> None:
+    window.show_page(ACCOUNTS)
+    window.accounts_page.focus_search()
+    qtbot.keyClicks(window.accounts_page.search_box, "Acme")
+    pane = window.accounts_page.pane
+    qtbot.waitUntil(
+        lambda: pane.detail is not None and pane.detail.name == "Acme Logistics", timeout=5000
+    )
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    qtbot.keyClick(
+        window,
+        Qt.Key.Key_H,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    qtbot.waitUntil(lambda: getattr(window, "hold_dialog", None) is not None, timeout=5000)
+    dialog = window.hold_dialog
+    qtbot.waitUntil(lambda: dialog.contact.count() == 1, timeout=5000)
+    assert "None: marketing may write" in dialog.running.item(0).text()
+    dialog.campaign.setText("Winter offer")
+    dialog.reason.setText("final negotiation")
+    with qtbot.waitSignal(dialog.changed, timeout=5000):
+        dialog.place_button.click()
+    qtbot.waitUntil(lambda: "Winter offer" in dialog.running.item(0).text(), timeout=5000)
+    (hold,) = ContactHolds(territory).active()
+    assert (hold.contact_name, hold.campaign) == ("Zoë Núñez", "Winter offer")
+    assert hold.expires_on == date.today() + timedelta(days=60)
+    dialog.running.setCurrentRow(0)
+    with qtbot.waitSignal(dialog.changed, timeout=5000):
+        dialog.lift_button.click()
+    assert ContactHolds(territory).active() == []

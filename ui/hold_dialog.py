@@ -1,0 +1,136 @@
+"""Marketing holds for one account: ask marketing to leave a contact alone (one campaign or
+all) until a date, see the holds that run, lift one early. They reach marketing's
+suppression list with the next sync."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui.account_pane import section_title
+from ui.tasks import Runner
+
+if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
+    from db.changes import Changes
+    from db.holds import ContactHolds, HoldRow
+
+DEFAULT_DAYS = 60
+
+
+class HoldDialog(QDialog):
+    """Places and lifts one account's holds."""
+
+    changed = Signal()
+
+    def __init__(
+        self, runner: Runner, holds: ContactHolds, account_id: uuid.UUID, parent: QWidget
+    ) -> None:
+        super().__init__(parent)
+        self._runner = runner
+        self._holds = holds
+        self.account_id = account_id
+        self.setWindowTitle("Marketing holds")
+        self.resize(560, 420)
+        self.running = QListWidget()
+        self.lift_button = QPushButton("Lift hold")
+        self.lift_button.setToolTip("Marketing may write to them again")
+        self.lift_button.clicked.connect(self.lift_selected)
+        self.contact = QComboBox()
+        self.campaign = QLineEdit()
+        self.campaign.setPlaceholderText("Empty: all campaigns")
+        self.until = QDateEdit(QDate.currentDate().addDays(DEFAULT_DAYS))
+        self.until.setCalendarPopup(True)
+        self.until.setMinimumDate(QDate.currentDate().addDays(1))
+        self.until.setMaximumDate(QDate.currentDate().addDays(365))
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText("e.g. in final negotiation; please pause the nurture")
+        self.place_button = QPushButton("Ask marketing to hold off")
+        self.place_button.clicked.connect(self.place)
+        self._said = QLabel()
+        self._said.setObjectName("subtitle")
+        form = QFormLayout()
+        form.addRow("Contact:", self.contact)
+        form.addRow("Campaign:", self.campaign)
+        form.addRow("Until:", self.until)
+        form.addRow("Why:", self.reason)
+        close = QPushButton("Close")
+        close.clicked.connect(self.accept)
+        footer = QHBoxLayout()
+        footer.addWidget(self._said, stretch=1)
+        footer.addWidget(close)
+        lift_row = QHBoxLayout()
+        lift_row.addStretch(1)
+        lift_row.addWidget(self.lift_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(section_title("Holds running now"))
+        layout.addWidget(self.running, stretch=1)
+        layout.addLayout(lift_row)
+        layout.addWidget(section_title("New hold"))
+        layout.addLayout(form)
+        layout.addWidget(self.place_button)
+        layout.addLayout(footer)
+        runner.read(lambda: holds.contacts(account_id), self._set_contacts)
+        self.reload()
+
+    def _set_contacts(self, contacts: list[tuple[uuid.UUID, str]]) -> None:
+        for contact_id, name in contacts:
+            self.contact.addItem(name, contact_id)
+        self.place_button.setEnabled(bool(contacts))
+
+    def reload(self) -> None:
+        account_id = self.account_id
+        self._runner.read(lambda: self._holds.active(account_id), self._show)
+
+    def _show(self, rows: list[HoldRow]) -> None:
+        self.running.clear()
+        for row in rows:
+            item = QListWidgetItem(row.describe + (f" — {row.reason}" if row.reason else ""))
+            item.setData(Qt.ItemDataRole.UserRole, row.id)
+            self.running.addItem(item)
+        if not rows:
+            self.running.addItem("None: marketing may write to everyone here.")
+        self.lift_button.setEnabled(bool(rows))
+
+    def place(self) -> None:
+        contact_id = self.contact.currentData()
+        if contact_id is None:
+            return
+        until = self.until.date().toPython()
+        campaign, reason = self.campaign.text(), self.reason.text()
+        self._write(lambda: self._holds.place(contact_id, until, campaign, reason)[1], "Placed.")
+
+    def lift_selected(self) -> None:
+        item = self.running.currentItem()
+        hold_id = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        if hold_id is not None:
+            self._write(lambda: self._holds.lift(hold_id), "Lifted.")
+
+    def _write(self, write: Callable[[], Changes], said: str) -> None:
+        def done(_changes: Changes) -> None:
+            self._said.setText(f"{said} Marketing hears of it at the next sync.")
+            self.campaign.clear()
+            self.reason.clear()
+            self.changed.emit()
+            self.reload()
+
+        self._runner.write(
+            write, done, lambda exc: QMessageBox.warning(self, "Marketing holds", str(exc))
+        )

@@ -1,0 +1,230 @@
+"""Leads from marketing: accept or reject each (a reason from the fixed list, and words),
+then say how it ended. What the rep decides goes back to marketing with the next sync."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from db.enums import LeadOutcome, LeadStatus, RejectReason
+from ui.account_pane import make_table, section_title
+from ui.formatting import short_date
+from ui.models.table import Column, RowTableModel
+from ui.tasks import Runner
+
+if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
+    from db.changes import Changes
+    from db.leads import LeadDesk, LeadRow
+
+
+def _state(row: LeadRow) -> str:
+    if row.status is LeadStatus.REJECTED:
+        reason = row.reject_reason.label if row.reject_reason else ""
+        return f"Rejected: {reason}"
+    if row.outcome is not None:
+        return f"{row.outcome.label}" + (f": {row.outcome_reason}" if row.outcome_reason else "")
+    return "Accepted, open" if row.status is LeadStatus.ACCEPTED else "New"
+
+
+LEAD_COLUMNS: list[Column[LeadRow]] = [
+    Column(
+        "Handed over", lambda r: short_date(r.handed_over_at), sort_key=lambda r: r.handed_over_at
+    ),
+    Column("Account", lambda r: r.account_name),
+    Column(
+        "Contact",
+        lambda r: r.contact_name or "",
+        tooltip=lambda r: r.contact_title or "",
+    ),
+    Column("Campaign", lambda r: r.campaign),
+    Column(
+        "Score",
+        lambda r: "" if r.score is None else str(r.score),
+        align_right=True,
+        sort_key=lambda r: r.score or -1,
+    ),  # fmt: skip
+    Column("Where it stands", _state, tooltip=lambda r: r.decision_note or ""),
+]
+
+
+class LeadsPage(QWidget):
+    """The rep's leads: new ones first, then accepted ones waiting for an outcome."""
+
+    account_requested = Signal(uuid.UUID)
+    loaded = Signal(int)
+
+    def __init__(self, runner: Runner, desk: LeadDesk, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._runner = runner
+        self._desk = desk
+        self.model: RowTableModel[LeadRow] = RowTableModel(LEAD_COLUMNS, self)
+        title = QLabel("Leads from marketing")
+        title.setObjectName("pageTitle")
+        self._summary = section_title("")
+        self.show_settled = QCheckBox("Show rejected and finished")
+        self.show_settled.toggled.connect(self.refresh)
+        header = QHBoxLayout()
+        header.addWidget(self._summary, stretch=1)
+        header.addWidget(self.show_settled)
+
+        self.table = make_table(self.model, stretch_column=5)
+        self.table.setSortingEnabled(False)
+        self.table.activated.connect(
+            lambda index: self.account_requested.emit(self.model.row_at(index.row()).account_id)
+        )
+        self.table.selectionModel().currentRowChanged.connect(self._update_buttons)
+        self.accept_button = QPushButton("Accept")
+        self.accept_button.setToolTip("Take it on (A)")
+        self.accept_button.clicked.connect(lambda: self.ask(ACCEPT))
+        self.reject_button = QPushButton("Reject…")
+        self.reject_button.setToolTip("Turn it down, saying why (R)")
+        self.reject_button.clicked.connect(lambda: self.ask(REJECT))
+        self.outcome_button = QPushButton("Outcome…")
+        self.outcome_button.setToolTip("Won, lost or no decision (O)")
+        self.outcome_button.clicked.connect(lambda: self.ask(OUTCOME))
+        actions = QHBoxLayout()
+        for button in (self.accept_button, self.reject_button, self.outcome_button):
+            actions.addWidget(button)
+        actions.addStretch(1)
+        actions.addWidget(QLabel("Enter opens the account"))
+        self._empty = QLabel("No leads waiting for you. Marketing's next ones arrive with a sync.")
+        self._empty.setObjectName("emptyState")
+        self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._body = QStackedWidget()
+        self._body.addWidget(self.table)
+        self._body.addWidget(self._empty)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.addWidget(title)
+        layout.addLayout(header)
+        layout.addWidget(self._body, stretch=1)
+        layout.addLayout(actions)
+        for key, kind in (("A", ACCEPT), ("R", REJECT), ("O", OUTCOME)):
+            QShortcut(QKeySequence(key), self.table, activated=lambda k=kind: self.ask(k))
+        self._update_buttons()
+
+    def refresh(self) -> None:
+        include = self.show_settled.isChecked()
+        self._runner.read(lambda: self._desk.leads(include_settled=include), self._loaded)
+
+    def _loaded(self, rows: list[LeadRow]) -> None:
+        self.model.set_rows(rows)
+        new = sum(1 for r in rows if r.status is LeadStatus.NEW)
+        open_ = sum(1 for r in rows if r.waiting) - new
+        self._summary.setText(f"{new} new · {open_} accepted, waiting for an outcome")
+        self._body.setCurrentIndex(0 if rows else 1)
+        self.table.resizeColumnsToContents()
+        self.table.horizontalHeader().setStretchLastSection(True)
+        if rows:
+            self.table.selectRow(0)
+        self._update_buttons()
+        self.loaded.emit(len(rows))
+
+    def selected(self) -> LeadRow | None:
+        current = self.table.currentIndex()
+        return self.model.row_at(current.row()) if current.isValid() else None
+
+    @Slot()
+    def _update_buttons(self, *_args: QModelIndex) -> None:
+        row = self.selected()
+        can_decide = row is not None and row.outcome is None
+        accepted = row is not None and row.status is LeadStatus.ACCEPTED
+        self.accept_button.setEnabled(can_decide and not accepted)
+        self.reject_button.setEnabled(can_decide)
+        self.outcome_button.setEnabled(accepted)
+
+    def ask(self, kind: str) -> None:
+        """Opens the feedback dialog for the selected lead (accept, reject or outcome)."""
+        row = self.selected()
+        if row is None:
+            return
+        self.dialog = LeadDialog(kind, row, self)
+        self.dialog.decided.connect(self._write)
+        self.dialog.open()
+
+    def _write(self, kind: str, lead_id: uuid.UUID, choice: str, words: str) -> None:
+        desk = self._desk
+
+        def write() -> Changes:
+            if kind == ACCEPT:
+                return desk.accept(lead_id, words)
+            if kind == REJECT:
+                return desk.reject(lead_id, RejectReason(choice), words)
+            return desk.record_outcome(lead_id, LeadOutcome(choice), words)
+
+        self._runner.write(
+            write,
+            lambda _changes: self.refresh(),
+            lambda exc: QMessageBox.warning(self, "Lead", str(exc)),
+        )
+
+
+ACCEPT, REJECT, OUTCOME = "accept", "reject", "outcome"
+
+
+class LeadDialog(QDialog):
+    """Accept (a note), reject (a reason and words) or an outcome (won/lost/none, why)."""
+
+    decided = Signal(str, uuid.UUID, str, str)  # kind, lead, choice, words
+
+    def __init__(self, kind: str, row: LeadRow, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.kind = kind
+        self.row = row
+        titles = {ACCEPT: "Accept lead", REJECT: "Reject lead", OUTCOME: "How did it end?"}
+        self.setWindowTitle(titles[kind])
+        self.resize(460, 260)
+        about = QLabel(
+            f"<b>{row.contact_name or row.account_name}</b> · {row.account_name}<br>"
+            f"from “{row.campaign}”"
+        )
+        self.choice = QComboBox()
+        if kind == REJECT:
+            for reason in RejectReason:
+                self.choice.addItem(reason.label, reason.value)
+        elif kind == OUTCOME:
+            for outcome in LeadOutcome:
+                self.choice.addItem(outcome.label, outcome.value)
+        self.words = QPlainTextEdit()
+        self.words.setPlaceholderText(
+            {ACCEPT: "Anything marketing should know (optional)",
+             REJECT: "What marketing should know (needed for “Other”)",
+             OUTCOME: "Why (needed when lost)"}[kind]
+        )  # fmt: skip
+        form = QFormLayout()
+        form.addRow(about)
+        if kind != ACCEPT:
+            form.addRow("Reason:" if kind == REJECT else "Outcome:", self.choice)
+        form.addRow("Note:", self.words)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.accepted.connect(self._ok)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.buttons)
+
+    def _ok(self) -> None:
+        choice = str(self.choice.currentData() or "")
+        self.decided.emit(self.kind, self.row.id, choice, self.words.toPlainText())
+        self.accept()
