@@ -298,6 +298,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(said, 30_000 if outcome.warnings else 10_000)
         self.sync_label.setToolTip(said)  # all of it, where the status bar had to cut
         self.attention_page.refresh()
+        if outcome.pulled and self.pages.currentWidget() is self.leads_page:
+            self.leads_page.refresh()  # marketing's new leads
         if outcome.pulled or outcome.pushed:
             self.accounts_page.model.refresh()
             self.accounts_page.pane.reload()
@@ -560,8 +562,6 @@ class MainWindow(QMainWindow):
             self.accounts_page.pane.reload_notes()
         if changes.touches("task") and self.pages.currentWidget() is self.followups_page:
             self.followups_page.refresh()
-        if changes.touches("lead") and self.pages.currentWidget() is self.leads_page:
-            self.leads_page.refresh()
 
     @Slot(str)
     def _on_runner_failed(self, message: str) -> None:
