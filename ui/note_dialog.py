@@ -269,11 +269,12 @@ class NoteDialog(QDialog):
         self._merge_bar.setVisible(conflict)
         self.other.setVisible(conflict)
         if conflict:
-            by = f" by {view.other_by}" if view.other_by else ""
+            by = f" (sent by {view.other_by})" if view.other_by else ""
             self._merge_text.setText(
-                f"This note was rewritten on two devices while offline. Left: the version "
-                f"written{by} on the other device; right: this note. Nothing is lost: edit the "
-                "right side until it says what both should, then press Done merging."
+                "This note was rewritten on two devices while offline. Left: the text the "
+                f"server could not take{by}; right: the note as the server keeps it. Nothing "
+                "is lost: edit the right side until it says what both should, then press "
+                "Done merging."
             )
             self.other.setMarkdown(view.other_body or "")
 

@@ -288,3 +288,35 @@ def test_a_contact_moved_to_another_territorys_account_takes_its_profile_there(
                 ("profile_change", "south", str(south)),
             }
         laptop.store.close()
+
+
+def test_a_note_rewritten_on_two_devices_offline_keeps_both_texts_to_merge(
+    laptop: Device, tablet: Device
+) -> None:
+    """The second device's text is not lost: the note says it needs a merge and both
+    devices can show the two texts side by side; the merge settles it everywhere."""
+    from db.notes import NoteBook
+
+    account_id, _ = laptop.editor.create("account", name="Acme", territory="north")
+    on_laptop, on_tablet = NoteBook(laptop.store), NoteBook(tablet.store)
+    note_id, _ = on_laptop.start(account_id)
+    on_laptop.save(note_id, "Met Zoë.")
+    laptop.sync()
+    tablet.sync()
+    on_laptop.save(note_id, "Met Zoë. Wants a pilot.")
+    on_tablet.save(note_id, "Met Zoë. Budget approved.")
+    laptop.sync()
+    assert tablet.sync().conflicts == 1
+    laptop.sync()
+    for book in (on_laptop, on_tablet):
+        view = book.note(note_id)
+        assert view is not None and view.conflict_id is not None
+        assert view.body == "Met Zoë. Wants a pilot."  # what the server kept
+        assert view.other_body == "Met Zoë. Budget approved."  # and the text it could not take
+    merged = "Met Zoë. Wants a pilot. Budget approved."
+    on_tablet.finish_merge(note_id, merged, on_tablet.note(note_id).conflict_id)  # type: ignore[union-attr,arg-type]
+    tablet.sync()
+    laptop.sync()
+    for book in (on_laptop, on_tablet):
+        view = book.note(note_id)
+        assert view is not None and view.body == merged and view.conflict_id is None
