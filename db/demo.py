@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from db.demo_profiles import PROFILED_SHARE, profile_answers, profile_rng
+from db.demo_profiles import PROFILED_SHARE, lead_fields, profile_answers, profile_rng
 from db.enums import ActivityType, Channel, DealRole, LadderRung, TeamRole
 from db.errors import StoreNotEmpty
 from db.models import (
@@ -25,6 +25,7 @@ from db.models import (
     Base,
     Contact,
     LadderChange,
+    Lead,
     Meeting,
     MeetingAttendee,
     ProfileAnswer,
@@ -733,6 +734,7 @@ class _Rows:
         Account,
         Contact,
         ProfileAnswer,
+        Lead,
         TeamMember,
         LadderChange,
         Meeting,
@@ -950,6 +952,7 @@ class _Territory:
         self._account_row(company, updated=history[-1])
         self._contacts(company)
         self._profile(company)
+        self._lead(company)
         self._team(company)
         self._ladder(company, history)
         self._activities(company)
@@ -1068,6 +1071,29 @@ class _Territory:
                     "sensitive": False,
                 },
             )
+
+    def _lead(self, company: _Company) -> None:
+        """Now and then a lead from marketing for one of the company's people (from a
+        source of its own, like the profiles)."""
+        person = company.people[-1]
+        rng = profile_rng(uuid.UUID(int=person.id.int ^ 0x1EAD))
+        lead = lead_fields(rng)
+        if lead is None:
+            return
+        handed = self.now - timedelta(days=lead.pop("days_ago"))
+        accepted = lead["status"] == "accepted"
+        self.rows.add(
+            Lead,
+            {
+                **self._synced(handed, row_id=uuid.UUID(int=rng.getrandbits(128), version=4)),
+                "account_id": company.id,
+                "contact_id": person.id,
+                "handed_over_at": handed,
+                "decided_at": handed + timedelta(hours=20) if accepted else None,
+                "decided_by": self.owner_rep if accepted else None,
+                **lead,
+            },
+        )
 
     def _team(self, company: _Company) -> None:
         rng = self.rng

@@ -110,3 +110,25 @@ def _day(rng: random.Random, first_year: int, last_year: int) -> date:
 def profile_rng(contact_id: uuid.UUID) -> random.Random:
     """A source of its own per contact: profiles never shift the rest of the territory."""
     return random.Random(contact_id.int)
+
+
+# Marketing's leads in the demo: a few accounts have one waiting for the rep.
+LEAD_SHARE = 0.06
+LEAD_CAMPAIGNS = (
+    "Webinar: automating your warehouse", "Cold chain guide download", "Pricing page revisit",
+    "Trade fair Hamburg 2026", "Winter offer newsletter",
+)  # fmt: skip
+
+
+def lead_fields(rng: random.Random) -> dict[str, Any] | None:
+    """A lead for one account (campaign, score, status), or None for most accounts."""
+    if rng.random() >= LEAD_SHARE:
+        return None
+    status = rng.choices(("new", "accepted"), weights=(3, 1))[0]
+    return {
+        "campaign": rng.choice(LEAD_CAMPAIGNS),
+        "source_system": "hubspot",
+        "score": rng.randint(35, 95),
+        "status": status,
+        "days_ago": rng.uniform(0.5, 20),
+    }
