@@ -15,6 +15,13 @@ from server.auth import AuthService, Caller
 from server.errors import BadRequest, ClientTooOld, ServerError, Unauthorized
 from server.events import Incoming
 from server.ingest import ApiKeys, IngestBatch, IngestResult, read_csv_upload, take_in
+from server.marketing import (
+    LeadFeedbackReport,
+    SuppressionList,
+    feedback_csv,
+    feedback_report,
+    suppressions,
+)
 from server.push import apply_push
 from server.records import (
     ScopedRecords,
@@ -233,6 +240,28 @@ def create_app(
         """The same from a CSV (columns event_id, type, occurred_at, account_id, crm_id,
         domain, email, contact_email, title; any other column is a details key)."""
         return take_in(store, source, read_csv_upload(body), auth.clock)
+
+    # Marketing reads back with its API key: the reps' lead feedback and their holds.
+
+    @app.get(f"{PREFIX}/marketing/lead-feedback", response_model=LeadFeedbackReport)
+    def lead_feedback(_source: Annotated[str, Depends(calling_system)]) -> LeadFeedbackReport:
+        """Per campaign: leads handed over, accepted and rejected (with the reasons), and
+        how the accepted ones ended."""
+        with store.session() as session:
+            return feedback_report(session)
+
+    @app.get(f"{PREFIX}/marketing/lead-feedback.csv")
+    def lead_feedback_csv(_source: Annotated[str, Depends(calling_system)]) -> Response:
+        """The same as CSV, a row per campaign."""
+        with store.session() as session:
+            text = feedback_csv(session)
+        return Response(content=text, media_type="text/csv; charset=utf-8")
+
+    @app.get(f"{PREFIX}/marketing/suppressions", response_model=SuppressionList)
+    def suppression_list(_source: Annotated[str, Depends(calling_system)]) -> SuppressionList:
+        """Contacts reps asked marketing to leave alone (a campaign or all), until when."""
+        with store.session() as session:
+            return suppressions(session, auth.clock().date())
 
     return app
 

@@ -181,6 +181,11 @@ def build_parser() -> argparse.ArgumentParser:
         "profiles", help="customer-profile completeness per rep (contacts, profiled, average)"
     )
     _shared(profiles)
+    leads = report_kinds.add_parser(
+        "leads", help="the reps' feedback on marketing's leads, per campaign"
+    )
+    leads.add_argument("--csv", action="store_true", help="as CSV (a row per campaign)")
+    _shared(leads)
     return parser
 
 
@@ -238,6 +243,13 @@ def main(argv: list[str] | None = None) -> int:
             return _purge(auth, store, args.older_than_days)
         elif args.command == "policy":
             return _policy(store, args.value)
+        elif args.command == "report" and args.report == "leads":
+            from server.marketing import feedback_csv, format_feedback, lead_feedback
+
+            with store.session() as session:
+                print(
+                    feedback_csv(session) if args.csv else format_feedback(lead_feedback(session))
+                )
         elif args.command == "report":
             from server.profile_report import completeness_by_rep, format_report
 

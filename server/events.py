@@ -217,6 +217,11 @@ class CreditHoldDetails(Details):
     currency: Currency | None = None
 
 
+class LeadDetails(Details):
+    campaign: Text
+    score: Annotated[int, BeforeValidator(_whole), Field(ge=0, le=100)] | None = None
+
+
 class OptOutDetails(Details):
     reason: Text | None = None
 
@@ -247,6 +252,8 @@ EVENT_TYPES: dict[str, EventType] = {
     "form_fill": EventType(_M, FormDetails, "Filled in form: {form}"),
     "campaign_response": EventType(_M, CampaignDetails, "Responded to campaign: {campaign}"),
     "nurture_paused": EventType(_M, NurtureDetails, "Nurture paused[: {campaign}]"),
+    # Also a Lead for the rep to accept or reject (see server.ingest).
+    "lead_handed_over": EventType(_M, LeadDetails, "Handed over as a lead: {campaign}"),
     "nurture_resumed": EventType(_M, NurtureDetails, "Nurture resumed[: {campaign}]"),
     "ticket_opened": EventType(
         _S, TicketDetails, "Ticket #{ticket} opened[: {subject}][ ({severity})]"

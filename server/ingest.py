@@ -411,7 +411,31 @@ def _write_activity(
     }
     if not records.exists_anywhere("activity", activity_id):
         records.create("activity", activity_id, match.territory, data)
+    if valid.event.type == LEAD_EVENT:
+        _write_lead(records, match, source, valid, activity_id)
     return activity_id
+
+
+LEAD_EVENT = "lead_handed_over"
+
+
+def _write_lead(
+    records: ScopedRecords, match: Match, source: str, valid: ValidEvent, activity_id: uuid.UUID
+) -> None:
+    """The Lead the rep accepts or rejects; its id follows the activity's (the same pair)."""
+    lead_id = uuid.uuid5(INGEST_NAMESPACE, f"lead/{activity_id}")
+    if records.exists_anywhere("lead", lead_id):
+        return
+    data = {
+        "account_id": str(match.account_id),
+        "contact_id": str(match.contact_id) if match.contact_id is not None else None,
+        "campaign": valid.details["campaign"],
+        "source_system": source,
+        "score": valid.details.get("score"),
+        "handed_over_at": valid.event.occurred_at.astimezone(UTC).isoformat(),
+        "status": "new",
+    }
+    records.create("lead", lead_id, match.territory, data)
 
 
 def read_csv_upload(body: bytes) -> list[Incoming]:

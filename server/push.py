@@ -117,7 +117,7 @@ def _apply(
             record.deleted_at = records.clock()
             return "applied", records.save(record)
         return "applied", record.version
-    return _merge(records, caller, record, m)
+    return _merge(records, caller, record, _stamped(caller, m))
 
 
 def _sensitive_checked(records: ScopedRecords, m: Mutation, policy: SensitivePolicy) -> Mutation:
@@ -142,8 +142,7 @@ def _create(records: ScopedRecords, caller: Caller, m: Mutation) -> tuple[Any, i
         # Two devices answered the same question offline: no base, so a differing value
         # is a conflict the rep settles; the same value is simply applied.
         return _merge(records, caller, existing, m)
-    if m.entity == "profile_change":
-        m = m.model_copy(update={"fields": {**m.fields, "changed_by": caller.username}})
+    m = _stamped(caller, m)
     territory = records.territory_for(m.entity, m.fields)
     if territory is None:
         raise Rejected(
@@ -159,6 +158,25 @@ def _create(records: ScopedRecords, caller: Caller, m: Mutation) -> tuple[Any, i
         records.save(parent)
     record = records.create(m.entity, m.id, territory, m.fields)
     return "applied", record.version
+
+
+# Who did it, as the server knows it (signed in), never as a device says: (entity, the
+# field that marks the act or None for a create) -> the field that names the rep.
+STAMPED_BY = {
+    ("profile_change", None): "changed_by",
+    ("contact_hold", None): "requested_by",
+    ("ladder_change", None): "changed_by",
+    ("lead", "status"): "decided_by",
+}
+
+
+def _stamped(caller: Caller, m: Mutation) -> Mutation:
+    acts = [None] if m.op == "create" else list(m.fields)
+    for act in acts:
+        who = STAMPED_BY.get((m.entity, act))
+        if who is not None:
+            return m.model_copy(update={"fields": {**m.fields, who: caller.username}})
+    return m
 
 
 def _merge(

@@ -170,6 +170,16 @@ ATTEMPTS: dict[tuple[str, str], Attempt] = {
         content="\n".join(",".join(row) for row in zip(*_north_event(ids).items(), strict=True)),
         headers={**h, "Content-Type": "text/csv"},
     ),
+    # Marketing's read-back takes API keys only: a rep's token is refused outright.
+    ("GET", "/marketing/lead-feedback"): lambda http, h, ids: http.get(
+        f"{PREFIX}/marketing/lead-feedback", headers=h
+    ),
+    ("GET", "/marketing/lead-feedback.csv"): lambda http, h, ids: http.get(
+        f"{PREFIX}/marketing/lead-feedback.csv", headers=h
+    ),
+    ("GET", "/marketing/suppressions"): lambda http, h, ids: http.get(
+        f"{PREFIX}/marketing/suppressions", headers=h
+    ),
     ("POST", "/auth/logout"): lambda http, h, ids: http.post(f"{PREFIX}/auth/logout", headers=h),
 }
 
