@@ -80,6 +80,22 @@ def make_table(model: RowTableModel, stretch_column: int) -> QTableView:
     return view
 
 
+class TableOrEmpty(QStackedWidget):
+    """A list's table, or a sentence in its place while the list is empty."""
+
+    def __init__(self, table: QTableView, empty_text: str) -> None:
+        super().__init__()
+        self.empty = QLabel(empty_text)
+        self.empty.setObjectName("emptyState")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.addWidget(table)
+        self.addWidget(self.empty)
+
+    def show_rows(self, any_rows: bool) -> None:
+        self.setCurrentIndex(0 if any_rows else 1)
+
+
 def section_title(text: str) -> QLabel:
     label = QLabel(text)
     label.setObjectName("sectionTitle")

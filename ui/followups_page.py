@@ -21,12 +21,11 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from ui.account_pane import make_table, section_title
+from ui.account_pane import TableOrEmpty, make_table, section_title
 from ui.models.table import Column, RowTableModel
 from ui.tasks import Runner
 
@@ -114,12 +113,9 @@ class FollowUpsPage(QWidget):
         self.table = make_table(self.model, stretch_column=2)
         self.table.setToolTip("Space ticks off; Enter opens the note or the account")
         self.table.activated.connect(self._on_activated)
-        self._empty = QLabel("Nothing promised. Checkboxes in visit notes land here.")
-        self._empty.setObjectName("emptyState")
-        self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._body = QStackedWidget()
-        self._body.addWidget(self.table)
-        self._body.addWidget(self._empty)
+        self._body = TableOrEmpty(
+            self.table, "Nothing promised. Checkboxes in visit notes land here."
+        )
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
@@ -141,7 +137,7 @@ class FollowUpsPage(QWidget):
         if overdue:
             said = f"{overdue} overdue · {said}"
         self._summary.setText(said)
-        self._body.setCurrentIndex(0 if rows else 1)
+        self._body.show_rows(bool(rows))
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setStretchLastSection(True)
         self.loaded.emit(len(rows))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
+from PySide6.QtCore import QModelIndex, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -19,13 +19,12 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from db.enums import LeadOutcome, LeadStatus, RejectReason
-from ui.account_pane import make_table, section_title
+from ui.account_pane import TableOrEmpty, make_table, section_title
 from ui.formatting import short_date
 from ui.models.table import Column, RowTableModel
 from ui.tasks import Runner
@@ -105,12 +104,9 @@ class LeadsPage(QWidget):
             actions.addWidget(button)
         actions.addStretch(1)
         actions.addWidget(QLabel("Enter opens the account"))
-        self._empty = QLabel("No leads waiting for you. Marketing's next ones arrive with a sync.")
-        self._empty.setObjectName("emptyState")
-        self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._body = QStackedWidget()
-        self._body.addWidget(self.table)
-        self._body.addWidget(self._empty)
+        self._body = TableOrEmpty(
+            self.table, "No leads waiting for you. Marketing's next ones arrive with a sync."
+        )
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
@@ -131,7 +127,7 @@ class LeadsPage(QWidget):
         new = sum(1 for r in rows if r.status is LeadStatus.NEW)
         open_ = sum(1 for r in rows if r.waiting) - new
         self._summary.setText(f"{new} new · {open_} accepted, waiting for an outcome")
-        self._body.setCurrentIndex(0 if rows else 1)
+        self._body.show_rows(bool(rows))
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setStretchLastSection(True)
         if rows:

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from db.dto import MeetingRow, ProfileReminder
-from ui.account_pane import make_table, section_title
+from ui.account_pane import TableOrEmpty, make_table, section_title
 from ui.formatting import time_range, weekday_label
 from ui.models.table import Column, RowTableModel
 from ui.profiles_page import reminders_table
@@ -86,12 +86,7 @@ class TodayPage(QWidget):
         self._title.setObjectName("pageTitle")
         self._summary = section_title("")
         self.table = make_table(self.model, stretch_column=5)
-        self._empty = QLabel("No meetings in the next seven days.")
-        self._empty.setObjectName("emptyState")
-        self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._body = QStackedWidget()
-        self._body.addWidget(self.table)
-        self._body.addWidget(self._empty)
+        self._body = TableOrEmpty(self.table, "No meetings in the next seven days.")
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
@@ -146,7 +141,7 @@ class TodayPage(QWidget):
         self._summary.setText(
             f"{todays} meeting{'s' * (todays != 1)} today · {len(meetings)} in the next 7 days"
         )
-        self._body.setCurrentIndex(0 if meetings else 1)
+        self._body.show_rows(bool(meetings))
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setStretchLastSection(True)
         self.meetings_loaded.emit(len(meetings))

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import select
 
 import db.edits
-from db.models import OutboxEntry, RemoteRecord, Task, VisitNote
+from db.models import OutboxEntry, Task
 from db.notes import NoteBook, NoteError, promises_in
 from db.search import SearchIndex
 from db.store import Store
-from tests.helpers.factories import add_account, add_contact, add_meeting
+from tests.helpers.factories import add_account, add_contact, add_meeting, add_note_conflict
 
 
 @pytest.fixture
@@ -152,26 +152,7 @@ def test_a_note_rewritten_on_two_devices_is_merged_and_the_conflict_settled(
 ) -> None:
     note_id, _ = book.start(acme)
     book.save(note_id, "Server's text")
-    conflict_id = uuid.uuid4()
-    with store.session() as session:
-        session.get(VisitNote, note_id).needs_merge = True  # type: ignore[union-attr]
-        session.add(
-            RemoteRecord(
-                entity="conflict",
-                id=conflict_id,
-                server_version=7,
-                deleted=False,
-                data={
-                    "entity": "visit_note",
-                    "entity_id": str(note_id),
-                    "field": "body",
-                    "client_value": "Tablet's text",
-                    "server_value": "Server's text",
-                    "kind": "both_changed",
-                    "by_user": "ana",
-                },
-            )
-        )
+    conflict_id = add_note_conflict(store, note_id, "Tablet's text")
     view = book.note(note_id)
     assert view is not None
     assert (view.other_body, view.other_by, view.conflict_id) == (

@@ -109,3 +109,35 @@ def add_numbered_accounts(store: Store, count: int, prefix: str = "Company") -> 
             )
             for i in range(count)
         )
+
+
+def add_note_conflict(
+    store: Store, note_id: uuid.UUID, other_text: str, by: str = "ana"
+) -> uuid.UUID:
+    """What the server sends when another device's rewrite of a note lost the race: the
+    note flagged for a merge and a conflict holding the text it could not take."""
+    from db.models import RemoteRecord
+
+    conflict_id = uuid.uuid4()
+    with store.session() as session:
+        note = session.get(VisitNote, note_id)
+        assert note is not None
+        note.needs_merge = True
+        session.add(
+            RemoteRecord(
+                entity="conflict",
+                id=conflict_id,
+                server_version=3,
+                deleted=False,
+                data={
+                    "entity": "visit_note",
+                    "entity_id": str(note_id),
+                    "field": "body",
+                    "client_value": other_text,
+                    "server_value": note.body,
+                    "kind": "both_changed",
+                    "by_user": by,
+                },
+            )
+        )
+    return conflict_id

@@ -21,7 +21,7 @@ from tests.helpers.factories import (
     add_numbered_accounts,
     add_team_member,
 )
-from ui.main_window import MainWindow
+from ui.main_window import ACCOUNTS, MainWindow
 
 FILLER_ACCOUNTS = 450  # more than two pages of the lazy list
 
@@ -63,3 +63,14 @@ def window(qtbot: QtBot, territory: Store, runner: TaskRunner) -> Iterator[MainW
     yield main_window
     main_window.close()
     assert runner.shutdown()
+
+
+def search_to_acme(qtbot: QtBot, window: MainWindow) -> None:
+    """Types "Acme" into the account search, as a rep would, until its pane shows."""
+    window.show_page(ACCOUNTS)
+    window.accounts_page.focus_search()
+    qtbot.keyClicks(window.accounts_page.search_box, "Acme")
+    pane = window.accounts_page.pane
+    qtbot.waitUntil(
+        lambda: pane.detail is not None and pane.detail.name == "Acme Logistics", timeout=5000
+    )

@@ -10,8 +10,9 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from tests.helpers.pdf import pdf_text, print_to_file
+from tests.ui.conftest import search_to_acme
 from ui.briefing_dialog import BriefingDialog
-from ui.main_window import ACCOUNTS, TODAY, MainWindow
+from ui.main_window import TODAY, MainWindow
 from ui.today_page import BRIEFING_COLUMN
 
 
@@ -70,13 +71,7 @@ def test_ctrl_b_briefs_the_selected_account_and_says_so_when_nothing_is(
     assert "Select a meeting on Today or an account first" in window.statusBar().currentMessage()
     assert window.briefing_dialogs == {}
 
-    window.show_page(ACCOUNTS)
-    window.accounts_page.focus_search()
-    qtbot.keyClicks(window.accounts_page.search_box, "Acme")
-    pane = window.accounts_page.pane
-    qtbot.waitUntil(
-        lambda: pane.detail is not None and pane.detail.name == "Acme Logistics", timeout=5000
-    )
+    search_to_acme(qtbot, window)
     window.activateWindow()
     qtbot.keyClick(window, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)
     dialog = _loaded(qtbot, window)

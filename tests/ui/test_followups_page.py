@@ -12,8 +12,9 @@ from db.followups import FollowUps
 from db.notes import NoteBook
 from db.store import Store
 from tests.helpers.factories import add_account
+from tests.ui.conftest import search_to_acme
 from ui.followups_page import DONE_COLUMN, OVERDUE
-from ui.main_window import ACCOUNTS, FOLLOW_UPS, MainWindow
+from ui.main_window import FOLLOW_UPS, MainWindow
 
 
 def test_overdue_first_in_red_ticked_off_with_space(
@@ -53,13 +54,7 @@ def test_overdue_first_in_red_ticked_off_with_space(
 
 
 def test_a_follow_up_by_hand_for_the_open_account(qtbot: QtBot, window: MainWindow) -> None:
-    window.show_page(ACCOUNTS)
-    window.accounts_page.focus_search()
-    qtbot.keyClicks(window.accounts_page.search_box, "Acme")
-    pane = window.accounts_page.pane
-    qtbot.waitUntil(
-        lambda: pane.detail is not None and pane.detail.name == "Acme Logistics", timeout=5000
-    )
+    search_to_acme(qtbot, window)
     page = window.followups_page
     with qtbot.waitSignal(page.loaded, timeout=5000):
         window.show_page(FOLLOW_UPS)

@@ -14,8 +14,9 @@ from db.holds import ContactHolds
 from db.leads import LeadDesk
 from db.store import Store
 from tests.helpers.factories import add_account
+from tests.ui.conftest import search_to_acme
 from ui.leads_page import ACCEPT, OUTCOME, REJECT
-from ui.main_window import ACCOUNTS, LEADS, MainWindow
+from ui.main_window import LEADS, MainWindow
 
 
 def test_accept_reject_and_an_outcome_from_the_leads_page(
@@ -60,13 +61,7 @@ def test_accept_reject_and_an_outcome_from_the_leads_page(
 def test_a_hold_placed_and_lifted_from_the_account_pane(
     qtbot: QtBot, window: MainWindow, territory: Store
 ) -> None:
-    window.show_page(ACCOUNTS)
-    window.accounts_page.focus_search()
-    qtbot.keyClicks(window.accounts_page.search_box, "Acme")
-    pane = window.accounts_page.pane
-    qtbot.waitUntil(
-        lambda: pane.detail is not None and pane.detail.name == "Acme Logistics", timeout=5000
-    )
+    search_to_acme(qtbot, window)
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow)
     qtbot.keyClick(

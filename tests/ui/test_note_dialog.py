@@ -10,11 +10,11 @@ from PySide6.QtGui import QTextCursor
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
-from db.models import RemoteRecord, Task, VisitNote
+from db.models import RemoteRecord, Task
 from db.notes import NoteBook
 from db.store import Store
 from desktop.runner import TaskRunner
-from tests.helpers.factories import add_account
+from tests.helpers.factories import add_account, add_note_conflict
 from ui.main_window import ACCOUNTS, TODAY, MainWindow
 from ui.note_dialog import SAVE_AFTER_MS, NoteDialog
 
@@ -107,25 +107,7 @@ def test_two_versions_side_by_side_and_merged(
 ) -> None:
     note_id, _ = NoteBook(store).start(add_account(store, "Acme Logistics"))
     NoteBook(store).save(note_id, "Laptop: they want a pilot.")
-    conflict_id = uuid.uuid4()
-    with store.session() as session:
-        session.get(VisitNote, note_id).needs_merge = True  # type: ignore[union-attr]
-        session.add(
-            RemoteRecord(
-                entity="conflict",
-                id=conflict_id,
-                server_version=3,
-                deleted=False,
-                data={
-                    "entity": "visit_note",
-                    "entity_id": str(note_id),
-                    "field": "body",
-                    "client_value": "Tablet: budget approved.",
-                    "kind": "both_changed",
-                    "by_user": "ana",
-                },
-            )
-        )
+    conflict_id = add_note_conflict(store, note_id, "Tablet: budget approved.")
     dialog = open_note(qtbot, store, runner, note_id)
     assert dialog.other.isVisible() and "Tablet: budget approved." in dialog.other.toPlainText()
     assert "Laptop: they want a pilot." in dialog.editor.toPlainText()
