@@ -1,6 +1,7 @@
 """The FastAPI application: versioned routes, JSON errors in plain words, bearer auth."""
 # No `from __future__ import annotations` here: FastAPI reads the route annotations at runtime.
 
+import os
 import uuid
 from typing import Annotated
 
@@ -34,7 +35,7 @@ from server.records import (
     take_page,
 )
 from server.settings import sensitive_policy
-from server.store import ServerStore
+from server.store import ServerStore, create_server_engine
 from sync.protocol import (
     API_HEADER,
     MIN_CLIENT_API,
@@ -264,6 +265,18 @@ def create_app(
             return suppressions(session, auth.clock().date())
 
     return app
+
+
+# Where each worker process of `fieldbrief-server serve --workers N` finds the database.
+DATABASE_URL_VARIABLE = "FIELDBRIEF_SERVE_DATABASE_URL"
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process of `fieldbrief-server serve --workers N` (uvicorn's
+    factory): its own connections to the database the serve command named (and migrated)
+    in FIELDBRIEF_SERVE_DATABASE_URL."""
+    store = ServerStore(create_server_engine(os.environ[DATABASE_URL_VARIABLE]))
+    return create_app(store, AuthService(store))
 
 
 def _as_allowed(records: ScopedRecords, page: list[WireRecord]) -> list[WireRecord]:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import os
+import socket
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -45,6 +48,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the HTTP server")
     serve.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=default_workers(),
+        metavar="N",
+        help=f"server processes (default {default_workers()}: one per CPU, at most "
+        f"{MAX_DEFAULT_WORKERS}); each syncs devices with its own database connections",
+    )
     for sub in (serve,):
         _shared(sub)
 
@@ -189,6 +200,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+MAX_DEFAULT_WORKERS = 4
+
+
+def default_workers() -> int:
+    """One server process per CPU (a process runs Python on one CPU at a time), at most
+    MAX_DEFAULT_WORKERS: writers take turns anyway, and each process holds its own pool."""
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(usable or 1, MAX_DEFAULT_WORKERS))
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
 def _shared(sub: argparse.ArgumentParser) -> None:
     # Accept the store options after the subcommand too, without overriding earlier ones.
     sub.add_argument("--data-dir", type=Path, metavar="D", default=argparse.SUPPRESS)
@@ -214,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     auth = AuthService(store)
     try:
         if args.command == "serve":
-            return _serve(auth, args.host, args.port)
+            return _serve(auth, url, args.host, args.port, args.workers)
         if args.command == "demo":
             return _demo(auth, store, args.accounts, args.seed, args.territory)
         if args.command == "import" and args.kind == "events":
@@ -402,15 +430,55 @@ def _data_dir(path: Path) -> Path:
     return path
 
 
-def _serve(auth: object, host: str, port: int) -> int:
+def _serve(auth: object, url: str, host: str, port: int, workers: int) -> int:
     import uvicorn
 
-    from server.app import create_app
+    from server.app import DATABASE_URL_VARIABLE, create_app
     from server.auth import AuthService
 
     assert isinstance(auth, AuthService)
-    uvicorn.run(create_app(auth.store, auth), host=host, port=port, log_level="info")
+    if workers == 1:
+        uvicorn.run(create_app(auth.store, auth), host=host, port=port, log_level="info")
+        return 0
+    from uvicorn.supervisors import Multiprocess
+
+    # The database is migrated (ServerStore.open, above); each worker process opens it.
+    os.environ[DATABASE_URL_VARIABLE] = url
+    config = uvicorn.Config(
+        "server.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
+    # What uvicorn.run does for workers, but with a listener of our own: uvicorn's leaves
+    # the socket's protocol unset, so asyncio never turns Nagle's algorithm off on the
+    # connections it accepts, and each keep-alive request then waits ~40 ms for a delayed
+    # ACK (uvicorn issue #3149).
+    listener = _listener(host, port)
+    logging.getLogger("uvicorn.error").info(
+        "Uvicorn running on http://%s:%d with %d worker processes (Press CTRL+C to quit)",
+        host,
+        listener.getsockname()[1],
+        workers,
+    )
+    Multiprocess(config, sockets=[listener]).run()
     return 0
+
+
+def _listener(host: str, port: int) -> socket.socket:
+    """A TCP listening socket on (host, port) for the worker processes to share."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as exc:
+        listener.close()
+        raise ServerError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    listener.set_inheritable(True)
+    return listener
 
 
 def _first_line(exc: Exception) -> str:

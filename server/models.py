@@ -148,6 +148,25 @@ class Record(ServerBase):
     )
 
 
+class ScopeTotal(ServerBase):
+    """Per territory and entity: how many live records there are and the sum of their
+    versions, which is what /sync/summary answers (a scan of every live record of a big
+    territory otherwise).
+
+    Kept by triggers on `record` (migration s0006_scope_totals), in the transaction of
+    every write whatever wrote it: a create, an edit, a delete or undelete, a move to
+    another territory, a purge. Tombstones are not counted. A migration that rebuilds the
+    `record` table (batch mode on SQLite copies it) must create the triggers again.
+    """
+
+    __tablename__ = "scope_total"
+
+    territory: Mapped[str] = mapped_column(String(100), primary_key=True)
+    entity: Mapped[str] = mapped_column(String(40), primary_key=True)
+    live: Mapped[int] = mapped_column(BigInteger, default=0)
+    version_sum: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class AppliedMutation(ServerBase):
     """The outcome of every mutation a device pushed, so a retried push is not applied twice."""
 

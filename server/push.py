@@ -11,6 +11,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from db.profile_definition import load_definition
 from server.auth import Caller
 from server.errors import Forbidden
@@ -56,8 +59,12 @@ def apply_push(
         records = ScopedRecords(session, caller.territories, clock)
         records.lock_for_writing()  # first: what it reads next, no one changes before commit
         policy = sensitive_policy(session)
+        # Two queries for the batch instead of two per mutation; `loaded` keeps the records
+        # in the session's identity map (it holds unchanged objects only weakly).
+        applied = _applied_before(session, caller.client_id, request.mutations)
+        loaded = records.preload((m.entity, m.id) for m in request.mutations)
         for mutation in request.mutations:
-            done = session.get(AppliedMutation, (caller.client_id, mutation.mutation_id))
+            done = applied.get(mutation.mutation_id)
             if done is not None:
                 results.append(
                     MutationResult(
@@ -75,22 +82,38 @@ def apply_push(
                 reason = None
             except Rejected as exc:
                 status, version, reason = "rejected", None, str(exc)[:REASON_CHARS]
-            session.add(
-                AppliedMutation(
-                    client_id=caller.client_id,
-                    mutation_id=mutation.mutation_id,
-                    status=status,
-                    reason=reason,
-                    version=version,
-                    applied_at=clock(),
-                )
+            outcome = AppliedMutation(
+                client_id=caller.client_id,
+                mutation_id=mutation.mutation_id,
+                status=status,
+                reason=reason,
+                version=version,
+                applied_at=clock(),
             )
+            session.add(outcome)
+            applied[mutation.mutation_id] = outcome  # the same id again in this batch
             results.append(
                 MutationResult(
                     mutation_id=mutation.mutation_id, status=status, reason=reason, version=version
                 )
             )
+        del loaded
     return PushResponse(results=results)
+
+
+def _applied_before(
+    session: Session, client_id: uuid.UUID, mutations: list[Mutation]
+) -> dict[int, AppliedMutation]:
+    """The outcomes already recorded for these mutations of the device, by mutation id."""
+    ids = sorted({m.mutation_id for m in mutations})
+    found: dict[int, AppliedMutation] = {}
+    for start in range(0, len(ids), 500):
+        stmt = select(AppliedMutation).where(
+            AppliedMutation.client_id == client_id,
+            AppliedMutation.mutation_id.in_(ids[start : start + 500]),
+        )
+        found.update((outcome.mutation_id, outcome) for outcome in session.scalars(stmt))
+    return found
 
 
 def _apply(

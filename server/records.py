@@ -19,7 +19,7 @@ from sqlalchemy import CursorResult, Text, cast, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from server.errors import BadRequest, ResyncRequired
-from server.models import Record, SyncCounter
+from server.models import Record, ScopeTotal, SyncCounter
 from sync.protocol import (
     ENTITY_PARENT,
     PAGE_BYTES,
@@ -70,14 +70,15 @@ def decode_position(token: str) -> tuple[int, str, uuid.UUID]:
 class WireRecord:
     """A record as a sync page sends it, read without building an ORM object or decoding
     its JSON: pages of a first download are most of what a server does, and the stored
-    JSON text goes out as it is. `refs` are the (entity, id) of the rows it names."""
+    JSON text goes out as it is. `refs` are the (entity, id) of the rows it names (None:
+    not read yet; see ScopedRecords.with_references)."""
 
     entity: str
     id: uuid.UUID
     version: int
     deleted: bool
     data: str  # the stored JSON object, as text
-    refs: tuple[tuple[str, str], ...]
+    refs: tuple[tuple[str, str], ...] | None
 
     def json(self) -> str:
         """This record as the protocol's Row, in JSON."""
@@ -88,23 +89,31 @@ class WireRecord:
         )
 
 
-# What a page reads of a record: the reference fields come out of the JSON in SQL.
-_WIRE_COLUMNS = (
+# What a page reads of a record: the reference fields come out of the JSON in SQL (a
+# snapshot page leaves them out: they are only needed when the scope changed meanwhile,
+# and reading them was a third of the cost of a page).
+_REF_COLUMNS = tuple(Record.data[name].as_string() for name in REFERENCE_FIELDS)
+_PLAIN_COLUMNS = (
     Record.entity,
     Record.id,
     Record.version,
     Record.deleted_at,
     cast(Record.data, Text),
-    *(Record.data[name].as_string() for name in REFERENCE_FIELDS),
 )
+_WIRE_COLUMNS = (*_PLAIN_COLUMNS, *_REF_COLUMNS)
 _REFERENCED = tuple(REFERENCE_FIELDS.values())
 
 
+def _named(refs: Iterable[str | None]) -> tuple[tuple[str, str], ...]:
+    pairs = zip(_REFERENCED, refs, strict=True)
+    return tuple((kind, ref) for kind, ref in pairs if ref is not None)
+
+
 def _wire(rows: Iterable[Any]) -> list[WireRecord]:
+    """Records from rows of _WIRE_COLUMNS, or of _PLAIN_COLUMNS (their refs not read)."""
     records = []
     for entity, record_id, version, deleted_at, data, *refs in rows:
-        pairs = zip(_REFERENCED, refs, strict=True)
-        named = tuple((kind, ref) for kind, ref in pairs if ref is not None)
+        named = _named(refs) if refs else None
         records.append(WireRecord(entity, record_id, version, deleted_at is not None, data, named))
     return records
 
@@ -116,6 +125,14 @@ def page_json(envelope: SnapshotPage | PullPage, rows: list[WireRecord]) -> byte
     empty = '{"rows":[]'
     assert head.startswith(empty), "rows must stay the first field of a page"
     return f'{{"rows":[{",".join(r.json() for r in rows)}]{head[len(empty) :]}'.encode()
+
+
+_NEXT_VERSION = (
+    update(SyncCounter)
+    .where(SyncCounter.id == 1)
+    .values(value=SyncCounter.value + 1)
+    .returning(SyncCounter.value)
+)
 
 
 class ScopedRecords:
@@ -145,6 +162,20 @@ class ScopedRecords:
             return None
         return record
 
+    def preload(self, keys: Iterable[tuple[str, uuid.UUID]]) -> list[Record]:
+        """Loads these records (any territory; missing ones are skipped) in a query per
+        entity, so the get()s that follow find them in the session without a query each.
+        Keep the list while using them: the session holds unchanged objects weakly."""
+        wanted: dict[str, set[uuid.UUID]] = {}
+        for entity, record_id in keys:
+            wanted.setdefault(entity, set()).add(record_id)
+        loaded: list[Record] = []
+        for entity, ids in wanted.items():
+            for chunk in _chunks(sorted(ids), 500):
+                stmt = select(Record).where(Record.entity == entity, Record.id.in_(chunk))
+                loaded += self.session.scalars(stmt)
+        return loaded
+
     def exists_anywhere(self, entity: str, record_id: uuid.UUID) -> bool:
         return self.session.get(Record, (entity, record_id)) is not None
 
@@ -169,7 +200,7 @@ class ScopedRecords:
             start = order.index(after[0])
         rows: list[WireRecord] = []
         for entity in order[start:]:
-            stmt = select(*_WIRE_COLUMNS).where(
+            stmt = select(*_PLAIN_COLUMNS).where(
                 Record.entity == entity, Record.territory.in_(self.territories)
             )
             if after is not None and entity == after[0]:
@@ -219,13 +250,14 @@ class ScopedRecords:
         that changed after version `known`: the client may not have those yet."""
         if not self.changed_since(known):
             return rows  # nothing in scope is newer than the client knows (a snapshot's case)
+        rows = self._with_refs(rows)
         present = {(r.entity, str(r.id)) for r in rows}
         added: list[WireRecord] = []
         todo = rows
         while todo:
             wanted: dict[str, set[uuid.UUID]] = {}
             for record in todo:
-                for key in record.refs:
+                for key in record.refs or ():
                     if key in present:
                         continue
                     try:
@@ -246,6 +278,30 @@ class ScopedRecords:
                         todo.append(record)
             added += todo
         return added + rows
+
+    def _with_refs(self, rows: list[WireRecord]) -> list[WireRecord]:
+        """`rows`, each with its refs read (a snapshot page's are not, at first)."""
+        unread: dict[str, list[uuid.UUID]] = {}
+        for record in rows:
+            if record.refs is None:
+                unread.setdefault(record.entity, []).append(record.id)
+        if not unread:
+            return rows
+        refs: dict[tuple[str, uuid.UUID], tuple[tuple[str, str], ...]] = {}
+        for entity, ids in unread.items():
+            for chunk in _chunks(ids, 500):
+                stmt = select(Record.id, *_REF_COLUMNS).where(
+                    Record.entity == entity, Record.id.in_(chunk)
+                )
+                for record_id, *named in self.session.execute(stmt):
+                    refs[(entity, record_id)] = _named(named)
+        # .get: a tombstone purged since it was read names nothing any more.
+        return [
+            replace(record, refs=refs.get((record.entity, record.id), ()))
+            if record.refs is None
+            else record
+            for record in rows
+        ]
 
     def without_sensitive_values(self, rows: list[WireRecord]) -> list[WireRecord]:
         """`rows` with the values of sensitive profile answers left out, for a company that
@@ -278,15 +334,19 @@ class ScopedRecords:
 
     def summary(self) -> dict[str, EntitySummary]:
         """Per entity: live rows in scope and the sum of their versions. (Tombstones are
-        left out: the server forgets old ones, and a missed delete shows as a live row.)"""
+        left out: the server forgets old ones, and a missed delete shows as a live row.)
+
+        Read from ScopeTotal, which triggers keep in step with every write of a record:
+        a few rows, where counting the records scanned all of a territory's."""
         stmt = (
-            select(Record.entity, func.count(), func.sum(Record.version))
-            .where(Record.territory.in_(self.territories), Record.deleted_at.is_(None))
-            .group_by(Record.entity)
+            select(ScopeTotal.entity, func.sum(ScopeTotal.live), func.sum(ScopeTotal.version_sum))
+            .where(ScopeTotal.territory.in_(self.territories))
+            .group_by(ScopeTotal.entity)
         )
         return {
             e: EntitySummary(count=int(n), checksum=int(s or 0))
             for e, n, s in self.session.execute(stmt)
+            if n
         }
 
     # -- territory ------------------------------------------------------------------------
@@ -325,14 +385,13 @@ class ScopedRecords:
         )
 
     def next_version(self) -> int:
-        """A new version, taken inside this transaction (see SyncCounter)."""
-        stmt = (
-            update(SyncCounter)
-            .where(SyncCounter.id == 1)
-            .values(value=SyncCounter.value + 1)
-            .returning(SyncCounter.value)
-        )
-        return int(self.session.execute(stmt).scalar_one())
+        """A new version, taken inside this transaction (see SyncCounter).
+
+        A Core statement on the session's connection: no ORM bookkeeping, and no flush
+        first, so a record changed before its save is written after the counter's lock is
+        held (every writer takes the counter before any record or ScopeTotal row: one
+        order, no deadlock on PostgreSQL), and in one UPDATE with its new version."""
+        return int(self.session.connection().execute(_NEXT_VERSION).scalar_one())
 
     def save(self, record: Record) -> int:
         """Stamps the record with a new version and time, and adds it if new."""

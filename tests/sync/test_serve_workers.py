@@ -1,0 +1,82 @@
+"""`fieldbrief-server serve --workers N` as a real subprocess: several server processes on
+one database, and devices syncing through them as through one server."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from sqlalchemy import select
+
+from db.edits import LocalEditor
+from db.models import Account
+from db.replica import LocalReplica
+from db.store import Store
+from sync.engine import SyncEngine
+from tests.helpers.live_server import free_port
+
+PASSWORD = "a long secret"
+
+
+def _cli(*args: str | Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", *map(str, args)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _sync(store: Store, url: str) -> None:
+    with httpx.Client(base_url=url, timeout=30) as http:
+        SyncEngine(LocalReplica(store), http, "ana", PASSWORD).run()
+
+
+def test_devices_sync_through_several_server_processes(tmp_path: Path) -> None:
+    folder = tmp_path / "server"
+    assert _cli("--data-dir", folder, "territory", "add", "north").returncode == 0
+    added = _cli(
+        "--data-dir", folder, "user", "add", "ana", "--territory", "north", "--password-stdin",
+        stdin=f"{PASSWORD}\n",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "--data-dir", str(folder), "serve"]
+        + ["--port", str(port), "--workers", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    laptop, tablet = Store.open(tmp_path / "laptop"), Store.open(tmp_path / "tablet")
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{url}/v1/health", timeout=2).raise_for_status()
+                break
+            except httpx.TransportError:
+                assert server.poll() is None and time.monotonic() < deadline
+                time.sleep(0.1)
+        for number in range(3):  # each sync on new connections: both workers take part
+            LocalEditor(laptop).create("account", name=f"Acme {number}", territory="north")
+            _sync(laptop, url)
+        _sync(tablet, url)
+        with tablet.reading() as session:
+            names = sorted(session.scalars(select(Account.name)))
+        assert names == ["Acme 0", "Acme 1", "Acme 2"]
+    finally:
+        laptop.close()
+        tablet.close()
+        server.terminate()
+        server.wait(timeout=30)
+    assert server.returncode is not None
+
+
+def test_workers_must_be_a_positive_number(tmp_path: Path) -> None:
+    refused = _cli("--data-dir", tmp_path, "serve", "--workers", "0")
+    assert refused.returncode == 2 and "--workers: must be at least 1" in refused.stderr
