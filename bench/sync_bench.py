@@ -37,7 +37,7 @@ from db.models import SYNCED_MODELS, Account, Activity
 from db.replica import LocalReplica
 from db.store import Store
 from server.store import SERVER_DB_FILENAME as SERVER_DB
-from sync.engine import PUSH_BATCH, SyncEngine
+from sync.engine import PUSH_BATCH, AccessToken, SyncEngine, http_client, tls_context
 from sync.outcome import SyncOutcome
 from sync.protocol import PREFIX, LoginRequest, Mutation, PushRequest, PushResponse, TokenPair
 
@@ -53,6 +53,9 @@ OFFICE, OFFICE_PASSWORD = "office", "office-password"
 REP_PASSWORD = "rep-password"
 
 FAILED_SYNC = "sync failed: "
+
+# What a device keeps to sign in: its refresh token and its access token.
+SignIn = tuple[str | None, AccessToken | None]
 
 # An account as a device holds it: id, server version, phone, website.
 AccountState = tuple[uuid.UUID, int | None, str | None, str | None]
@@ -208,7 +211,7 @@ class CountingTransport(httpx.HTTPTransport):
     """Counts the HTTP requests made (retries too) and the ones that failed."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(verify=tls_context())
         self.requests = 0
         self.failures: list[str] = []
 
@@ -239,13 +242,15 @@ class Timed:
 @dataclass
 class Device:
     """One installation of the app as the app syncs it: a fresh HTTP client per sync, the
-    password the first time, the refresh token it kept after that."""
+    password the first time, the refresh token it kept after that (and, as the app does,
+    the access token in memory while it lasts)."""
 
     folder: Path
     url: str
     user: str
     password: str
     token: str | None = None
+    access: AccessToken | None = None
     store: Store = field(init=False)
 
     def __post_init__(self) -> None:
@@ -254,7 +259,7 @@ class Device:
     def sync(self) -> Timed:
         transport = CountingTransport()
         started = time.perf_counter()
-        with httpx.Client(base_url=self.url, timeout=300, transport=transport) as http:
+        with http_client(self.url, timeout=300, transport=transport) as http:
             engine = SyncEngine(
                 LocalReplica(self.store),
                 http,
@@ -262,13 +267,22 @@ class Device:
                 password=self.password if self.token is None else None,
                 refresh_token=self.token,
                 on_refresh_token=self._keep,
+                access=self.access,
+                on_access=self._keep_access,
             )
             outcome = engine.run()
         seconds = time.perf_counter() - started
         return Timed(outcome, seconds, transport.requests, transport.failures)
 
+    @property
+    def sign_in(self) -> SignIn:
+        return self.token, self.access
+
     def _keep(self, token: str) -> None:
         self.token = token
+
+    def _keep_access(self, access: AccessToken) -> None:
+        self.access = access
 
     def accounts(self) -> list[AccountState]:
         """Every account, by id."""
@@ -300,7 +314,7 @@ class Office:
 
     def __init__(self, url: str) -> None:
         self.client_id = uuid.uuid4()
-        self.http = httpx.Client(base_url=url, timeout=300)
+        self.http = http_client(url, timeout=300)
         login = LoginRequest(username=OFFICE, password=OFFICE_PASSWORD, client_id=self.client_id)
         response = self.http.post(f"{PREFIX}/auth/login", json=login.model_dump(mode="json"))
         response.raise_for_status()
@@ -440,25 +454,25 @@ def many_clients(url: str, work: Path, plan: Plan) -> Crowd:
     figure is pessimistic next to clients on their own laptops.
     """
     crowd = Crowd(plan.clients, plan.client_edits, plan.client_waves)
-    tokens: dict[int, str | None] = {}
+    tokens: dict[int, SignIn] = {}
     for rep in range(1, plan.clients + 1):  # first downloads, one after another
         device = Device(work / _rep(rep), url, _rep(rep), REP_PASSWORD)
         try:
             device.sync()
-            tokens[rep] = device.token
+            tokens[rep] = device.sign_in
         finally:
             device.close()
     context = multiprocessing.get_context("fork")
     for wave in range(plan.client_waves):
         for rep in range(1, plan.clients + 1):
-            device = Device(work / _rep(rep), url, _rep(rep), REP_PASSWORD, tokens[rep])
+            device = Device(work / _rep(rep), url, _rep(rep), REP_PASSWORD, *tokens[rep])
             try:
                 mine = [a[0] for a in device.accounts()[: plan.client_edits]]
                 device.edit_offline(mine, f"w{wave}")
             finally:
                 device.close()
         barrier = context.Barrier(plan.clients)
-        results: multiprocessing.Queue[tuple[int, float, int, list[str], str | None]]
+        results: multiprocessing.Queue[tuple[int, float, int, list[str], SignIn | None]]
         results = context.Queue()
         children = [
             context.Process(
@@ -483,7 +497,7 @@ def _client(
     folder: Path,
     url: str,
     rep: int,
-    token: str | None,
+    token: SignIn,
     barrier: Any,
     results: Any,
 ) -> None:
@@ -492,14 +506,14 @@ def _client(
     device: Device | None = None
     started = time.perf_counter()
     try:
-        device = Device(folder, url, _rep(rep), REP_PASSWORD, token)
+        device = Device(folder, url, _rep(rep), REP_PASSWORD, *token)
         barrier.wait(timeout=120)
         started = time.perf_counter()
         timed = device.sync()
-        results.put((rep, timed.seconds, timed.requests, timed.failures, device.token))
+        results.put((rep, timed.seconds, timed.requests, timed.failures, device.sign_in))
     except Exception as exc:
         seconds = time.perf_counter() - started
-        kept = device.token if device is not None else None
+        kept = device.sign_in if device is not None else None
         results.put((rep, seconds, 0, [f"{FAILED_SYNC}{type(exc).__name__}: {exc}"], kept))
     finally:
         if device is not None:

@@ -14,7 +14,7 @@ from db.replica import LocalReplica
 from db.store import Store
 from db.types import utc_now
 from desktop.credentials import SERVICE, keyring_available, keyring_key
-from sync.engine import NeedsSignIn, Progress, SyncEngine, SyncOutcome
+from sync.engine import AccessToken, NeedsSignIn, Progress, SyncEngine, SyncOutcome, http_client
 from sync.outcome import SyncStatus
 
 SERVER_KEY, LAST_SYNC_KEY = "server_url", "last_sync_at"
@@ -28,6 +28,7 @@ class SyncService:
     def __init__(self, store: Store) -> None:
         self._replica = LocalReplica(store)
         self._memory_token: str | None = None  # when no keyring backend exists
+        self._access: AccessToken | None = None  # memory only, for syncs within its lifetime
         self._keyring_known: bool | None = None  # probed on first use, off the GUI thread
 
     def status(self) -> SyncStatus:
@@ -82,9 +83,9 @@ class SyncService:
         stop: threading.Event | None,
         progress: Progress | None = None,
     ) -> SyncOutcome:
-        import httpx
-
-        with httpx.Client(base_url=server, timeout=30) as http:
+        if password is not None:
+            self._access = None  # signing in (again), perhaps as someone else
+        with http_client(server) as http:
             engine = SyncEngine(
                 self._replica,
                 http,
@@ -92,10 +93,15 @@ class SyncService:
                 password=password,
                 refresh_token=token,
                 on_refresh_token=lambda new: self._save_token(server, username, new),
+                access=self._access,
+                on_access=self._keep_access,
             )
             outcome = engine.run(stop, progress)
         self._replica.set_state(LAST_SYNC_KEY, utc_now().isoformat())
         return outcome
+
+    def _keep_access(self, access: AccessToken) -> None:
+        self._access = access
 
     def _save_token(self, server: str, username: str, token: str) -> None:
         self._memory_token = token

@@ -10,9 +10,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.auth import AuthService, Caller
+from server.auth import AuthService, Caller, Clock
 from server.errors import BadRequest, ClientTooOld, ServerError, Unauthorized
 from server.events import Incoming
 from server.ingest import ApiKeys, IngestBatch, IngestResult, read_csv_upload, take_in
@@ -41,6 +43,8 @@ from sync.protocol import (
     MIN_CLIENT_API,
     PAGE_ROWS,
     PREFIX,
+    PULL_INCLUDES,
+    SERVER_TIME_HEADER,
     SNAPSHOT_ORDER,
     ErrorBody,
     Health,
@@ -50,6 +54,7 @@ from sync.protocol import (
     PushRequest,
     PushResponse,
     RefreshRequest,
+    SensitivePolicy,
     SnapshotPage,
     SyncSummary,
     TokenPair,
@@ -74,6 +79,7 @@ def create_app(
     )
     # Level 1: most of the saving at a fifth of level 9's cost per 1,000-row page.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=1)
+    app.add_middleware(ServerTime, clock=auth.clock)
 
     @app.exception_handler(ServerError)
     async def _server_error(_request: Request, exc: ServerError) -> JSONResponse:
@@ -140,13 +146,7 @@ def create_app(
     @app.get(f"{PREFIX}/me", response_model=Me)
     def me(who: Annotated[Caller, Depends(caller)]) -> Me:
         with store.session() as session:
-            policy = sensitive_policy(session)
-        return Me(
-            username=who.username,
-            client_id=who.client_id,
-            territories=sorted(who.territories),
-            sensitive_answers=policy,
-        )
+            return _me(who, sensitive_policy(session))
 
     @app.get(f"{PREFIX}/sync/snapshot", response_model=SnapshotPage)
     def snapshot(
@@ -186,8 +186,17 @@ def create_app(
         return _json(page_json(envelope, page))
 
     @app.get(f"{PREFIX}/sync/changes", response_model=PullPage)
-    def changes(who: Annotated[Caller, Depends(caller)], cursor: str) -> Response:
-        """What changed in the caller's scope after `cursor`, oldest first."""
+    def changes(
+        who: Annotated[Caller, Depends(caller)],
+        cursor: str,
+        include: Annotated[list[str] | None, Query()] = None,
+    ) -> Response:
+        """What changed in the caller's scope after `cursor`, oldest first. `include`
+        (repeatable) adds `me` (the caller's scope now) to every page and `summary` (what
+        /sync/summary says) to the last: a sync that has nothing to push makes one request."""
+        extras = frozenset(include or ())
+        if not extras <= set(PULL_INCLUDES):
+            raise BadRequest(f"include takes {' and '.join(PULL_INCLUDES)}")
         since = decode_cursor(cursor)
         with store.session() as session:
             records = ScopedRecords(session, who.territories, auth.clock)
@@ -195,7 +204,14 @@ def create_app(
             page, more = take_page(records.changes_since(since, upto, PAGE_ROWS + 1))
             last = page[-1].version if more else upto
             page = _as_allowed(records, records.with_references(page, since))
-        envelope = PullPage(rows=[], cursor=encode_cursor(last), more=more)
+            summary = None
+            if "summary" in extras and not more:
+                # Counted after reading the page: they belong to `upto` only if nothing
+                # was committed meanwhile (reads here see each commit as it lands).
+                entities = records.summary()
+                summary = entities if records.current_version() == upto else None
+            me = _me(who, sensitive_policy(session)) if "me" in extras else None
+        envelope = PullPage(rows=[], cursor=encode_cursor(last), more=more, me=me, summary=summary)
         return _json(page_json(envelope, page))
 
     @app.get(f"{PREFIX}/sync/summary", response_model=SyncSummary)
@@ -267,6 +283,27 @@ def create_app(
     return app
 
 
+class ServerTime:
+    """Stamps every answer with the server's clock (SERVER_TIME_HEADER): clients warn of a
+    clock far off without a request of its own for it."""
+
+    def __init__(self, app: ASGIApp, clock: Clock) -> None:
+        self.app = app
+        self.clock = clock
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def stamped(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)[SERVER_TIME_HEADER] = self.clock().isoformat()
+            await send(message)
+
+        await self.app(scope, receive, stamped)
+
+
 # Where each worker process of `fieldbrief-server serve --workers N` finds the database.
 DATABASE_URL_VARIABLE = "FIELDBRIEF_SERVE_DATABASE_URL"
 
@@ -277,6 +314,15 @@ def app_from_environment() -> FastAPI:
     in FIELDBRIEF_SERVE_DATABASE_URL."""
     store = ServerStore(create_server_engine(os.environ[DATABASE_URL_VARIABLE]))
     return create_app(store, AuthService(store))
+
+
+def _me(who: Caller, policy: SensitivePolicy) -> Me:
+    return Me(
+        username=who.username,
+        client_id=who.client_id,
+        territories=sorted(who.territories),
+        sensitive_answers=policy,
+    )
 
 
 def _as_allowed(records: ScopedRecords, page: list[WireRecord]) -> list[WireRecord]:
@@ -295,5 +341,6 @@ def _check_client_api(client_api: int | None, min_client_api: int) -> None:
     """The previous client API is still served; an older one is told to update."""
     if client_api is not None and client_api < min_client_api:
         raise ClientTooOld(
-            "this version of Fieldbrief is too old for the server; please update the app"
+            "this version of Fieldbrief is too old for your company's server; please update "
+            "the app (your work is kept and syncs after the update)"
         )

@@ -25,6 +25,7 @@ from sync.protocol import (
     PAGE_BYTES,
     PAGE_ROWS,
     PARENT_ENTITY,
+    PULL_INCLUDES,
     REFERENCE_FIELDS,
     SNAPSHOT_ORDER,
     EntitySummary,
@@ -121,7 +122,9 @@ def _wire(rows: Iterable[Any]) -> list[WireRecord]:
 def page_json(envelope: SnapshotPage | PullPage, rows: list[WireRecord]) -> bytes:
     """A page's JSON: the envelope as pydantic writes it (made with no rows), the rows
     spliced in as stored."""
-    head = envelope.model_dump_json()
+    # Extras a client did not ask for stay out: older clients refuse fields they don't know.
+    unasked = {name for name in PULL_INCLUDES if getattr(envelope, name, "") is None}
+    head = envelope.model_dump_json(exclude=unasked)
     empty = '{"rows":[]'
     assert head.startswith(empty), "rows must stay the first field of a page"
     return f'{{"rows":[{",".join(r.json() for r in rows)}]{head[len(empty) :]}'.encode()

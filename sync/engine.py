@@ -13,12 +13,15 @@ import json
 import queue
 import random
 import re
+import ssl
 import threading
+import time
 import uuid
 from collections.abc import Callable, Generator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, Generic, TypeVar
 
 import httpx
@@ -39,9 +42,11 @@ from sync.protocol import (
     CLIENT_TOO_OLD,
     CLOCK_SKEW_WARNING_S,
     PREFIX,
+    PULL_INCLUDES,
     RESYNC_REQUIRED,
+    SERVER_TIME_HEADER,
+    EntitySummary,
     ErrorBody,
-    Health,
     LoginRequest,
     Me,
     Mutation,
@@ -55,7 +60,17 @@ from sync.protocol import (
     TokenPair,
 )
 
-__all__ = ["NeedsSignIn", "SyncEngine", "SyncError", "SyncOutcome", "SyncStopped", "sync_once"]
+__all__ = [
+    "AccessToken",
+    "NeedsSignIn",
+    "SyncEngine",
+    "SyncError",
+    "SyncOutcome",
+    "SyncStopped",
+    "http_client",
+    "sync_once",
+    "tls_context",
+]
 
 PUSH_BATCH = 200
 READ_AHEAD = 4  # pages downloaded ahead of the one being written, and written at once at most
@@ -73,6 +88,11 @@ class _Pulled:
     conflicts: int = 0
     snapshot: bool = False
     resynced: bool = False
+    added: set[str] = field(default_factory=set)  # territories granted since the last sync
+    removed: set[str] = field(default_factory=set)  # ...and taken away
+    # The server's counts and checksums at the cursor of the last page applied, if it sent
+    # them along: the end-of-sync check then needs no request of its own.
+    summary: tuple[str, dict[str, EntitySummary]] | None = None
 
 
 @dataclass
@@ -83,6 +103,38 @@ class _Snapshot:
 
 # (stage, done so far, total if known): a holder the UI polls, or the CLI's printer.
 Progress = Callable[[str, int, int | None], None]
+
+ACCESS_MARGIN_S = 60  # an access token this close to expiring is not used again
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    """The access token of the last sign-in, kept in memory (never stored) so the next sync
+    within its lifetime goes straight to work instead of signing in again."""
+
+    token: str
+    usable_until: float  # time.monotonic()
+
+    @classmethod
+    def of(cls, tokens: TokenPair) -> AccessToken:
+        return cls(tokens.access_token, time.monotonic() + tokens.expires_in - ACCESS_MARGIN_S)
+
+    def usable(self) -> bool:
+        return time.monotonic() < self.usable_until
+
+
+@cache
+def tls_context() -> ssl.SSLContext:
+    # What httpx builds for every client (certifi's CA bundle, about 30 ms of CPU to load),
+    # built once per process.
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+def http_client(server: str, timeout: float = 30, **options: Any) -> httpx.Client:
+    """An HTTP client for `server` sharing the process's TLS settings."""
+    return httpx.Client(base_url=server, timeout=timeout, verify=tls_context(), **options)
 
 
 class SyncEngine:
@@ -97,6 +149,8 @@ class SyncEngine:
         refresh_token: str | None = None,
         on_refresh_token: Callable[[str], None] | None = None,
         retry: RetryPolicy | None = None,
+        access: AccessToken | None = None,
+        on_access: Callable[[AccessToken], None] | None = None,
     ) -> None:
         self._retry = retry or RetryPolicy()
         self._stop = threading.Event()
@@ -106,9 +160,17 @@ class SyncEngine:
         self._password = password
         self._refresh_token = refresh_token
         self._on_refresh_token = on_refresh_token or (lambda _token: None)
+        self._access = access
+        self._on_access = on_access or (lambda _access: None)
+        self._reusing_access = False  # signed in with `access`: a 401 signs in afresh
+        self._client_id: uuid.UUID | None = None
         self._headers: dict[str, str] = {API_HEADER: str(API_VERSION)}
-        self._territories: set[str] = set()
+        # The scope and policy this device follows (None: not known yet); what the server
+        # says on each page is compared with them.
+        self._scope: set[str] | None = None
+        self._policy: str | None = None
         self._warnings: list[str] = []
+        self._clock_checked = False
 
     def run(
         self, stop: threading.Event | None = None, progress: Progress | None = None
@@ -118,14 +180,18 @@ class SyncEngine:
         stop = stop or threading.Event()
         self._stop = stop
         report = progress or (lambda _stage, _count, _total: None)
-        warnings = self._warnings = self._check_server()
-        client_id = self._replica.client_id()
+        warnings = self._warnings = []
+        self._clock_checked = False
+        client_id = self._client_id = self._replica.client_id()
+        known = self._replica.state(SCOPE)
+        self._scope = set(json.loads(known)) if known is not None else None
+        self._policy = None  # followed anew every sync (it also erases what must go)
         self._sign_in(client_id)
         pushed, rejected = self._push(client_id, stop, report)
-        added, removed = self._rescope()
-        pull = self._pull(stop, report, added)
-        repaired = self._verify(stop, report)
-        self._replica.set_state(SCOPE, json.dumps(sorted(self._territories)))
+        pull = self._pull(stop, report)
+        repaired = self._verify(stop, report, pull)
+        if self._scope is not None:
+            self._replica.set_state(SCOPE, json.dumps(sorted(self._scope)))
         return SyncOutcome(
             pushed,
             rejected,
@@ -135,57 +201,75 @@ class SyncEngine:
             warnings=tuple(warnings),
             repaired=tuple(repaired),
             resynced=pull.resynced,
-            territories_added=tuple(sorted(added)),
-            territories_removed=tuple(sorted(removed)),
+            territories_added=tuple(sorted(pull.added)),
+            territories_removed=tuple(sorted(pull.removed)),
         )
 
-    def _check_server(self) -> list[str]:
-        """Refuses a server that no longer reads this app; warns of a clock far off."""
-        health = Health.model_validate(self._call("GET", "/health"))
-        if health.min_client_api > API_VERSION:
-            raise ClientTooOld(
-                "this version of Fieldbrief is too old for your company's server; "
-                "please update the app (your work is kept and syncs after the update)"
-            )
-        if health.server_time is None:
-            return []
-        skew = (datetime.now(UTC) - health.server_time).total_seconds()
+    def _check_clock(self, response: httpx.Response) -> None:
+        """Warns once per sync of a clock far off the server's (the server says its time
+        on every answer; a server that is too new for us says so in its error)."""
+        self._clock_checked = True
+        stamp = response.headers.get(SERVER_TIME_HEADER)
+        try:
+            server_time = datetime.fromisoformat(stamp) if stamp else None
+        except ValueError:
+            server_time = None
+        if server_time is None or server_time.tzinfo is None:
+            return
+        skew = (datetime.now(UTC) - server_time).total_seconds()
         if abs(skew) <= CLOCK_SKEW_WARNING_S:
-            return []
+            return
         direction = "ahead of" if skew > 0 else "behind"
-        return [f"clock {abs(skew) / 60:.0f} minutes {direction} the server: check date and time"]
+        self._warnings.append(
+            f"clock {abs(skew) / 60:.0f} minutes {direction} the server: check date and time"
+        )
 
-    def _rescope(self) -> tuple[set[str], set[str]]:
-        """Asks which territories are ours now; forgets the rows of those taken away."""
-        me = Me.model_validate(self._call("GET", "/me"))
-        self._territories = set(me.territories)
+    def _moved(self, me: Me | None) -> bool:
+        """Whether `me` (what the server says of our scope now) is news to this device."""
+        if self._policy is None:
+            return True  # not followed yet this sync
+        if me is None:
+            return False  # a server that does not say (it was asked once, at the start)
+        return set(me.territories) != self._scope or me.sensitive_answers != self._policy
+
+    def _follow(self, me: Me, stop: threading.Event, report: Progress, done: _Pulled) -> bool:
+        """Takes the territories and policy the server says are ours now: forgets the rows
+        of territories taken away and downloads those granted (True: it did, and changes
+        must be pulled again from before them)."""
         erased = self._replica.set_sensitive_policy(me.sensitive_answers == "off_devices")
         if erased:
             self._warnings.append(
                 f"your company keeps sensitive profile answers off laptops: {erased} "
                 f"{'was' if erased == 1 else 'were'} erased from this one"
             )
-        known = self._replica.state(SCOPE)
-        if known is None or self._replica.state(CURSOR) is None:
-            return set(), set()
-        before = set(json.loads(known))
-        added, removed = self._territories - before, before - self._territories
-        # The push above already sent what was queued for them; what the server refused
-        # stays (detached) for the rep to settle.
+        before, self._scope = self._scope, set(me.territories)
+        self._policy = me.sensitive_answers
+        if before is None:
+            return False  # a first download: the whole scope comes anyway
+        added, removed = self._scope - before, before - self._scope
+        done.added |= added
+        done.removed |= removed
+        # The push already sent what was queued for them; what the server refused stays
+        # (detached) for the rep to settle.
         self._replica.forget_territories(removed)
-        return added, removed
+        if not added or self._replica.state(CURSOR) is None:
+            return False
+        # Newly granted territories: their rows up to our cursor come as a snapshot;
+        # anything newer arrives with the pull that follows.
+        done.pulled += self._snapshot(stop, report, territories=added).rows
+        return True
 
-    def _pull(self, stop: threading.Event, report: Progress, added: set[str]) -> _Pulled:
+    def _me(self) -> Me:
+        return Me.model_validate(self._call("GET", "/me"))
+
+    def _pull(self, stop: threading.Event, report: Progress) -> _Pulled:
         done = _Pulled()
         cursor = self._replica.state(CURSOR)
         if cursor is None:
+            self._follow(self._me(), stop, report, done)
             done.snapshot = True
             done.pulled += self._snapshot(stop, report, resume=True).rows
             cursor = self._replica.state(CURSOR)
-        elif added:
-            # Newly granted territories: their rows up to our cursor come as a snapshot;
-            # anything newer arrives with the pull below.
-            done.pulled += self._snapshot(stop, report, territories=added).rows
         assert cursor is not None
         try:
             self._pull_changes(cursor, stop, report, done)
@@ -194,8 +278,10 @@ class SyncEngine:
             # the first time. Non-destructive: the outbox went first, nothing local is
             # dropped; the end-of-sync check lets go of rows the server no longer has.
             self._replica.set_state(CURSOR, None)
-            again = self._pull(stop, report, set())
+            again = self._pull(stop, report)
             again.pulled += done.pulled
+            again.added |= done.added
+            again.removed |= done.removed
             again.resynced = True
             return again
         return done
@@ -203,8 +289,21 @@ class SyncEngine:
     def _pull_changes(
         self, cursor: str, stop: threading.Event, report: Progress, done: _Pulled
     ) -> str:
+        """Applies every change after `cursor`, following the scope the pages announce."""
+        while True:
+            cursor, again = self._pull_pages(cursor, stop, report, done)
+            if not again:
+                return cursor
+
+    def _pull_pages(
+        self, cursor: str, stop: threading.Event, report: Progress, done: _Pulled
+    ) -> tuple[str, bool]:
+        """Pulls from `cursor` until done (False), or until a scope change downloaded
+        granted territories (True: pull again from the cursor returned)."""
+
         def fetch(at: str) -> _Fetched[PullPage]:
-            return _fetched(PullPage, self._call("GET", "/sync/changes", params={"cursor": at}))
+            params = {"cursor": at, "include": list(PULL_INCLUDES)}
+            return _fetched(PullPage, self._call("GET", "/sync/changes", params=params))
 
         def following(page: _Fetched[PullPage]) -> str | None:
             return page.envelope.cursor if page.envelope.more else None
@@ -214,13 +313,29 @@ class SyncEngine:
             for batch in pages:
                 if stop.is_set():
                     raise SyncStopped("sync stopped; it continues from here next time")
-                rows = _rows_of(batch)
-                cursor = batch[-1].envelope.cursor
-                self._replica.apply_page(rows, cursor)
-                done.pulled += len(rows)
-                done.conflicts += sum(1 for r in rows if r.entity == "conflict")
-                report("pull", done.pulled, None)
-        return cursor
+                while batch:
+                    same = next(
+                        (i for i, page in enumerate(batch) if self._moved(page.envelope.me)),
+                        len(batch),
+                    )
+                    if same:
+                        cursor = self._apply_pulled(batch[:same], report, done)
+                        batch = batch[same:]
+                    elif self._follow(batch[0].envelope.me or self._me(), stop, report, done):
+                        return cursor, True  # these pages predate the granted rows
+        return cursor, False
+
+    def _apply_pulled(
+        self, batch: list[_Fetched[PullPage]], report: Progress, done: _Pulled
+    ) -> str:
+        rows = _rows_of(batch)
+        last = batch[-1].envelope
+        self._replica.apply_page(rows, last.cursor)
+        done.pulled += len(rows)
+        done.conflicts += sum(1 for r in rows if r.entity == "conflict")
+        done.summary = (last.cursor, last.summary) if last.summary is not None else None
+        report("pull", done.pulled, None)
+        return last.cursor
 
     def _snapshot(
         self,
@@ -275,23 +390,22 @@ class SyncEngine:
                 report("snapshot", taken.rows, total)
         return taken
 
-    def _verify(self, stop: threading.Event, report: Progress) -> list[str]:
+    def _verify(self, stop: threading.Event, report: Progress, done: _Pulled) -> list[str]:
         """Compares per-entity counts and checksums with the server's; an entity that
         differs is downloaded again and what the server no longer has is let go of."""
         for _attempt in range(3):
             cursor = self._replica.state(CURSOR)
             assert cursor is not None
-            # Our side is counted while the server counts its own (a big territory's
-            # rows take tens of milliseconds to count here, the server's a few).
-            with ThreadPoolExecutor(1, thread_name_prefix="fieldbrief-sync") as counting:
-                counted = counting.submit(self._replica.summary)
-                summary = SyncSummary.model_validate(
-                    self._call("GET", "/sync/summary", params={"cursor": cursor})
-                )
-                local = counted.result()
+            if done.summary is not None and done.summary[0] == cursor:
+                # Sent with the last page, at the cursor we stand on.
+                summary = SyncSummary(cursor=cursor, entities=done.summary[1])
+                local = self._replica.summary()
+                done.summary = None
+            else:
+                summary, local = self._summaries(cursor)
             if summary.behind:
                 # Someone wrote in our scope meanwhile: catch up, then compare again.
-                self._pull_changes(cursor, stop, report, _Pulled())
+                self._pull_changes(cursor, stop, report, done)
                 continue
             wrong = sorted(
                 entity
@@ -311,8 +425,24 @@ class SyncEngine:
             return wrong
         return []  # busy server: the next sync checks again
 
+    def _summaries(self, cursor: str) -> tuple[SyncSummary, dict[str, tuple[int, int]]]:
+        """The server's counts and checksums, and ours: our side is counted while the
+        server counts its own (a big territory's rows take tens of milliseconds here)."""
+        with ThreadPoolExecutor(1, thread_name_prefix="fieldbrief-sync") as counting:
+            counted = counting.submit(self._replica.summary)
+            summary = SyncSummary.model_validate(
+                self._call("GET", "/sync/summary", params={"cursor": cursor})
+            )
+            return summary, counted.result()
+
     def _sign_in(self, client_id: Any) -> None:
-        """With the stored refresh token if it still works, else with the password."""
+        """With the last access token while it lasts, else the stored refresh token if it
+        still works, else the password."""
+        if self._access is not None and self._access.usable():
+            self._headers["Authorization"] = f"Bearer {self._access.token}"
+            self._reusing_access = True
+            return
+        self._reusing_access = False
         tokens: TokenPair | None = None
         if self._refresh_token:
             try:
@@ -328,6 +458,8 @@ class SyncEngine:
             )
             tokens = TokenPair.model_validate(self._post("/auth/login", login))
         self._on_refresh_token(tokens.refresh_token)
+        self._access = AccessToken.of(tokens)
+        self._on_access(self._access)
         self._headers["Authorization"] = f"Bearer {tokens.access_token}"
 
     def _push(self, client_id: Any, stop: threading.Event, report: Progress) -> tuple[int, int]:
@@ -380,9 +512,18 @@ class SyncEngine:
                 )
                 retry_after = None
             else:
+                if not self._clock_checked:
+                    self._check_clock(response)
                 if response.status_code < 400:
                     return response.json()
                 failure = _error_of(response)
+                if isinstance(failure, NeedsSignIn) and self._reusing_access:
+                    # The kept access token was revoked meanwhile: sign in as usual, and
+                    # send this request again with the new one.
+                    self._access = None
+                    assert self._client_id is not None
+                    self._sign_in(self._client_id)
+                    continue
                 if response.status_code != 429 and response.status_code < 500:
                     raise failure
                 retry_after = _retry_after(response)
@@ -548,5 +689,5 @@ def sync_once(
     progress: Progress | None = None,
 ) -> SyncOutcome:
     """One full sync with a fresh HTTP client (the CLI's entry point)."""
-    with httpx.Client(base_url=server, timeout=30) as http:
+    with http_client(server) as http:
         return SyncEngine(replica, http, username, password).run(progress=progress)

@@ -36,6 +36,8 @@ CLIENT_TOO_OLD = "client_too_old"
 RESYNC_REQUIRED = "resync_required"
 TOMBSTONE_DAYS = 180  # the server keeps deletes at least this long
 CLOCK_SKEW_WARNING_S = 5 * 60
+# Every server answer says the server's time (ISO 8601), for the client's clock warning.
+SERVER_TIME_HEADER = "X-Fieldbrief-Server-Time"
 
 
 class Health(_Model):
@@ -155,13 +157,29 @@ class SnapshotPage(_Model):
     total: int | None = None  # on the first page: about how many rows are coming
 
 
+class EntitySummary(_Model):
+    count: int  # live rows in scope (tombstones left out: old ones are forgotten)
+    checksum: int  # sum of their versions: order-independent, and versions are unique
+
+
 class PullPage(_Model):
     """Changes after a cursor, oldest first, tombstones included (and, first, any rows
-    they refer to that the client may lack)."""
+    they refer to that the client may lack).
+
+    Asked for with `include` (so clients that do not ask never see them): `me`, the
+    caller's scope and policy as they are now, on every page; `summary`, on the last page,
+    the scope's counts and checksums at `cursor` (left out when the scope changed while
+    they were counted: ask /sync/summary then).
+    """
 
     rows: list[Row]
     cursor: str  # store with the applied rows, in the same transaction
     more: bool
+    me: Me | None = None
+    summary: dict[str, EntitySummary] | None = None
+
+
+PULL_INCLUDES = ("me", "summary")
 
 
 MutationOp = Literal["create", "set_fields", "revise", "delete"]
@@ -206,11 +224,6 @@ class MutationResult(_Model):
 
 class PushResponse(_Model):
     results: list[MutationResult]
-
-
-class EntitySummary(_Model):
-    count: int  # live rows in scope (tombstones left out: old ones are forgotten)
-    checksum: int  # sum of their versions: order-independent, and versions are unique
 
 
 class SyncSummary(_Model):

@@ -1,0 +1,136 @@
+"""How a sync signs in: the kept access token while it lasts, the refresh token after, the
+password the first time; over real HTTP, counting what goes over the wire."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from db.edits import LocalEditor
+from db.replica import LocalReplica
+from db.store import Store
+from server.app import create_app
+from server.auth import AuthService
+from server.store import ServerStore
+from sync.engine import AccessToken, NeedsSignIn, SyncEngine, SyncOutcome, http_client
+from sync.protocol import SERVER_TIME_HEADER
+from tests.helpers.live_server import REP_PASSWORD, serving
+from tests.server.conftest import Clock
+
+
+class Paths(httpx.HTTPTransport):
+    """Remembers the path of every request sent."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[str] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append(request.url.path)
+        return super().handle_request(request)
+
+
+class Laptop:
+    """A device that keeps its tokens between syncs as the app does."""
+
+    def __init__(self, folder: Path, url: str) -> None:
+        self.store = Store.open(folder)
+        self.url = url
+        self.refresh: str | None = None
+        self.access: AccessToken | None = None
+        self.paths = Paths()
+
+    def sync(self) -> SyncOutcome:
+        self.paths = Paths()
+        with http_client(self.url, transport=self.paths) as http:
+            engine = SyncEngine(
+                LocalReplica(self.store),
+                http,
+                "ana",
+                password=REP_PASSWORD if self.refresh is None else None,
+                refresh_token=self.refresh,
+                on_refresh_token=self._keep_refresh,
+                access=self.access,
+                on_access=self._keep_access,
+            )
+            return engine.run()
+
+    def _keep_refresh(self, token: str) -> None:
+        self.refresh = token
+
+    def _keep_access(self, access: AccessToken) -> None:
+        self.access = access
+
+    @property
+    def signed_in_with(self) -> list[str]:
+        return [p.removeprefix("/v1/auth/") for p in self.paths.sent if "/auth/" in p]
+
+
+@pytest.fixture
+def clock() -> Clock:
+    now = Clock()
+    now.now = datetime.now(UTC)
+    return now
+
+
+@pytest.fixture
+def auth(server_database_url: str, clock: Clock) -> Iterator[AuthService]:
+    store = ServerStore.open(server_database_url)
+    service = AuthService(store, clock)
+    service.add_territory("north")
+    service.add_user("ana", REP_PASSWORD, ["north"])
+    yield service
+    store.close()
+
+
+@pytest.fixture
+def laptop(tmp_path: Path, auth: AuthService) -> Iterator[Laptop]:
+    with serving(create_app(auth.store, auth)) as url:
+        device = Laptop(tmp_path / "laptop", url)
+        yield device
+        device.store.close()
+
+
+def test_syncs_within_the_access_tokens_life_go_straight_to_work(laptop: Laptop) -> None:
+    first = laptop.sync()
+    assert laptop.signed_in_with == ["login"] and first.warnings == ()
+    LocalEditor(laptop.store).create("account", name="Acme", territory="north")
+    second = laptop.sync()
+    assert second.pushed == 1
+    assert laptop.signed_in_with == []  # the kept access token, no sign-in request
+    assert not any(p.endswith("/health") for p in laptop.paths.sent)
+    assert laptop.paths.sent[0] == "/v1/sync/push"
+
+
+def test_an_expired_access_token_is_replaced_with_the_refresh_token(
+    laptop: Laptop, clock: Clock
+) -> None:
+    laptop.sync()
+    kept = laptop.access
+    clock.advance(minutes=16)  # the server's clock: our copy still looks usable
+    LocalEditor(laptop.store).create("account", name="Acme", territory="north")
+    outcome = laptop.sync()
+    assert outcome.pushed == 1
+    assert laptop.signed_in_with == ["refresh"]
+    assert laptop.access is not None and laptop.access != kept
+    assert laptop.paths.sent.count("/v1/sync/push") == 2  # refused once, then sent again
+
+
+def test_a_disabled_rep_with_a_kept_access_token_must_sign_in(
+    laptop: Laptop, auth: AuthService
+) -> None:
+    laptop.sync()
+    auth.set_disabled("ana")
+    with pytest.raises(NeedsSignIn):
+        laptop.sync()
+    assert laptop.signed_in_with == ["refresh"]
+
+
+def test_every_answer_says_the_servers_time(laptop: Laptop, clock: Clock) -> None:
+    with httpx.Client(base_url=laptop.url) as http:
+        stamped = http.get("/v1/me").headers[SERVER_TIME_HEADER]  # an error answer too
+    assert datetime.fromisoformat(stamped) == clock.now
