@@ -21,8 +21,8 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from server.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
-from server.models import AuthToken, Device, Territory, User, utc_now
-from server.store import ServerStore
+from server.models import AuthToken, Device, Territory, User, user_territory, utc_now
+from server.store import ServerStore, take_writer_turn
 from sync.protocol import TokenPair
 
 ACCESS_TTL = timedelta(minutes=15)
@@ -123,6 +123,7 @@ class AuthService:
                 raise Unauthorized(WRONG_LOGIN) from None
             if user.disabled:
                 raise Forbidden("this user is disabled; ask your sales operations admin")
+            take_writer_turn(session)
             device = session.get(Device, client_id)
             now = self._clock()
             if device is None:
@@ -137,6 +138,7 @@ class AuthService:
     def refresh(self, refresh_token: str) -> TokenPair:
         with self._store.session() as session:
             token = self._valid_token(session, refresh_token, "refresh")
+            take_writer_turn(session)
             # Spent once, even by two refreshes at the same moment: only the update that
             # still finds it unrevoked counts (on PostgreSQL the other waits, then finds none).
             spent: CursorResult[Any] = session.execute(  # type: ignore[assignment]
@@ -157,17 +159,24 @@ class AuthService:
             )
 
     def authenticate(self, access_token: str) -> Caller:
-        """The caller an access token belongs to; Unauthorized if it is not valid now."""
-        with self._store.session() as session:
-            token = self._valid_token(session, access_token, "access")
-            user = session.get(User, token.user_id)
-            assert user is not None
-            return Caller(
-                user_id=user.id,
-                username=user.name,
-                client_id=token.client_id,
-                territories=frozenset(t.name for t in user.territories),
-            )
+        """The caller an access token belongs to; Unauthorized if it is not valid now.
+
+        Every API call starts here: one query (a row per territory) on a plain connection,
+        not an ORM session's three."""
+        with self._store.engine.connect() as connection:
+            rows = connection.execute(
+                _CALLER.where(AuthToken.token_hash == _hash_token(access_token))
+            ).all()
+        if not rows or rows[0].kind != "access":
+            raise Unauthorized("not signed in; sign in again")
+        first = rows[0]
+        _check_token(first.kind, first.revoked_at, first.expires_at, first.disabled, self._clock)
+        return Caller(
+            user_id=first.user_id,
+            username=first.name,
+            client_id=first.client_id,
+            territories=frozenset(row.territory for row in rows if row.territory is not None),
+        )
 
     # -- internals --------------------------------------------------------------------
 
@@ -194,13 +203,9 @@ class AuthService:
         token = session.scalar(select(AuthToken).where(AuthToken.token_hash == _hash_token(raw)))
         if token is None or token.kind != kind:
             raise Unauthorized("not signed in; sign in again")
-        if token.revoked_at is not None:
-            raise Unauthorized("this session was ended; sign in again")
-        if token.expires_at <= self._clock():
-            raise Unauthorized(f"the {kind} token has expired")
         user = session.get(User, token.user_id)
-        if user is None or user.disabled:
-            raise Unauthorized("this user is disabled; ask your sales operations admin")
+        disabled = user is None or user.disabled
+        _check_token(kind, token.revoked_at, token.expires_at, disabled, self._clock)
         return token
 
     def _revoke(self, session: Session, where: object) -> None:
@@ -209,6 +214,35 @@ class AuthService:
             .where(where, AuthToken.revoked_at.is_(None))  # type: ignore[arg-type]
             .values(revoked_at=self._clock())
         )
+
+
+# The caller behind an access token: the token, its user, and a row per territory.
+_CALLER = (
+    select(
+        AuthToken.kind,
+        AuthToken.revoked_at,
+        AuthToken.expires_at,
+        AuthToken.user_id,
+        AuthToken.client_id,
+        User.name,
+        User.disabled,
+        Territory.name.label("territory"),
+    )
+    .join(User, User.id == AuthToken.user_id)
+    .outerjoin(user_territory, user_territory.c.user_id == User.id)
+    .outerjoin(Territory, Territory.id == user_territory.c.territory_id)
+)
+
+
+def _check_token(
+    kind: str, revoked_at: datetime | None, expires_at: datetime, disabled: bool, clock: Clock
+) -> None:
+    if revoked_at is not None:
+        raise Unauthorized("this session was ended; sign in again")
+    if expires_at <= clock():
+        raise Unauthorized(f"the {kind} token has expired")
+    if disabled:
+        raise Unauthorized("this user is disabled; ask your sales operations admin")
 
 
 def _user(session: Session, name: str) -> User:
