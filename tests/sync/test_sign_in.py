@@ -1,8 +1,10 @@
-"""How a sync signs in: the kept access token while it lasts, the refresh token after, the
-password the first time; over real HTTP, counting what goes over the wire."""
+"""How a sync signs in (the kept access token while it lasts, the refresh token after, the
+password the first time) and how few requests it makes; over real HTTP, counting what
+goes over the wire."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +36,19 @@ class Paths(httpx.HTTPTransport):
         return super().handle_request(request)
 
 
+class OlderServer(Paths):
+    """Answers as a server of the previous version would: pulls without scope or summary."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        if not request.url.path.endswith("/sync/changes") or response.status_code != 200:
+            return response
+        body = json.loads(response.read())
+        body.pop("me", None)
+        body.pop("summary", None)
+        return httpx.Response(200, json=body, request=request)
+
+
 class Laptop:
     """A device that keeps its tokens between syncs as the app does."""
 
@@ -44,8 +59,8 @@ class Laptop:
         self.access: AccessToken | None = None
         self.paths = Paths()
 
-    def sync(self) -> SyncOutcome:
-        self.paths = Paths()
+    def sync(self, older_server: bool = False) -> SyncOutcome:
+        self.paths = OlderServer() if older_server else Paths()
         with http_client(self.url, transport=self.paths) as http:
             engine = SyncEngine(
                 LocalReplica(self.store),
@@ -134,3 +149,29 @@ def test_every_answer_says_the_servers_time(laptop: Laptop, clock: Clock) -> Non
     with httpx.Client(base_url=laptop.url) as http:
         stamped = http.get("/v1/me").headers[SERVER_TIME_HEADER]  # an error answer too
     assert datetime.fromisoformat(stamped) == clock.now
+
+
+def test_a_sync_with_nothing_to_push_is_one_request(laptop: Laptop, auth: AuthService) -> None:
+    laptop.sync()
+    auth.add_territory("south")
+    auth.grant("ana", "south")
+    granted = laptop.sync()  # the pull says the scope grew: the new territory comes first
+    assert granted.territories_added == ("south",)
+    LocalEditor(laptop.store).create("account", name="Acme", territory="south")
+    laptop.sync()
+    quiet = laptop.sync()
+    assert quiet.pulled == 0 and quiet.repaired == ()
+    assert laptop.paths.sent == ["/v1/sync/changes"]
+
+
+def test_a_server_of_the_previous_version_is_asked_separately(laptop: Laptop) -> None:
+    laptop.sync()
+    LocalEditor(laptop.store).create("account", name="Acme", territory="north")
+    outcome = laptop.sync(older_server=True)
+    assert outcome.pushed == 1 and outcome.repaired == ()
+    assert laptop.paths.sent == [
+        "/v1/sync/push",
+        "/v1/sync/changes",
+        "/v1/me",
+        "/v1/sync/summary",
+    ]
