@@ -23,6 +23,7 @@ from server.auth import AuthService
 from server.cli import main as server_main
 from server.store import ServerStore, database_url_for
 from sync.engine import READ_AHEAD, SNAPSHOT_AFTER, RetryPolicy, SyncEngine, SyncError
+from sync.engine import _json_of as json_of
 from sync.engine import _read_ahead as read_ahead
 from sync.engine import _row as read_row
 from sync.protocol import Row
@@ -268,3 +269,13 @@ def test_a_snapshot_page_carries_rows_named_by_it_that_came_after_the_pin(
     sent = [(row["entity"], row["id"]) for row in second["rows"]]
     assert ("contact", str(contact)) in sent
     assert sent.index(("account", str(early))) < sent.index(("contact", str(contact)))
+
+
+def test_pages_are_read_whatever_numbers_they_hold() -> None:
+    body = b'{"rows": [{"data": {"units": 123456789012345678901234567890, "name": "Zo\xc3\xab"}}]}'
+    [row] = json_of(httpx.Response(200, content=body))["rows"]
+    assert row["data"] == {"units": 123456789012345678901234567890, "name": "Zoë"}
+    assert json_of(httpx.Response(200, content=b'{"n": NaN}'))["n"] != 0  # NaN, as json reads it
+    assert json_of(httpx.Response(200, content=b'{"n": -9223372036854775807}'))["n"] == -(2**63) + 1
+    with pytest.raises(ValueError):
+        json_of(httpx.Response(200, content=b"<html>a proxy's page</html>"))
