@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, delete, func, literal, select, union_all, upda
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from db.bulk_indexes import defer_indexes, restore_indexes
 from db.changes import Changes
 from db.edits import LOCAL_COLUMNS
 from db.models import (
@@ -187,8 +188,9 @@ class LocalReplica:
     ) -> Changes:
         """Applies pulled rows and stores the cursor (and other sync `state`, None to forget
         a key) in the same transaction. `durable=False` for pages that can be downloaded
-        again (see Store.session). `search="paused"` leaves the search index for a later
-        page's `search="rebuild"`, which refills it in one pass (a first download).
+        again (see Store.session). `search="paused"` leaves the search index and the
+        secondary indexes (db.bulk_indexes) for a later page's `search="rebuild"`, which
+        builds them in one pass each (a first download).
 
         Rows are applied parents first; each run of one entity is written with a few bulk
         statements (Core executemany), which keeps a first download of a big territory fast.
@@ -203,6 +205,8 @@ class LocalReplica:
                 newest[(row.entity, row.id)] = row
         ordered = sorted(newest.values(), key=lambda r: _RANK.get(r.entity, len(_RANK)))
         with self._store.session(durable=durable) as session:
+            if search == "paused":
+                defer_indexes(session)
             if search != "live":
                 pause_indexing(session)
             pending = {
@@ -223,6 +227,7 @@ class LocalReplica:
             for key, value in (state or {}).items():
                 _set_state(session, key, value)
             if search == "rebuild":
+                restore_indexes(session)
                 rebuild_index(session)
         return Changes(frozenset(tables))
 

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.bulk_indexes import restore_on_open
 from db.engine import create_store_engine, relax_durability
 from db.errors import StoreUnreadable
 from db.probe import STORE_FILENAME
@@ -43,6 +44,7 @@ class Store:
         path = data_dir / STORE_FILENAME
         engine = create_store_engine(path)
         try:
+            restore_on_open(engine)  # before migrations: they expect every index
             migrate(engine)
         except StoreUnreadable as exc:
             engine.dispose()

@@ -15,6 +15,7 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import func, select, text
 
+from db.bulk_indexes import DEFERRED
 from db.models import Account, Activity, RemoteRecord
 from db.replica import LocalReplica, PulledRow
 from db.store import Store
@@ -219,6 +220,11 @@ def test_a_broken_off_first_download_goes_on_where_it_stopped(
     first = _sync(whole, demo_server)
     assert first.snapshot and first.pulled > 3000  # several pages
 
+    fresh = Store.open(tmp_path / "fresh")
+    every_index = _indexes(fresh)
+    assert _indexes(whole) == every_index and "ix_activity_contact_id" in every_index
+    fresh.close()
+
     device = Store.open(tmp_path / "device")
     broken = BreaksOff(pages=2)
     with pytest.raises(SyncError, match="cannot reach the server"):
@@ -226,6 +232,13 @@ def test_a_broken_off_first_download_goes_on_where_it_stopped(
     replica = LocalReplica(device)
     assert replica.state(SNAPSHOT_AFTER) is not None  # where it stopped, with its rows
     assert _tally(device)["account"] + _tally(device)["activity"] > 0
+    # Set aside while the download writes; back as soon as the store is opened again.
+    assert "ix_activity_contact_id" not in _indexes(device)
+    assert replica.state(DEFERRED) is not None
+    device.close()
+    device = Store.open(tmp_path / "device")
+    replica = LocalReplica(device)
+    assert _indexes(device) == every_index and replica.state(DEFERRED) is None
 
     again = BreaksOff(pages=1000)
     outcome = _sync(device, demo_server, again)
@@ -234,8 +247,15 @@ def test_a_broken_off_first_download_goes_on_where_it_stopped(
     assert _tally(device) == _tally(whole)
     assert replica.summary() == LocalReplica(whole).summary()
     assert replica.state(SNAPSHOT_AFTER) is None
+    assert _indexes(device) == every_index and replica.state(DEFERRED) is None
     device.close()
     whole.close()
+
+
+def _indexes(store: Store) -> set[str]:
+    with store.reading() as session:
+        names = session.execute(text("SELECT name FROM sqlite_master WHERE type = 'index'"))
+        return set(names.scalars())
 
 
 def test_a_snapshot_page_carries_rows_named_by_it_that_came_after_the_pin(
