@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
 from db.models import SYNCED_MODELS
@@ -49,13 +50,17 @@ def restore_indexes(session: Session) -> None:
 
 
 def restore_on_open(engine: Engine) -> None:
-    """At start-up, before migrations: the indexes of a download that stopped midway."""
-    with engine.begin() as connection:
-        has_state = connection.execute(
-            text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sync_state'")
-        ).first()
-        if has_state is not None:
-            _restore(connection)
+    """At start-up, before migrations: the indexes of a download that stopped midway. A
+    file that is no store at all is left for the migrations to refuse in their words."""
+    try:
+        with engine.begin() as connection:
+            has_state = connection.execute(
+                text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sync_state'")
+            ).first()
+            if has_state is not None:
+                _restore(connection)
+    except DatabaseError:
+        return
 
 
 def _deferred(connection: Connection) -> list[str] | None:
