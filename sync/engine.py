@@ -74,7 +74,9 @@ __all__ = [
 ]
 
 PUSH_BATCH = 200
-READ_AHEAD = 4  # pages downloaded ahead of the one being written, and written at once at most
+# Pages downloaded ahead of the one being written, and written at once at most: 8 took a
+# 50k-account first download from 48.5 s to 46.4 s over 4 (fewer, larger transactions).
+READ_AHEAD = 8
 SCOPE = "scope"  # the territories of the last sync, as JSON
 SNAPSHOT_AFTER = "snapshot_after"  # where an unfinished first download goes on
 
