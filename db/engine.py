@@ -25,18 +25,26 @@ def create_store_engine(path: Path) -> Engine:
 
 
 _RELAXED = "fieldbrief_relaxed"
+# Pages of WAL (4 KiB each) before a checkpoint; SQLite's default, and ours when relaxed. A
+# 50k-account download took a fifth less time at 40,000 than at 10,000; the WAL file grows
+# to ~160 MB meanwhile.
+_CHECKPOINT, _RELAXED_CHECKPOINT = 1_000, 40_000
 
 
 def relax_durability(connection: Connection) -> None:
-    """synchronous=NORMAL on `connection` until it goes back to the pool (then FULL again).
-    Call it before the transaction's first write: SQLite refuses it inside a transaction."""
+    """Until `connection` goes back to the pool: synchronous=NORMAL (then FULL again), and
+    the WAL copied back into the database every ~160 MB instead of ~4 MB (pages a download
+    rewrites again and again are copied once, not each time). Call it before the
+    transaction's first write: SQLite refuses the first inside a transaction."""
     connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
+    connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint={_RELAXED_CHECKPOINT}")
     connection.info[_RELAXED] = True
 
 
 def _restore_durability(dbapi_connection: Any, record: Any) -> None:
     if record.info.pop(_RELAXED, False) and dbapi_connection is not None:
         dbapi_connection.execute("PRAGMA synchronous=FULL")
+        dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={_CHECKPOINT}")
 
 
 def _set_pragmas(dbapi_connection: Any, _record: Any) -> None:

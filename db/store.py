@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,7 +26,6 @@ class Store:
         self.engine = engine
         self.path = path
         self._sessions = sessionmaker(engine, expire_on_commit=False)
-        event.listen(engine, "checkin", _restore_checkpoints)
 
     @classmethod
     def open(cls, data_dir: Path) -> Store:
@@ -63,15 +61,11 @@ class Store:
 
         `durable=False` for writes that can be made again (pages of a first download): its
         commit skips the wait for the disk, so a power cut may undo it, never corrupt it,
-        and the WAL is copied back into the database less often (every ~160 MB instead of
-        ~4 MB: pages a download rewrites again and again are copied once, not each time).
+        and the WAL is copied back into the database less often (see relax_durability).
         """
         with self._sessions.begin() as session:
             if not durable:
-                connection = session.connection()
-                relax_durability(connection)
-                connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint={_RELAXED_CHECKPOINT}")
-                connection.info[_CHECKPOINTS] = True
+                relax_durability(session.connection())
             yield session
 
     @contextmanager
@@ -82,14 +76,3 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
-
-
-# Pages of WAL (4 KiB each) before a checkpoint; default 1,000. A 50k-account download
-# took a fifth less time at 40,000 than at 10,000; the WAL file grows to ~160 MB meanwhile.
-_RELAXED_CHECKPOINT = 40_000
-_CHECKPOINTS = "fieldbrief_relaxed_checkpoints"
-
-
-def _restore_checkpoints(dbapi_connection: Any, record: Any) -> None:
-    if record.info.pop(_CHECKPOINTS, False) and dbapi_connection is not None:
-        dbapi_connection.execute("PRAGMA wal_autocheckpoint=1000")

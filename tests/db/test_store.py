@@ -36,10 +36,12 @@ def test_every_connection_uses_wal_full_sync_and_foreign_keys(store: Store) -> N
 def test_a_relaxed_write_leaves_the_connection_at_full_sync_again(store: Store) -> None:
     with store.session(durable=False) as session:
         assert session.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+        assert session.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 40_000
         session.execute(text("INSERT INTO sync_state (key, value) VALUES ('k', 'v')"))
     for _ in range(3):  # whichever pooled connection comes next
         with store.session() as session:
             assert session.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+            assert session.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 1_000
             assert session.execute(text("SELECT value FROM sync_state")).scalar() == "v"
 
 
