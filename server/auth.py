@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from server.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 from server.models import AuthToken, Device, Territory, User, user_territory, utc_now
-from server.store import ServerStore, take_writer_turn
+from server.store import ServerStore
 from sync.protocol import TokenPair
 
 ACCESS_TTL = timedelta(minutes=15)
@@ -123,7 +123,6 @@ class AuthService:
                 raise Unauthorized(WRONG_LOGIN) from None
             if user.disabled:
                 raise Forbidden("this user is disabled; ask your sales operations admin")
-            take_writer_turn(session)
             device = session.get(Device, client_id)
             now = self._clock()
             if device is None:
@@ -138,7 +137,6 @@ class AuthService:
     def refresh(self, refresh_token: str) -> TokenPair:
         with self._store.session() as session:
             token = self._valid_token(session, refresh_token, "refresh")
-            take_writer_turn(session)
             # Spent once, even by two refreshes at the same moment: only the update that
             # still finds it unrevoked counts (on PostgreSQL the other waits, then finds none).
             spent: CursorResult[Any] = session.execute(  # type: ignore[assignment]

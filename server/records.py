@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 
 from server.errors import BadRequest, ResyncRequired
 from server.models import Record, ScopeTotal, SyncCounter
-from server.store import take_writer_turn
 from sync.protocol import (
     ENTITY_PARENT,
     PAGE_BYTES,
@@ -384,7 +383,6 @@ class ScopedRecords:
         transaction is about to read and write over. It must be the transaction's first
         statement: a no-op write to the counter row (PostgreSQL: that row's lock, held to
         commit; SQLite: its one write lock, waited for instead of refused mid-transaction)."""
-        take_writer_turn(self.session)
         self.session.execute(
             update(SyncCounter).where(SyncCounter.id == 1).values(value=SyncCounter.value)
         )

@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-
-try:
-    import fcntl
-except ImportError:  # Windows: writers of one process take turns; others still poll
-    fcntl = None  # type: ignore[assignment]
 
 from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -65,65 +58,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
-class WriterTurns:
-    """Writers to an SQLite file queue here for their turn, across threads and worker
-    processes (a lock file beside the database), instead of in SQLite's busy handler,
-    which sleeps up to 100 ms between tries: under load that made pushes wait seconds."""
-
-    def __init__(self, database: Path | None) -> None:
-        self._thread = threading.Lock()
-        self._file: int | None = None
-        if database is not None and fcntl is not None:
-            self._file = os.open(f"{database}-writers", os.O_RDWR | os.O_CREAT, 0o600)
-
-    def acquire(self) -> None:
-        self._thread.acquire()
-        if self._file is not None:
-            try:
-                fcntl.flock(self._file, fcntl.LOCK_EX)
-            except BaseException:
-                self._thread.release()
-                raise
-
-    def release(self) -> None:
-        if self._file is not None:
-            fcntl.flock(self._file, fcntl.LOCK_UN)
-        self._thread.release()
-
-    def close(self) -> None:
-        if self._file is not None:
-            os.close(self._file)
-            self._file = None
-
-
-_TURNS, _HOLDS_TURN = "fieldbrief_writer_turns", "fieldbrief_holds_turn"
-
-
-def take_writer_turn(session: Session) -> None:
-    """Waits for this session's turn to write (SQLite; PostgreSQL writers wait on row
-    locks instead): call before the transaction's first write; the session's end (commit
-    or rollback) passes the turn on."""
-    turns = session.info.get(_TURNS)
-    if turns is not None and not session.info.get(_HOLDS_TURN):
-        turns.acquire()
-        session.info[_HOLDS_TURN] = True
-
-
-def _sqlite_file(engine: Engine) -> Path | None:
-    if engine.dialect.name != "sqlite":
-        return None
-    database = engine.url.database
-    return Path(database) if database and database != ":memory:" else None
-
-
 class ServerStore:
     """The server's database; sessions per request or per admin command."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
-        sqlite = engine.dialect.name == "sqlite"
-        self._turns = WriterTurns(_sqlite_file(engine)) if sqlite else None
 
     @classmethod
     def open(cls, url: str) -> ServerStore:
@@ -134,20 +74,11 @@ class ServerStore:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        with self._sessions() as session:
-            if self._turns is not None:
-                session.info[_TURNS] = self._turns
-            try:
-                with session.begin():
-                    yield session
-            finally:
-                if session.info.pop(_HOLDS_TURN, False):
-                    self._turns.release()  # type: ignore[union-attr]
+        with self._sessions.begin() as session:
+            yield session
 
     def close(self) -> None:
         self.engine.dispose()
-        if self._turns is not None:
-            self._turns.close()
 
 
 def migrate(engine: Engine) -> None:
