@@ -7,7 +7,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import bindparam, delete, func, literal, select, union_all, update
 from sqlalchemy.exc import IntegrityError
@@ -133,8 +133,7 @@ class LocalReplica:
                         entry.status, entry.reason = "rejected", reason
                 else:
                     done.append(seq)
-            for start in range(0, len(done), 500):  # one statement per 500, not one each
-                chunk = done[start : start + 500]
+            for chunk in _chunks(done):  # one statement per 500, not one each
                 session.execute(delete(OutboxEntry).where(OutboxEntry.seq.in_(chunk)))
         return rejected
 
@@ -310,6 +309,9 @@ _SUMMARY = union_all(
 )
 
 
+_Id = TypeVar("_Id")
+
+
 def _set_state(session: Session, key: str, value: str | None) -> None:
     if value is None:
         session.execute(delete(SyncState).where(SyncState.key == key))
@@ -317,7 +319,7 @@ def _set_state(session: Session, key: str, value: str | None) -> None:
         session.merge(SyncState(key=key, value=value))
 
 
-def _chunks(ids: list[uuid.UUID], size: int = 500) -> list[list[uuid.UUID]]:
+def _chunks(ids: list[_Id], size: int = 500) -> list[list[_Id]]:
     """Slices that stay under SQLite's bound-parameter limit."""
     return [ids[i : i + size] for i in range(0, len(ids), size)]
 
