@@ -4,6 +4,7 @@ stored values themselves for the bulk inserts of a first download."""
 from __future__ import annotations
 
 import functools
+import operator
 import re
 import uuid
 from collections.abc import Callable
@@ -56,6 +57,14 @@ Store = Callable[[Any], Any]
 
 
 @dataclass(frozen=True, slots=True)
+class _Column:
+    name: str
+    store: Store | None  # None: stored as it comes
+    default: Callable[[], Any] | None  # for a field the row leaves out
+    keeps_none: bool  # None is stored as NULL without asking `store`
+
+
+@dataclass(frozen=True, slots=True)
 class RowWriter:
     """Turns pulled rows of one table straight into the values SQLite stores, for one
     executemany. A first download writes hundreds of thousands of rows, and SQLAlchemy's
@@ -63,22 +72,41 @@ class RowWriter:
     ones an ORM insert stores."""
 
     sql: str
-    # (name, store, default): `store` None where the value is stored as it is.
-    columns: tuple[tuple[str, Store | None, Callable[[], Any] | None], ...]
+    columns: tuple[_Column, ...]
     stored_id: Store
     stored_time: Store
+    # The fields in column order, taken in one C call when the row has them all (rows
+    # from our server do); then only the columns stored converted cost Python calls.
+    take: Callable[[dict[str, Any]], tuple[Any, ...]]
+    converted: tuple[tuple[int, Store, bool], ...]
 
     def values(
         self, row_id: uuid.UUID, version: int, deleted: bool, data: dict[str, Any], stamp: Any
     ) -> tuple[Any, ...]:
         """A new row's parameters; `stamp` (from `stored_time`) is its created/updated time."""
-        get = data.get
+        try:
+            fields = list(self.take(data))
+        except KeyError:
+            return self._values_with_defaults(row_id, version, deleted, data, stamp)
+        for at, store, keeps_none in self.converted:
+            raw = fields[at]
+            if raw is not None or not keeps_none:
+                fields[at] = store(raw)
+        deleted_at = stamp if deleted else None
+        return (self.stored_id(row_id), stamp, stamp, 1, deleted_at, version, *fields)
+
+    def _values_with_defaults(
+        self, row_id: uuid.UUID, version: int, deleted: bool, data: dict[str, Any], stamp: Any
+    ) -> tuple[Any, ...]:
         fields = []
-        for name, store, default in self.columns:
-            raw = get(name, _MISSING)
+        for column in self.columns:
+            raw = data.get(column.name, _MISSING)
             if raw is _MISSING:
-                raw = default() if default is not None else None
-            fields.append(raw if store is None else store(raw))
+                raw = column.default() if column.default is not None else None
+            store = column.store
+            if store is not None and (raw is not None or not column.keeps_none):
+                raw = store(raw)
+            fields.append(raw)
         deleted_at = stamp if deleted else None
         return (self.stored_id(row_id), stamp, stamp, 1, deleted_at, version, *fields)
 
@@ -100,44 +128,43 @@ def row_writer(entity: str, dialect: Dialect) -> RowWriter:
             make = _constant(default.arg)
         elif default is not None and default.is_callable:
             make = functools.partial(default.arg, None)  # SQLAlchemy passes a context
-        columns.append((column.key, _storer(column.type, dialect), make))
-    names = [*_ROW_HEAD, *(name for name, _, _ in columns)]
+        store, keeps_none = _storer(column.type, dialect)
+        columns.append(_Column(column.key, store, make, keeps_none))
+    names = [*_ROW_HEAD, *(column.name for column in columns)]
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
-    stored_id = _storer(table.c.id.type, dialect)
-    stored_time = _storer(table.c.created_at.type, dialect)
-    assert stored_id is not None and stored_time is not None  # a Uuid and a UtcDateTime
-    return RowWriter(sql, tuple(columns), stored_id, stored_time)
+    assert isinstance(table.c.id.type, Uuid) and isinstance(table.c.created_at.type, UtcDateTime)
+    getter = operator.itemgetter(*(column.name for column in columns))
+    take = getter if len(columns) > 1 else lambda data: (getter(data),)
+    converted = tuple(
+        (at, column.store, column.keeps_none)
+        for at, column in enumerate(columns)
+        if column.store is not None
+    )
+    return RowWriter(sql, tuple(columns), _stored_uuid, _stored_utc, take, converted)
 
 
-def _storer(column_type: Any, dialect: Dialect) -> Store | None:
-    """JSON value -> stored value for one column type (None: stored as it comes). The
-    types most rows are made of get a direct conversion; the rest go through SQLAlchemy's
-    own bind processing."""
+def _storer(column_type: Any, dialect: Dialect) -> tuple[Store | None, bool]:
+    """JSON value -> stored value for one column type (None: stored as it comes), and
+    whether None is stored as NULL without a call. The types most rows are made of get a
+    direct conversion; the rest go through SQLAlchemy's own bind processing."""
     if isinstance(column_type, Uuid):
-        return _nullable(_stored_uuid)
+        return _stored_uuid, True
     if isinstance(column_type, UtcDateTime):
-        return _nullable(_stored_utc)
+        return _stored_utc, True
     if isinstance(column_type, Date):
-        return _nullable(_stored_date)
+        return _stored_date, True
     if isinstance(column_type, SAEnum) and column_type.enum_class is not None:
-        return _nullable(_enum_storer(column_type.enum_class))
+        return _enum_storer(column_type.enum_class), True
     bind = column_type.dialect_impl(dialect).bind_processor(dialect)
     if bind is None:
-        return None
+        return None, True
     # Also decides what None becomes: NULL, or JSON's 'null'.
     none = bind(None) if column_type.should_evaluate_none else None
 
     def store(raw: Any) -> Any:
         return none if raw is None else bind(convert(column_type, raw))
 
-    return store
-
-
-def _nullable(store: Store) -> Store:
-    def nullable(raw: Any) -> Any:
-        return None if raw is None else store(raw)
-
-    return nullable
+    return store, False
 
 
 # How the server writes ids: for these, the stored hex is the text without its dashes.
@@ -145,19 +172,35 @@ _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[
 
 
 def _stored_uuid(raw: Any) -> str:
-    if isinstance(raw, uuid.UUID):
-        return raw.hex
     if isinstance(raw, str) and _CANONICAL_UUID.fullmatch(raw):
         return raw.replace("-", "")  # what uuid.UUID(raw).hex gives, a tenth of the time
+    if isinstance(raw, uuid.UUID):
+        return raw.hex
     return uuid.UUID(str(raw)).hex
 
 
 def _stored_utc(raw: Any) -> str:
+    if type(raw) is str and _is_utc_text(raw):
+        datetime.fromisoformat(raw)  # refuses a date or time that does not exist
+        fraction = raw[19:26] if len(raw) == 32 else ".000000"
+        return f"{raw[:10]} {raw[11:19]}{fraction}"
     value = raw if isinstance(raw, datetime) else datetime.fromisoformat(raw)
     if value.tzinfo is None:
         raise ValueError(f"a time without a time zone: {raw}")
     # SQLAlchemy's SQLite format: naive UTC, always with microseconds.
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _is_utc_text(raw: str) -> bool:
+    """Whether `raw` is a UTC time as the server writes them (isoformat, seconds or
+    microseconds): those are stored by cutting and pasting, a third of the time of the
+    general way."""
+    return (
+        (len(raw) == 25 or (len(raw) == 32 and raw[19] == "."))
+        and raw.endswith("+00:00")
+        and raw[4] == raw[7] == "-"
+        and raw[13] == raw[16] == ":"
+    )
 
 
 def _stored_date(raw: Any) -> str:

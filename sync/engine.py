@@ -553,7 +553,10 @@ class RetryPolicy:
 
 
 # 19 digits in a row: perhaps an integer past 64 bits, which orjson reads as a float.
-_LONG_NUMBER = re.compile(rb"\d{19}")
+# Found by turning every digit into "0" and anything else into a space, then searching
+# for 19 zeros: a tenth of the time re's \d{19} takes, which was four times orjson's.
+_LONG_NUMBER = b"0" * 19
+_DIGITS_ONLY = bytes(ord("0") if b in b"0123456789" else ord(" ") for b in range(256))
 
 
 def _json_of(response: httpx.Response) -> Any:
@@ -562,7 +565,7 @@ def _json_of(response: httpx.Response) -> Any:
     # details, say) or refuses (NaN) goes to the standard parser, which reads every value
     # exactly or refuses in its own words.
     content = response.content
-    if _LONG_NUMBER.search(content) is None:
+    if _LONG_NUMBER not in content.translate(_DIGITS_ONLY):
         try:
             return orjson.loads(content)
         except orjson.JSONDecodeError:

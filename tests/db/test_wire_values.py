@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import JSON, Boolean, Date, Integer, String, Text, Uuid
 from sqlalchemy import Enum as SAEnum
+from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 
 from db.edits import LOCAL_COLUMNS
 from db.models import SYNCED_MODELS, Account, Activity, Task
 from db.replica import LocalReplica, PulledRow
 from db.store import Store
 from db.types import UtcDateTime
-from db.wire_values import from_wire
+from db.wire_values import from_wire, row_writer
 
 # Stored columns that differ between two inserts of the same row by design.
 _BOOKKEEPING = {"created_at", "updated_at", "version", "server_version"}
@@ -139,3 +143,34 @@ def test_a_bad_value_in_a_page_writes_nothing(store: Store) -> None:
     with store.reading() as session:
         assert session.get(Account, good.id) is None
     assert LocalReplica(store).state("cursor") is None
+
+
+def _stored_occurred_at(text: str) -> Any:
+    """What the bulk writer stores for an activity that occurred at `text` (as sent)."""
+    writer = row_writer("activity", sqlite_dialect())
+    data = {column.name: None for column in writer.columns} | {"occurred_at": text}
+    stored = writer.values(uuid.uuid4(), 1, False, data, "now")
+    return stored[len(stored) - len(writer.columns) :][
+        [column.name for column in writer.columns].index("occurred_at")
+    ]
+
+
+@given(st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=-5))])))
+def test_times_are_stored_as_sqlalchemy_stores_them(moment: datetime) -> None:
+    stores = UtcDateTime().dialect_impl(sqlite_dialect()).bind_processor(sqlite_dialect())
+    assert stores is not None
+    assert _stored_occurred_at(moment.isoformat()) == stores(moment)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-02-30T10:00:00+00:00",  # no such day
+        "2026-01-01T24:61:00.000000+00:00",
+        "2026-01-01T10:00:00",  # no time zone
+        "2026-01-01T10:00:0x+00:00",
+    ],
+)
+def test_a_time_that_is_no_utc_time_is_refused(text: str) -> None:
+    with pytest.raises(ValueError):
+        _stored_occurred_at(text)
