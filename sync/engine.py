@@ -29,6 +29,7 @@ import orjson
 from pydantic import BaseModel
 
 from db.replica import CURSOR, LocalReplica, PulledRow
+from sync.collector import collector_paused
 from sync.outcome import (
     ClientTooOld,
     NeedsSignIn,
@@ -368,7 +369,7 @@ class SyncEngine:
             return _fetched(SnapshotPage, self._call("GET", "/sync/snapshot", params=params))
 
         pages = _read_ahead(fetch, after, lambda page: page.envelope.next_after)
-        with contextlib.closing(pages):
+        with contextlib.closing(pages), collector_paused():
             for batch in pages:
                 if stop.is_set():
                     raise SyncStopped("sync stopped during the download; it resumes next time")

@@ -4,6 +4,7 @@ on where it stopped; over real HTTP where a server takes part."""
 
 from __future__ import annotations
 
+import gc
 import threading
 import uuid
 from collections.abc import Iterator
@@ -219,6 +220,7 @@ def test_a_broken_off_first_download_goes_on_where_it_stopped(
     whole = Store.open(tmp_path / "whole")
     first = _sync(whole, demo_server)
     assert first.snapshot and first.pulled > 3000  # several pages
+    assert gc.isenabled()
 
     fresh = Store.open(tmp_path / "fresh")
     every_index = _indexes(fresh)
@@ -229,6 +231,7 @@ def test_a_broken_off_first_download_goes_on_where_it_stopped(
     broken = BreaksOff(pages=2)
     with pytest.raises(SyncError, match="cannot reach the server"):
         _sync(device, demo_server, broken)
+    assert gc.isenabled()  # paused for the download (sync.collector), and back
     replica = LocalReplica(device)
     assert replica.state(SNAPSHOT_AFTER) is not None  # where it stopped, with its rows
     assert _tally(device)["account"] + _tally(device)["activity"] > 0
