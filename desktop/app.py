@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer, QtMsgType, qInstallMessageHandler
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 
 from db.errors import StoreUserError
 from db.probe import STORE_FILENAME
 from desktop.runner import TaskRunner
 from ui.main_window import MainWindow
-from ui.style import apply_style
+from ui.style import STYLE_ARGUMENTS, apply_style
 
 if TYPE_CHECKING:
     from db.services import LocalServices
@@ -55,11 +55,12 @@ def run_app(data_dir: Path, screenshot: Path | None = None, screenshot_when: str
     accounts are on screen (or, for benchmarks, as soon as it is shown) and exits."""
 
     _log_to(data_dir / "fieldbrief.log")
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing or QApplication([*sys.argv[:1], *STYLE_ARGUMENTS])
     assert isinstance(app, QApplication)
     app.setApplicationName("Fieldbrief")
     app.setOrganizationName("Fieldbrief")
-    apply_style(app)
+    apply_style(app, fusion_set=existing is None)
     runner = TaskRunner()
     window = MainWindow(runner, store_label=str(data_dir / STORE_FILENAME))
     outcome: dict[str, object] = {"code": 0, "store": None}
@@ -81,6 +82,8 @@ def run_app(data_dir: Path, screenshot: Path | None = None, screenshot_when: str
             log.error("opening the store failed", exc_info=exc)
         window.show_fatal(message)
         if screenshot is None:
+            from PySide6.QtWidgets import QMessageBox  # not needed before the first paint
+
             QMessageBox.critical(window, "Fieldbrief", f"Cannot open your territory:\n{message}")
         finish(1, message)
 

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
-    QMessageBox,
     QProgressBar,
     QStackedWidget,
     QWidget,
@@ -22,7 +21,6 @@ from PySide6.QtWidgets import (
 from db.changes import Changes
 from sync.outcome import SyncOutcome, SyncStatus, describe_outcome
 from ui.icons import icon
-from ui.login_dialog import LoginDialog
 from ui.sync_controller import SyncBackend, SyncController
 from ui.tasks import Runner
 
@@ -268,6 +266,8 @@ class MainWindow(QMainWindow):
         if self.sync is None:
             return
         status = self._sync_status
+        from ui.login_dialog import LoginDialog  # loaded when first needed, not at start
+
         dialog = LoginDialog(
             status.server if status else None, status.username if status else None, message, self
         )
@@ -568,6 +568,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message, 15_000)
 
     def _show_shortcuts(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         QMessageBox.information(self, "Keyboard shortcuts", SHORTCUTS_HELP)
 
     def closeEvent(self, event: QCloseEvent) -> None:
