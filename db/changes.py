@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import uuid  # the window imports this module before its first paint; uuid can wait
 
 
 @dataclass(frozen=True, slots=True)

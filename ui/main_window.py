@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt, Signal, Slot
@@ -18,14 +17,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from db.changes import Changes
-from sync.outcome import SyncOutcome, SyncStatus, describe_outcome
 from ui.icons import icon
-from ui.sync_controller import SyncBackend, SyncController
 from ui.tasks import Runner
 
 if TYPE_CHECKING:
+    # Only what the first paint needs is imported before it: these load when first used.
+    import uuid
+
+    from db.changes import Changes
     from db.services import LocalServices
+    from sync.outcome import SyncOutcome, SyncStatus
     from ui.accounts_page import AccountsPage
     from ui.attention_page import AttentionPage
     from ui.briefing_dialog import BriefingDialog
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from ui.profile_dialog import ProfileDialog
     from ui.profiles_page import ProfilesPage
     from ui.search_page import SearchPage
+    from ui.sync_controller import SyncBackend, SyncController
     from ui.today_page import (
         TodayPage,  # the services import SQLAlchemy, which the GUI thread never needs
     )
@@ -244,6 +246,8 @@ class MainWindow(QMainWindow):
         self.attention_page.count_changed.connect(self._on_attention_count_changed)
         self.attention_page.refresh()
         if sync is not None:
+            from ui.sync_controller import SyncController
+
             self._attach_sync(SyncController(self._runner, sync, self))
 
     def _attach_sync(self, controller: SyncController) -> None:
@@ -294,6 +298,8 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_sync_synced(self, outcome: SyncOutcome) -> None:
         self.sync_progress.hide()
+        from sync.outcome import describe_outcome
+
         said = "Synced: " + "; ".join(describe_outcome(outcome))
         self.statusBar().showMessage(said, 30_000 if outcome.warnings else 10_000)
         self.sync_label.setToolTip(said)  # all of it, where the status bar had to cut
@@ -398,7 +404,7 @@ class MainWindow(QMainWindow):
         self.show_page(SEARCH)
         self.search_page.focus_search()
 
-    @Slot(uuid.UUID)
+    @Slot(object)
     def open_account(self, account_id: uuid.UUID) -> None:
         self.show_page(ACCOUNTS)
         self.accounts_page.open_account(account_id)
@@ -445,7 +451,7 @@ class MainWindow(QMainWindow):
 
         self._runner.write(start, lambda _changes: self.open_note(started[0]))
 
-    @Slot(uuid.UUID)
+    @Slot(object)
     def open_ladder(self, account_id: uuid.UUID) -> LadderDialog:
         """Opens the ladder dialog for the account: its history, and a move with a reason
         (stored through the runner; data_changed then refreshes the list and pane)."""
@@ -456,7 +462,7 @@ class MainWindow(QMainWindow):
         self.ladder_dialog.show_account(account_id)
         return self.ladder_dialog
 
-    @Slot(uuid.UUID)
+    @Slot(object)
     def open_holds(self, account_id: uuid.UUID) -> None:
         """The account's marketing holds (Ctrl+Shift+H on Accounts)."""
         from ui.hold_dialog import HoldDialog
@@ -464,7 +470,7 @@ class MainWindow(QMainWindow):
         self.hold_dialog = HoldDialog(self._runner, self._holds, account_id, self)
         self.hold_dialog.open()
 
-    @Slot(uuid.UUID)
+    @Slot(object)
     def open_note(self, note_id: uuid.UUID) -> NoteDialog:
         """Shows a note's window (one per note, raised if open)."""
         from ui.note_dialog import NoteDialog
@@ -478,7 +484,7 @@ class MainWindow(QMainWindow):
         dialog.activateWindow()
         return dialog
 
-    @Slot(uuid.UUID, object)
+    @Slot(object, object)
     def open_briefing(self, account_id: uuid.UUID, meeting_id: uuid.UUID | None) -> BriefingDialog:
         """Shows the briefing for a visit (one window per account and meeting, raised if
         open, and read again so it is current)."""
@@ -496,7 +502,7 @@ class MainWindow(QMainWindow):
         dialog.activateWindow()
         return dialog
 
-    @Slot(uuid.UUID)
+    @Slot(object)
     def open_profile(self, contact_id: uuid.UUID) -> ProfileDialog:
         """Shows the contact's profile editor (one window per contact, raised if open)."""
         from ui.profile_dialog import ProfileDialog
