@@ -39,7 +39,10 @@ test: install pgdeps
 	$(BIN)/mypy
 	QT_QPA_PLATFORM=offscreen sh tests/pg/with-postgres.sh $(BIN)/python -m pytest
 
+# Byte-compiled first, as the app is after its first start (or a pip install); where the
+# environment sets PYTHONDONTWRITEBYTECODE, every timed start would compile our modules again.
 bench: install
+	$(BIN)/python -m compileall -q desktop ui db sync server resources
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m bench
 
 lint: install
