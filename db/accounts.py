@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
@@ -18,7 +19,14 @@ from db.dto import (
     TeamMemberRow,
 )
 from db.models import Account, Activity, Contact, TeamMember
-from db.search import BROAD_MATCH, broad_match, fts_query, is_broad, narrow_match
+from db.search import (
+    BROAD_MATCH,
+    broad_match,
+    fts_query,
+    is_broad,
+    matched_before,
+    narrow_match,
+)
 from db.store import Store
 
 LATEST_ACTIVITY_LIMIT = 25
@@ -45,19 +53,25 @@ class AccountDirectory:
             if is_broad(session, match, self._broad_match):
                 # Walk the first accounts in display order: a broad query fills its page
                 # there. If it does not, the matches sit further down: look them up instead.
-                window = (
-                    select(Account)
-                    .where(*base)
-                    .order_by(*_order(Account, query))
-                    .limit(offset + limit + BROAD_WINDOW)
-                    .subquery()
-                )
-                walked = aliased(Account, window)
-                rows = _fetch_page(
-                    session, walked, query, offset, limit, [broad_match(session, match, walked.id)]
-                )
-                if len(rows) == limit:
-                    return rows
+                # A walk that found most of a page goes further once, as far again as the
+                # matches it found suggest (and a quarter more): the rest is close.
+                walk = offset + limit + BROAD_WINDOW
+                for again in (False, True):
+                    window = (
+                        select(Account)
+                        .where(*base)
+                        .order_by(*_order(Account, query))
+                        .limit(walk)
+                        .subquery()
+                    )
+                    walked = aliased(Account, window)
+                    found = matched_before if again else partial(broad_match, session, match)
+                    rows = _fetch_page(session, walked, query, offset, limit, [found(walked.id)])
+                    if len(rows) == limit:
+                        return rows
+                    if len(rows) < limit // 2:
+                        break
+                    walk = walk * (offset + limit) * 5 // ((offset + len(rows)) * 4) + 1
             return _fetch_page(session, Account, query, offset, limit, [*base, narrow_match(match)])
 
     def count(self, query: AccountQuery) -> int:

@@ -152,3 +152,23 @@ def test_a_rebuilt_index_is_the_one_the_triggers_keep(filled: Store) -> None:
     assert [r for r in _index(filled) if "Gone" not in str(r)] == kept
     add_contact(filled, gone, "Ada", "Quist")  # the triggers run again
     assert names(filled, "quist") == ["Gone Gmbh"]
+
+
+@pytest.mark.parametrize("window", [0, 2, 6])
+def test_a_short_walk_goes_further_or_looks_matches_up(
+    filled: Store, window: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Walks that end before a page is full (a short window over spread-out matches) still
+    give the narrow plan's page: by walking further once, or by looking the matches up."""
+    import db.accounts
+
+    for i in range(40):
+        name = f"Meridian {i:02d}" if i % 3 else f"Nordhafen {i:02d}"
+        add_account(filled, name, city="Aachen" if i % 2 else "Kiel")
+    monkeypatch.setattr(db.accounts, "BROAD_WINDOW", window)
+    narrow = AccountDirectory(filled, broad_match=10**9)
+    broad = AccountDirectory(filled, broad_match=0)
+    for text in ("meridian", "kiel", "nordhafen"):
+        query = AccountQuery(text=text)
+        for offset in (0, 4):
+            assert broad.page(query, offset, 8) == narrow.page(query, offset, 8)
