@@ -310,6 +310,13 @@ class MainWindow(QMainWindow):
             self.accounts_page.model.refresh()
             self.accounts_page.pane.reload()
             self.today_page.refresh()
+        if outcome.pulled:
+            # An open briefing shows what the sync brought (a dispute opened meanwhile is
+            # what a rep must not miss); an open note, another device's revision (a note
+            # being typed in keeps what was typed: see NoteDialog._on_loaded).
+            for dialog in [*self.briefing_dialogs.values(), *self.note_dialogs.values()]:
+                if dialog.isVisible():
+                    dialog.reload()
 
     @Slot(str)
     def _on_sync_failed(self, message: str) -> None:

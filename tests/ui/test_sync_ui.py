@@ -122,3 +122,36 @@ def test_a_large_first_download_shows_a_real_progress_bar(window: MainWindow) ->
     assert window.sync_label.text() == "Syncing: downloading 250 of 1,000…"
     window._on_sync_progressed("pull", 3, None)
     assert window.sync_progress.maximum() == 0  # busy again: a pull's size is not known
+
+
+def test_an_open_briefing_shows_what_a_sync_brought(
+    qtbot: QtBot, tmp_path: Path, store: Store, runner: TaskRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    account = uuid.uuid4()
+    with rep_server(tmp_path / "server") as server:
+        with server.store.session() as session:
+            records = ScopedRecords(session, frozenset({"north"}), server.auth.clock)
+            records.create("account", account, "north", {"name": "Zenith", "territory": "north"})
+        window = build_window(store, runner, SyncService(store))
+        window.ask_to_sign_in = False
+        qtbot.addWidget(window)
+        with qtbot.waitSignal(window.ready, timeout=10_000):
+            window.show()
+        assert window.sync is not None
+        with qtbot.waitSignal(window.sync.synced, timeout=15_000):
+            window.sync.sign_in(server.url, "ana", PASSWORD)
+        briefing = window.open_briefing(account, None)
+        qtbot.waitUntil(lambda: "Zenith" in briefing.view.toPlainText())
+        assert "Greta Lind" not in briefing.view.toPlainText()
+
+        with server.store.session() as session:
+            records = ScopedRecords(session, frozenset({"north"}), server.auth.clock)
+            member = {"account_id": str(account), "name": "Greta Lind", "role": "service_rep"}
+            records.create("team_member", uuid.uuid4(), "north", member)
+        with qtbot.waitSignal(window.sync.synced, timeout=15_000) as synced:
+            window.sync_now()  # the briefing has the focus: F5 there is its own
+        assert synced.args[0].pulled == 1
+        qtbot.waitUntil(lambda: "Greta Lind" in briefing.view.toPlainText())
+        window.close()
+    assert runner.shutdown()
