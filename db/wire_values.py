@@ -57,14 +57,6 @@ Store = Callable[[Any], Any]
 
 
 @dataclass(frozen=True, slots=True)
-class _Column:
-    name: str
-    store: Store | None  # None: stored as it comes
-    default: Callable[[], Any] | None  # for a field the row leaves out
-    keeps_none: bool  # None is stored as NULL without asking `store`
-
-
-@dataclass(frozen=True, slots=True)
 class RowWriter:
     """Turns pulled rows of one table straight into the values SQLite stores, for one
     executemany. A first download writes hundreds of thousands of rows, and SQLAlchemy's
@@ -72,13 +64,15 @@ class RowWriter:
     ones an ORM insert stores."""
 
     sql: str
-    columns: tuple[_Column, ...]
+    # The fields in column order, each with its default for a row that leaves it out.
+    columns: tuple[tuple[str, Callable[[], Any] | None], ...]
+    # (position, store, keeps_none): the fields not stored as they come; None stays NULL
+    # without a call where `keeps_none`.
+    converted: tuple[tuple[int, Store, bool], ...]
+    # The fields taken in one C call when the row has them all (rows from our server do).
+    take: Callable[[dict[str, Any]], tuple[Any, ...]]
     stored_id: Store
     stored_time: Store
-    # The fields in column order, taken in one C call when the row has them all (rows
-    # from our server do); then only the columns stored converted cost Python calls.
-    take: Callable[[dict[str, Any]], tuple[Any, ...]]
-    converted: tuple[tuple[int, Store, bool], ...]
 
     def values(
         self, row_id: uuid.UUID, version: int, deleted: bool, data: dict[str, Any], stamp: Any
@@ -87,7 +81,7 @@ class RowWriter:
         try:
             fields = list(self.take(data))
         except KeyError:
-            return self._values_with_defaults(row_id, version, deleted, data, stamp)
+            fields = [_given(data, name, default) for name, default in self.columns]
         for at, store, keeps_none in self.converted:
             raw = fields[at]
             if raw is not None or not keeps_none:
@@ -95,20 +89,13 @@ class RowWriter:
         deleted_at = stamp if deleted else None
         return (self.stored_id(row_id), stamp, stamp, 1, deleted_at, version, *fields)
 
-    def _values_with_defaults(
-        self, row_id: uuid.UUID, version: int, deleted: bool, data: dict[str, Any], stamp: Any
-    ) -> tuple[Any, ...]:
-        fields = []
-        for column in self.columns:
-            raw = data.get(column.name, _MISSING)
-            if raw is _MISSING:
-                raw = column.default() if column.default is not None else None
-            store = column.store
-            if store is not None and (raw is not None or not column.keeps_none):
-                raw = store(raw)
-            fields.append(raw)
-        deleted_at = stamp if deleted else None
-        return (self.stored_id(row_id), stamp, stamp, 1, deleted_at, version, *fields)
+
+def _given(data: dict[str, Any], name: str, default: Callable[[], Any] | None) -> Any:
+    """The row's field, or the model's default for it (None if it has none)."""
+    raw = data.get(name, _MISSING)
+    if raw is not _MISSING:
+        return raw
+    return default() if default is not None else None
 
 
 _MISSING = object()
@@ -118,7 +105,8 @@ _MISSING = object()
 def row_writer(entity: str, dialect: Dialect) -> RowWriter:
     """The bulk writer of one synced table."""
     table = _MODELS[entity].__table__
-    columns = []
+    columns: list[tuple[str, Callable[[], Any] | None]] = []
+    converted: list[tuple[int, Store, bool]] = []
     for column in table.columns:
         if column.key in LOCAL_COLUMNS:
             continue
@@ -129,18 +117,15 @@ def row_writer(entity: str, dialect: Dialect) -> RowWriter:
         elif default is not None and default.is_callable:
             make = functools.partial(default.arg, None)  # SQLAlchemy passes a context
         store, keeps_none = _storer(column.type, dialect)
-        columns.append(_Column(column.key, store, make, keeps_none))
-    names = [*_ROW_HEAD, *(column.name for column in columns)]
+        if store is not None:
+            converted.append((len(columns), store, keeps_none))
+        columns.append((column.key, make))
+    names = [*_ROW_HEAD, *(name for name, _ in columns)]
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
     assert isinstance(table.c.id.type, Uuid) and isinstance(table.c.created_at.type, UtcDateTime)
-    getter = operator.itemgetter(*(column.name for column in columns))
+    getter = operator.itemgetter(*(name for name, _ in columns))
     take = getter if len(columns) > 1 else lambda data: (getter(data),)
-    converted = tuple(
-        (at, column.store, column.keeps_none)
-        for at, column in enumerate(columns)
-        if column.store is not None
-    )
-    return RowWriter(sql, tuple(columns), _stored_uuid, _stored_utc, take, converted)
+    return RowWriter(sql, tuple(columns), tuple(converted), take, _stored_uuid, _stored_utc)
 
 
 def _storer(column_type: Any, dialect: Dialect) -> tuple[Store | None, bool]:

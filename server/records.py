@@ -103,9 +103,9 @@ def _quoted(entity: str) -> str:
 def _id_text(stored: Any) -> str:
     """A record id as read with no type processing: SQLite's 32 hex digits, or the UUID
     PostgreSQL's driver makes of its own uuid type."""
-    if type(stored) is str and len(stored) == 32:
-        return f"{stored[:8]}-{stored[8:12]}-{stored[12:16]}-{stored[16:20]}-{stored[20:]}"
-    return str(uuid.UUID(str(stored)))
+    if isinstance(stored, uuid.UUID):
+        return str(stored)
+    return f"{stored[:8]}-{stored[8:12]}-{stored[12:16]}-{stored[16:20]}-{stored[20:]}"
 
 
 # What a page reads of a record: the reference fields come out of the JSON in SQL (a

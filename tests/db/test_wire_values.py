@@ -148,11 +148,10 @@ def test_a_bad_value_in_a_page_writes_nothing(store: Store) -> None:
 def _stored_occurred_at(text: str) -> Any:
     """What the bulk writer stores for an activity that occurred at `text` (as sent)."""
     writer = row_writer("activity", sqlite_dialect())
-    data = {column.name: None for column in writer.columns} | {"occurred_at": text}
+    names = [name for name, _default in writer.columns]
+    data = dict.fromkeys(names) | {"occurred_at": text}
     stored = writer.values(uuid.uuid4(), 1, False, data, "now")
-    return stored[len(stored) - len(writer.columns) :][
-        [column.name for column in writer.columns].index("occurred_at")
-    ]
+    return stored[len(stored) - len(names) + names.index("occurred_at")]
 
 
 @given(st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=-5))])))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -274,16 +275,21 @@ def test_a_push_for_another_device_is_refused(ana: Device, ben: Device) -> None:
     assert response.status_code == 403 and response.json()["error"] == "forbidden"
 
 
-def test_pull_and_snapshot_page_through_large_scopes(
-    ana: Device, auth: AuthService, http: httpx.Client
-) -> None:
+def _add_accounts(auth: AuthService, count: int, territory_of: Callable[[int], str]) -> None:
+    """`count` accounts named A0, A1, ... written on the server, account i in territory_of(i)."""
     with auth.store.session() as session:
         records = ScopedRecords(session, frozenset({"north", "south"}), auth.clock)
-        for i in range(1005):
-            territory = "north" if i % 5 else "south"
+        for i in range(count):
+            territory = territory_of(i)
             records.create(
                 "account", uuid.uuid4(), territory, {"name": f"A{i}", "territory": territory}
             )
+
+
+def test_pull_and_snapshot_page_through_large_scopes(
+    ana: Device, auth: AuthService, http: httpx.Client
+) -> None:
+    _add_accounts(auth, 1005, lambda i: "north" if i % 5 else "south")
     first = http.get("/v1/sync/changes", params={"cursor": START}, headers=ana.headers).json()
     assert len(first["rows"]) == 804 and first["more"] is False
     versions = [r["version"] for r in first["rows"]]
@@ -293,12 +299,7 @@ def test_pull_and_snapshot_page_through_large_scopes(
 
 
 def test_pull_pages_hold_at_most_a_thousand_rows(ana: Device, auth: AuthService) -> None:
-    with auth.store.session() as session:
-        records = ScopedRecords(session, frozenset({"north"}), auth.clock)
-        for i in range(1003):
-            records.create(
-                "account", uuid.uuid4(), "north", {"name": f"A{i}", "territory": "north"}
-            )
+    _add_accounts(auth, 1003, lambda _i: "north")
     page = ana.http.get("/v1/sync/changes", params={"cursor": START}, headers=ana.headers).json()
     assert len(page["rows"]) == 1000 and page["more"] is True
     rows, _ = ana.pull_all()
@@ -313,13 +314,7 @@ def test_a_forged_cursor_is_a_plain_400(ana: Device) -> None:
 
 
 def test_a_pull_carries_scope_and_summary_only_when_asked(ana: Device, auth: AuthService) -> None:
-    with auth.store.session() as session:
-        records = ScopedRecords(session, frozenset({"north", "south"}), auth.clock)
-        for i in range(2003):
-            territory = "north" if i % 2 else "south"
-            records.create(
-                "account", uuid.uuid4(), territory, {"name": f"A{i}", "territory": territory}
-            )
+    _add_accounts(auth, 2003, lambda i: "north" if i % 2 else "south")
 
     def page(cursor: str, **params: Any) -> dict[str, Any]:
         response = ana.http.get(
