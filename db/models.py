@@ -84,16 +84,17 @@ class Account(SyncedRow, Base):
 
     __tablename__ = "account"
 
-    name: Mapped[str] = mapped_column(String(200, collation=NOCASE))
+    # info: extra rules the sync schema checks at every door (sync.row_schema).
+    name: Mapped[str] = mapped_column(String(200, collation=NOCASE), info={"non_blank": True})
     industry: Mapped[str | None] = mapped_column(String(100, collation=NOCASE))
-    employees: Mapped[int | None]
+    employees: Mapped[int | None] = mapped_column(info={"min": 0})
     street: Mapped[str | None] = mapped_column(String(200))
     postal_code: Mapped[str | None] = mapped_column(String(20))
     city: Mapped[str | None] = mapped_column(String(100, collation=NOCASE))
     country: Mapped[str | None] = mapped_column(String(100))
     phone: Mapped[str | None] = mapped_column(String(50))
     website: Mapped[str | None] = mapped_column(String(200))
-    territory: Mapped[str] = mapped_column(String(100))
+    territory: Mapped[str] = mapped_column(String(100), info={"non_blank": True})
     owner_rep: Mapped[str | None] = mapped_column(String(100, collation=NOCASE))
     ladder_rung: Mapped[LadderRung] = mapped_column(_enum(LadderRung), default=LadderRung.PROSPECT)
 
@@ -277,7 +278,7 @@ class Lead(SyncedRow, Base):
     contact_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contact.id"))
     campaign: Mapped[str] = mapped_column(String(200))
     source_system: Mapped[str | None] = mapped_column(String(100))
-    score: Mapped[int | None]
+    score: Mapped[int | None] = mapped_column(info={"min": 0, "max": 100})
     handed_over_at: Mapped[datetime]
     status: Mapped[LeadStatus] = mapped_column(_enum(LeadStatus, 20), default=LeadStatus.NEW)
     reject_reason: Mapped[RejectReason | None] = mapped_column(_enum(RejectReason, 40))

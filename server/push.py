@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,12 +25,15 @@ from server.store import ServerStore
 from sync.protocol import (
     CLIENT_ENTITIES,
     ENTITY_PARENT,
+    REFERENCE_FIELDS,
+    ConflictResolution,
     Mutation,
     MutationResult,
     PushRequest,
     PushResponse,
     SensitivePolicy,
 )
+from sync.row_schema import DERIVED_IDS, RowProblem, checked_fields, describe, row_problem
 
 # Fields the server owns; a mutation may not set them.
 RESERVED_FIELDS = frozenset({"id", "version", "server_version", "created_at", "updated_at"})
@@ -123,11 +127,17 @@ def _apply(
         # The rep resolves a conflict; its contents stay as the server recorded them.
         if m.op != "set_fields" or not set(m.fields) <= CONFLICT_FIELDS:
             raise Rejected("a conflict can only be marked resolved")
+        try:
+            ConflictResolution.model_validate(m.fields)
+        except ValidationError as exc:
+            raise Rejected(describe(exc)) from None
     elif m.entity not in CLIENT_ENTITIES:
         raise Rejected(f"unknown kind of record {m.entity!r}")
     bad = sorted(set(m.fields) & RESERVED_FIELDS)
     if bad:
         raise Rejected(f"fields the server owns cannot be set: {', '.join(bad)}")
+    if m.entity != "conflict" and m.op != "delete":
+        m = _checked(records, m)
     if m.entity == "profile_answer":
         m = _sensitive_checked(records, m, policy)
     if m.op == "create":
@@ -141,6 +151,24 @@ def _apply(
             return "applied", records.save(record)
         return "applied", record.version
     return _merge(records, caller, record, _stamped(caller, m))
+
+
+def _checked(records: ScopedRecords, m: Mutation) -> Mutation:
+    """The mutation with its fields as the row schema allows them (sync.row_schema), the
+    rows they name in the caller's scope, and a derived id that is its own; or Rejected,
+    saying which field and why. Nothing is written before this passes."""
+    try:
+        fields = checked_fields(m.entity, m.fields, whole=m.op == "create")
+    except RowProblem as exc:
+        raise Rejected(str(exc)) from None
+    for name, entity in REFERENCE_FIELDS.items():
+        named = fields.get(name)
+        if named is not None and records.get(entity, uuid.UUID(named)) is None:
+            raise Rejected(f"{name}: no {entity.replace('_', ' ')} {named} {NOT_IN_SCOPE}")
+    derive = DERIVED_IDS.get(m.entity)
+    if derive is not None and m.op == "create" and derive(fields) != m.id:
+        raise Rejected("this record's id does not match what it is about")
+    return m.model_copy(update={"fields": fields})
 
 
 def _sensitive_checked(records: ScopedRecords, m: Mutation, policy: SensitivePolicy) -> Mutation:
@@ -207,6 +235,11 @@ def _merge(
 ) -> tuple[Any, int | None]:
     if "territory" in m.fields and m.fields["territory"] not in records.territories:
         raise Rejected("an account can only move to a territory you have")
+    # The row as the rep meant it must keep the rules over several fields (a merge keeps
+    # some server values, which kept them already).
+    problem = row_problem(record.entity, {**record.data, **m.fields})
+    if problem is not None:
+        raise Rejected(problem)
     if record.deleted_at is not None:
         # Edited offline while someone deleted it: keep the edit as a conflict to resolve.
         for name, value in m.fields.items():
@@ -233,6 +266,7 @@ def _merge(
             data["needs_merge"] = True  # both texts survive: ours here, theirs in the conflict
     if data == record.data:
         return ("applied_with_conflict" if conflicted else "applied"), record.version
+
     moved = record.entity == "account" and data.get("territory") != record.data.get("territory")
     parent_field = ENTITY_PARENT.get(record.entity)
     if parent_field and data.get(parent_field) != record.data.get(parent_field):

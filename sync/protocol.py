@@ -8,13 +8,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict
 
 API_VERSION = 1
 MIN_CLIENT_API = 1
 PREFIX = f"/v{API_VERSION}"
+
+
+def no_nul(text: str) -> str:
+    """Text without NUL characters (PostgreSQL cannot store them; SQLite cuts text there)."""
+    if "\x00" in text:
+        raise ValueError("must not contain a NUL character")
+    return text
 
 
 class _Model(BaseModel):
@@ -203,6 +210,13 @@ class Mutation(_Model):
     @property
     def name(self) -> str:
         return f"{self.entity}.{self.op}"
+
+
+class ConflictResolution(_Model):
+    """What a device may set on a conflict the server recorded: that the rep settled it."""
+
+    resolved: Annotated[bool, Strict()] | None = None
+    resolution: Annotated[str, Field(max_length=40), AfterValidator(no_nul)] | None = None
 
 
 class PushRequest(_Model):
