@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.bulk_indexes import restore_on_open
 from db.engine import create_store_engine, relax_durability
 from db.errors import StoreUnreadable
+from db.private_files import private_folder, private_sqlite_file
 from db.probe import STORE_FILENAME
 from db.schema import migrate
 
@@ -29,17 +30,24 @@ class Store:
 
     @classmethod
     def open(cls, data_dir: Path) -> Store:
-        """Opens (creating if needed) the store in `data_dir` and migrates it to this app."""
+        """Opens (creating if needed) the store in `data_dir` and migrates it to this app.
+
+        The folder is left 0700 and the store's files 0600 (tightened if an older version
+        left them readable by others)."""
         data_dir = Path(data_dir)
         if data_dir.exists() and not data_dir.is_dir():
             raise StoreUnreadable(f"{data_dir} is a file, not a data folder")
         try:
-            data_dir.mkdir(parents=True, exist_ok=True)
+            private_folder(data_dir)
         except OSError as exc:
             raise StoreUnreadable(
                 f"cannot create the data folder {data_dir}: {exc.strerror}"
             ) from exc
         path = data_dir / STORE_FILENAME
+        try:
+            private_sqlite_file(path)  # before SQLite: its -wal and -shm take this mode
+        except OSError as exc:
+            raise StoreUnreadable(f"cannot open the store at {path}: {exc.strerror}") from exc
         engine = create_store_engine(path)
         try:
             restore_on_open(engine)  # before migrations: they expect every index

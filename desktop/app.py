@@ -16,6 +16,7 @@ from PySide6.QtCore import QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
 from db.errors import StoreUserError
+from db.private_files import private_file, private_folder
 from db.probe import STORE_FILENAME
 from desktop.runner import TaskRunner
 from ui.main_window import MainWindow
@@ -118,8 +119,11 @@ def run_app(data_dir: Path, screenshot: Path | None = None, screenshot_when: str
 
 
 def _log_to(path: Path) -> None:
-    """Our log and Qt's messages go to a file in the data folder, not the terminal."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Our log and Qt's messages go to a file in the data folder, not the terminal.
+
+    Private like the store (folder 0700, file 0600): a log names accounts and errors."""
+    private_folder(path.parent)
+    private_file(path)
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()

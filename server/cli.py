@@ -69,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
         "demo",
         help="fill a territory with demo data and add the user 'demo'",
         description="Writes the same deterministic demo territory the app makes into territory "
-        "T (created if missing) and adds the user 'demo' (password: demo-password).",
+        "T (created if missing; ids of its own, so demo territories sit side by side) and adds "
+        "the user 'demo' (password: demo-password), or grants it T if it exists.",
     )
     demo.add_argument("--accounts", type=int, default=300, metavar="N", help="default 300")
     demo.add_argument("--seed", type=int, default=1, metavar="S", help="default 1")
@@ -393,34 +394,83 @@ def _demo(auth: AuthService, store: ServerStore, accounts: int, seed: int, terri
 
     from sqlalchemy import func, select
 
-    from server.models import Record, Territory, User
+    from server.models import Record, Territory
     from server.records import ScopedRecords
     from sync.seed import demo_records
 
     if accounts < 1:
         return _fail("--accounts must be at least 1")
+    territory = territory.strip()  # as add_territory stores it
     with store.session() as session:
-        if session.scalar(select(Territory).where(Territory.name == territory)) is None:
-            session.add(Territory(name=territory))
+        known = session.scalar(select(Territory).where(Territory.name == territory)) is not None
         held = session.scalar(
             select(func.count()).select_from(Record).where(Record.territory == territory)
         )
+        demo_owned = session.scalar(
+            select(Record.id)
+            .where(
+                Record.territory == territory,
+                Record.entity == "account",
+                Record.data["owner_rep"].as_string() == DEMO_USER,
+            )
+            .limit(1)
+        )
+    if held and demo_owned is not None:
+        return _fail(f"territory {territory!r} already has demo data; pick another --territory")
     if held:
-        return _fail(f"territory {territory!r} already holds {held:,} records")
+        return _fail(
+            f"territory {territory!r} already holds {held:,} record(s); "
+            "demo data goes only into an empty territory"
+        )
+    if not known:
+        auth.add_territory(territory)
     with store.session() as session:
         records = ScopedRecords(session, frozenset({territory}), auth.clock)
         for entity, record_id, fields in demo_records(
             accounts, seed, today=date.today(), territory=territory, owner_rep=DEMO_USER
         ):
             records.create(entity, record_id, territory, fields)
-        user = session.scalar(select(User).where(User.name == DEMO_USER))
-    if user is None:
-        auth.add_user(DEMO_USER, DEMO_PASSWORD, [territory])
-    print(
-        f"Wrote {accounts:,} demo accounts into territory {territory}; "
-        f"sign in as {DEMO_USER} / {DEMO_PASSWORD}."
-    )
+    print(f"Wrote {accounts:,} demo accounts into territory {territory}.")
+    print(_demo_sign_in(auth, store, territory))
     return 0
+
+
+def _demo_sign_in(auth: AuthService, store: ServerStore, territory: str) -> str:
+    """Makes the user 'demo' (or grants it `territory`); says who may sign in to see it."""
+    from argon2 import PasswordHasher
+    from argon2.exceptions import InvalidHashError, VerificationError
+    from sqlalchemy import select
+
+    from server.models import Territory, User
+
+    with store.session() as session:
+        made = session.scalar(select(User.id).where(User.name == DEMO_USER)) is None
+    if made:
+        auth.add_user(DEMO_USER, DEMO_PASSWORD, [territory])
+    else:
+        auth.grant(DEMO_USER, territory)
+    with store.session() as session:
+        demo = session.scalars(select(User).where(User.name == DEMO_USER)).one()
+        sees = ", ".join(sorted(t.name for t in demo.territories))
+        ours: bool
+        try:
+            ours = made or PasswordHasher().verify(demo.password_hash, DEMO_PASSWORD)
+        except (VerificationError, InvalidHashError):
+            ours = False  # an admin gave it another password, which is not ours to print
+        disabled = demo.disabled
+        others = session.scalars(
+            select(User.name)
+            .join(User.territories)
+            .where(Territory.name == territory, User.name != DEMO_USER)
+            .order_by(User.name)
+        ).all()
+    password = f" / {DEMO_PASSWORD}" if ours else " (with the password an admin set)"
+    lines = [f"Sign in as {DEMO_USER}{password}; {DEMO_USER} sees territories: {sees}."]
+    if disabled:
+        lines.append(f"User {DEMO_USER} is disabled: 'user enable {DEMO_USER}' lets it in.")
+    if others:
+        lines.append(f"Also granted {territory}: {', '.join(others)}.")
+    return "\n".join(lines)
 
 
 def _data_dir(path: Path) -> Path:

@@ -3,18 +3,18 @@ contacts reps asked it to leave alone (the suppression list its systems honour).
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from db.csv_safe import csv_text
 from server.models import Record
 
 
@@ -128,28 +128,34 @@ CSV_COLUMNS = (
 
 
 def feedback_csv(session: Session) -> str:
-    """The same as a spreadsheet: a row per campaign; reasons as "reason: count; ..."."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for c in lead_feedback(session):
-        rate = c.acceptance_rate
-        writer.writerow(
+    """The same as a spreadsheet: a row per campaign; reasons as "reason: count; ...".
+
+    Campaign names and lost reasons come from outside systems and reps: csv_text defuses
+    any a spreadsheet would run as a formula."""
+    return csv_text(
+        CSV_COLUMNS,
+        (
             (
                 c.campaign,
                 c.handed_over,
                 c.undecided,
                 c.accepted,
                 c.rejected,
-                "" if rate is None else f"{rate:.2f}",
+                _rate(c.acceptance_rate),
                 "; ".join(f"{r}: {n}" for r, n in c.reject_reasons.most_common()),
                 c.won,
                 c.lost,
                 c.no_decision,
                 "; ".join(c.lost_reasons),
             )
-        )
-    return out.getvalue()
+            for c in lead_feedback(session)
+        ),
+    )
+
+
+def _rate(rate: float | None) -> Decimal | None:
+    # A number (two decimals, as before), so it is never mistaken for text.
+    return None if rate is None else Decimal(f"{rate:.2f}")
 
 
 def format_feedback(campaigns: list[CampaignFeedback]) -> str:

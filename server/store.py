@@ -8,8 +8,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy import URL, Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
+
+from db.private_files import private_folder, private_sqlite_file
 
 SERVER_DB_FILENAME = "server.sqlite3"
 # The PostgreSQL advisory lock migrations take: any number, as long as every server agrees.
@@ -17,8 +19,11 @@ MIGRATION_LOCK_KEY = 4_102_026
 
 
 def database_url_for(data_dir: Path) -> str:
-    """The embedded default: an SQLite file in the server's data folder (made if missing)."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    """The embedded default: an SQLite file in the server's data folder. A folder made here,
+    or one that holds our database already, is its owner's only (0700); any other is left
+    as it is (the default is the current folder), the database file being 0600 anyway."""
+    if not data_dir.is_dir() or (data_dir / SERVER_DB_FILENAME).exists():
+        private_folder(data_dir)
     return f"sqlite+pysqlite:///{data_dir / SERVER_DB_FILENAME}"
 
 
@@ -30,6 +35,9 @@ def create_server_engine(url: str) -> Engine:
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        file = _sqlite_file(parsed)
+        if file is not None:
+            private_sqlite_file(file)  # 0600 before SQLite: its -wal and -shm take this mode
         engine = create_engine(
             parsed,
             connect_args={"check_same_thread": False, "timeout": 30},
@@ -40,6 +48,16 @@ def create_server_engine(url: str) -> Engine:
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     return create_engine(parsed, pool_pre_ping=True, json_serializer=_json_text)
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    """The database file of an SQLite URL whose folder exists; None for an in-memory
+    database or a file: URI (SQLite reports a missing folder in its own words)."""
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    path = Path(database)
+    return path if path.parent.is_dir() else None
 
 
 def _json_text(value: Any) -> str:

