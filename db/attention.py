@@ -1,4 +1,5 @@
-"""What needs the rep: conflicts to resolve and changes the server refused."""
+"""What needs the rep: conflicts to resolve and changes the server refused; and, for
+support, pulled rows this device could not store."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from db.changes import Changes
 from db.edits import LocalEditor, to_wire
 from db.errors import StoreUserError
-from db.models import SYNCED_MODELS, OutboxEntry, RemoteRecord
+from db.models import SYNCED_MODELS, OutboxEntry, RemoteRecord, SetAsideRow
 from db.store import Store
 from db.wire_values import from_wire
 
@@ -47,6 +48,17 @@ class RejectedItem:
     entity_id: uuid.UUID
     fields: dict[str, Any]
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetAsideItem:
+    """A pulled row this device could not store, as it came, with why (for support)."""
+
+    entity: str
+    id: uuid.UUID
+    version: int
+    reason: str
+    data: Any
 
 
 class AttentionDesk:
@@ -88,6 +100,15 @@ class AttentionDesk:
                 RejectedItem(e.seq, e.entity, e.op, e.entity_id, e.fields, e.reason or "")
                 for e in entries
             ]
+
+    def set_aside(self) -> list[SetAsideItem]:
+        """Pulled rows kept aside, newest first; the sync goes on without them and a
+        storable version from the server takes their place."""
+        with self._store.reading() as session:
+            rows = session.scalars(
+                select(SetAsideRow).order_by(SetAsideRow.set_aside_at.desc(), SetAsideRow.id)
+            )
+            return [SetAsideItem(r.entity, r.id, r.server_version, r.reason, r.data) for r in rows]
 
     def retry(self, seq: int, fields: dict[str, Any] | None = None) -> Changes:
         """Queues a refused change again, as a new mutation: the server decides afresh

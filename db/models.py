@@ -84,7 +84,7 @@ class Account(SyncedRow, Base):
 
     __tablename__ = "account"
 
-    # info: extra rules the sync schema checks at every door (sync.row_schema).
+    # info: extra rules the sync schema checks at every door (db.row_schema).
     name: Mapped[str] = mapped_column(String(200, collation=NOCASE), info={"non_blank": True})
     industry: Mapped[str | None] = mapped_column(String(100, collation=NOCASE))
     employees: Mapped[int | None] = mapped_column(info={"min": 0})
@@ -349,6 +349,22 @@ class RemoteRecord(Base):
     server_version: Mapped[int]
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class SetAsideRow(Base):
+    """A pulled row this device could not store (a value its schema refuses, a row it
+    names that is missing): kept as it came, with why, for support to see in Needs
+    attention; a later, storable version of it takes its place."""
+
+    __tablename__ = "set_aside_row"
+
+    entity: Mapped[str] = mapped_column(String(40), primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    server_version: Mapped[int]
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    data: Mapped[Any] = mapped_column(JSON, nullable=False)  # as it came, whatever it is
+    reason: Mapped[str] = mapped_column(Text)
+    set_aside_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
 class SyncState(Base):

@@ -24,6 +24,7 @@ KNOWN_REVISIONS: tuple[str, ...] = (
     "0005_profiles",
     "0006_on_the_road",
     "0007_synced_row_index",
+    "0008_set_aside_rows",
 )
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
 from sqlalchemy import bindparam, delete, func, literal, select, union_all, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from db.bulk_indexes import defer_indexes, restore_indexes
@@ -24,13 +25,17 @@ from db.models import (
     OutboxEntry,
     ProfileAnswer,
     RemoteRecord,
+    SetAsideRow,
     SyncState,
 )
 from db.profiles import SENSITIVE_OFF_DEVICES, SENSITIVE_POLICY
+from db.row_schema import pulled_problem
 from db.search import pause_indexing, rebuild_index
 from db.store import Store
 from db.types import utc_now
 from db.wire_values import from_wire, row_writer
+
+log = logging.getLogger(__name__)
 
 _MODELS: dict[str, type[Any]] = {
     model.__tablename__: model  # type: ignore[attr-defined]
@@ -212,13 +217,17 @@ class LocalReplica:
                 (e.entity, e.entity_id): set(e.fields)
                 for e in session.scalars(select(OutboxEntry).where(OutboxEntry.status == "pending"))
             }
+            aside = session.scalar(select(SetAsideRow.id).limit(1)) is not None
             for entity, run in itertools.groupby(ordered, key=lambda r: r.entity):
                 group = list(run)
                 model = _MODELS.get(entity)
                 if model is None:
                     changed = _apply_remote(session, group)
                 else:
-                    changed = _apply_synced(session, model, group, pending)
+                    changed, set_aside = _apply_guarded(session, model, group, pending, aside)
+                    if set_aside:
+                        tables.add(SetAsideRow.__tablename__)
+                    aside = aside or set_aside
                 if changed:
                     tables.add(entity)
             if cursor is not None:
@@ -232,13 +241,21 @@ class LocalReplica:
 
     def summary(self) -> dict[str, tuple[int, int]]:
         """Per entity: live rows the server has told us of and the sum of their server
-        versions, to compare with the server's summary of our scope."""
+        versions, to compare with the server's summary of our scope. Rows set aside count
+        as received: downloading them again would only set them aside again."""
         totals: dict[str, tuple[int, int]] = {}
         with self._store.reading() as session:
             for entity, count, checksum in session.execute(_SUMMARY):
                 if count:
-                    totals[entity] = (int(count), int(checksum or 0))
+                    known = totals.get(entity, (0, 0))
+                    totals[entity] = (known[0] + int(count), known[1] + int(checksum or 0))
         return totals
+
+    def set_aside_count(self) -> int:
+        """Pulled rows this device could not store (see SetAsideRow)."""
+        with self._store.reading() as session:
+            stmt = select(func.count()).select_from(SetAsideRow)
+            return int(session.execute(stmt).scalar_one())
 
     def sweep(self, seen: dict[str, set[uuid.UUID]]) -> int:
         """After a repair download of some entities (`seen`: the ids the server sent), lets
@@ -306,6 +323,9 @@ _SUMMARY = union_all(
     select(RemoteRecord.entity, func.count(), func.sum(RemoteRecord.server_version))
     .where(RemoteRecord.deleted.is_(False))
     .group_by(RemoteRecord.entity),
+    select(SetAsideRow.entity, func.count(), func.sum(SetAsideRow.server_version))
+    .where(SetAsideRow.deleted.is_(False))
+    .group_by(SetAsideRow.entity),
 )
 
 
@@ -400,6 +420,90 @@ def _apply_remote(session: Session, group: list[PulledRow]) -> bool:
         changed = True
     session.flush()
     return changed
+
+
+# What a row the store cannot take raises on its way in: a value the conversion refuses,
+# one the driver cannot bind, a foreign key that does not hold.
+_UNSTORABLE = (ValueError, TypeError, OverflowError, SQLAlchemyError)
+
+
+def _apply_guarded(
+    session: Session,
+    model: type[Any],
+    group: list[PulledRow],
+    pending: dict[tuple[str, uuid.UUID], set[str]],
+    aside: bool,
+) -> tuple[bool, bool]:
+    """_apply_synced for a run of rows of one table. A run that cannot be stored whole
+    goes again row by row, and a row that cannot be stored is set aside with the reason
+    (SetAsideRow) instead of stopping the sync: one bad row never holds up the others.
+    `aside`: whether rows are set aside already (a storable version replaces its own).
+    Returns (whether the table changed, whether rows were set aside)."""
+    try:
+        with session.begin_nested():
+            changed = _apply_synced(session, model, group, pending)
+    except _UNSTORABLE:
+        log.warning("a page of %s could not be stored whole; row by row", model.__tablename__)
+    else:
+        if aside:
+            _settle_aside(session, group)
+        return changed, False
+    changed = set_aside = False
+    for row in group:
+        problem = pulled_problem(row.entity, row.data)
+        if problem is None:
+            try:
+                with session.begin_nested():
+                    changed = _apply_synced(session, model, [row], pending) or changed
+            except _UNSTORABLE as exc:
+                # Logged with its traceback, never with the row's values (customer data).
+                log.warning("%s %s could not be stored", row.entity, row.id, exc_info=True)
+                problem = _unstorable(exc)
+            else:
+                _settle_aside(session, [row])
+                continue
+        log.warning("%s %s set aside: %s", row.entity, row.id, problem.split(":")[0])
+        _set_aside(session, row, problem)
+        set_aside = True
+    return changed, set_aside
+
+
+def _unstorable(exc: Exception) -> str:
+    if isinstance(exc, IntegrityError):
+        return "it names a record this device does not hold (set aside, or not sent)"
+    return f"it could not be stored ({type(exc).__name__})"
+
+
+def _set_aside(session: Session, row: PulledRow, reason: str) -> None:
+    known = session.get(SetAsideRow, (row.entity, row.id))
+    if known is not None and known.server_version > row.version:
+        return
+    # An older version stored here no longer counts as the server's (the end-of-sync
+    # check counts the one set aside); a storable version later replaces both.
+    table = _MODELS[row.entity].__table__
+    session.execute(update(table).where(table.c.id == row.id).values(server_version=None))
+    session.merge(
+        SetAsideRow(
+            entity=row.entity,
+            id=row.id,
+            server_version=row.version,
+            deleted=row.deleted,
+            data=row.data,
+            reason=reason[:2000],
+            set_aside_at=utc_now(),
+        )
+    )
+    session.flush()
+
+
+def _settle_aside(session: Session, rows: list[PulledRow]) -> None:
+    """Stored now: any earlier version of these rows set aside is no longer needed."""
+    for chunk in _chunks([row.id for row in rows]):
+        session.execute(
+            delete(SetAsideRow).where(
+                SetAsideRow.entity == rows[0].entity, SetAsideRow.id.in_(chunk)
+            )
+        )
 
 
 def _apply_synced(

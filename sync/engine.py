@@ -207,6 +207,7 @@ class SyncEngine:
             resynced=pull.resynced,
             territories_added=tuple(sorted(pull.added)),
             territories_removed=tuple(sorted(pull.removed)),
+            set_aside=self._replica.set_aside_count(),
         )
 
     def _check_clock(self, response: httpx.Response) -> None:

@@ -41,6 +41,8 @@ class SyncOutcome:
     resynced: bool = False  # the server no longer had our cursor's history
     territories_added: tuple[str, ...] = ()
     territories_removed: tuple[str, ...] = ()
+    # Pulled rows this device could not store, kept aside for support (Needs attention).
+    set_aside: int = 0
 
 
 def _plural(n: int, word: str) -> str:
@@ -65,6 +67,8 @@ def describe_outcome(outcome: SyncOutcome) -> list[str]:
         parts.append(f"new territory: {', '.join(outcome.territories_added)}")
     if outcome.territories_removed:
         parts.append(f"territory removed: {', '.join(outcome.territories_removed)}")
+    if outcome.set_aside:
+        parts.append(f"{_plural(outcome.set_aside, 'row')} set aside (see Needs attention)")
     if outcome.repaired:
         parts.append(f"repaired {', '.join(e.replace('_', ' ') for e in outcome.repaired)}")
     return parts

@@ -12,16 +12,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict
 
+from db.row_schema import no_nul
+
 API_VERSION = 1
 MIN_CLIENT_API = 1
 PREFIX = f"/v{API_VERSION}"
-
-
-def no_nul(text: str) -> str:
-    """Text without NUL characters (PostgreSQL cannot store them; SQLite cuts text there)."""
-    if "\x00" in text:
-        raise ValueError("must not contain a NUL character")
-    return text
 
 
 class _Model(BaseModel):

@@ -1,5 +1,6 @@
 """Needs attention: conflicts to resolve and changes the server refused. Nothing here is
-ever dropped without the rep deciding so."""
+ever dropped without the rep deciding so. Below them, for support, rows from the server
+this device could not store (the sync went on without them)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from ui.models.table import Column, RowTableModel
 from ui.tasks import Runner
 
 if TYPE_CHECKING:  # the desk imports SQLAlchemy, which the GUI thread never needs
-    from db.attention import AttentionDesk, ConflictItem, RejectedItem
+    from db.attention import AttentionDesk, ConflictItem, RejectedItem, SetAsideItem
     from db.changes import Changes
 
 
@@ -43,6 +44,11 @@ REJECTED_COLUMNS: list[Column[RejectedItem]] = [
     Column("Reason", lambda r: r.reason, tooltip=lambda r: r.reason),
     Column("Values", lambda r: _values(r.fields), tooltip=lambda r: _values(r.fields)),
 ]
+SET_ASIDE_COLUMNS: list[Column[SetAsideItem]] = [
+    Column("Record", lambda r: r.entity.replace("_", " ")),
+    Column("Id", lambda r: str(r.id)),
+    Column("Why it could not be stored", lambda r: r.reason, tooltip=lambda r: r.reason),
+]
 
 
 class AttentionPage(QWidget):
@@ -59,6 +65,8 @@ class AttentionPage(QWidget):
         self.rejected: RowTableModel[RejectedItem] = RowTableModel(REJECTED_COLUMNS, self)
         self.conflict_table = make_table(self.conflicts, stretch_column=4)
         self.rejected_table = make_table(self.rejected, stretch_column=2)
+        self.set_aside: RowTableModel[SetAsideItem] = RowTableModel(SET_ASIDE_COLUMNS, self)
+        self.set_aside_table = make_table(self.set_aside, stretch_column=2)
 
         self.keep_theirs = QPushButton("Keep the server's value")
         self.use_mine = QPushButton("Use my value")
@@ -67,6 +75,8 @@ class AttentionPage(QWidget):
         self.edit.setToolTip("Change the refused values, then send them again")
         self.discard = QPushButton("Discard my change")
         self.copy = QPushButton("Copy details")
+        self.copy_set_aside = QPushButton("Copy for support")
+        self.copy_set_aside.setToolTip("The row as the server sent it, to send to your admin")
         self._summary = QLabel()
         self._summary.setObjectName("subtitle")
 
@@ -91,6 +101,21 @@ class AttentionPage(QWidget):
         layout.addWidget(section_title("Changes the server refused"))
         layout.addWidget(self.rejected_table, stretch=1)
         layout.addLayout(rejected_buttons)
+        # Shown only when there are any: nothing for the rep to do but tell support.
+        self._set_aside_title = section_title(
+            "From the server, not stored on this device (tell your admin)"
+        )
+        set_aside_buttons = QHBoxLayout()
+        set_aside_buttons.addWidget(self.copy_set_aside)
+        set_aside_buttons.addStretch()
+        self._set_aside_box = QWidget()
+        box = QVBoxLayout(self._set_aside_box)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self._set_aside_title)
+        box.addWidget(self.set_aside_table, stretch=1)
+        box.addLayout(set_aside_buttons)
+        self._set_aside_box.setVisible(False)
+        layout.addWidget(self._set_aside_box, stretch=1)
 
         self.keep_theirs.clicked.connect(lambda: self._resolve(use_mine=False))
         self.use_mine.clicked.connect(lambda: self._resolve(use_mine=True))
@@ -98,9 +123,11 @@ class AttentionPage(QWidget):
         self.discard.clicked.connect(lambda: self._settle(self._desk.discard))
         self.edit.clicked.connect(self._on_edit_clicked)
         self.copy.clicked.connect(self._on_copy_clicked)
+        self.copy_set_aside.clicked.connect(self._on_copy_set_aside_clicked)
         runner.data_changed.connect(self._on_runner_data_changed)
         self.conflict_table.selectionModel().selectionChanged.connect(self._update_buttons)
         self.rejected_table.selectionModel().selectionChanged.connect(self._update_buttons)
+        self.set_aside_table.selectionModel().selectionChanged.connect(self._update_buttons)
         self._update_buttons()
 
     def refresh(self) -> None:
@@ -108,31 +135,39 @@ class AttentionPage(QWidget):
         self._generation += 1
         generation = self._generation
         self._runner.read(
-            lambda: (self._desk.conflicts(), self._desk.rejected()),
+            lambda: (self._desk.conflicts(), self._desk.rejected(), self._desk.set_aside()),
             lambda loaded: self._on_loaded(generation, loaded),
         )
 
     @Slot(object)
     def _on_runner_data_changed(self, changes: Changes) -> None:
-        if changes.touches("conflict") or changes.touches("outbox"):
+        if any(changes.touches(t) for t in ("conflict", "outbox", "set_aside_row")):
             self.refresh()
 
     def _on_loaded(
-        self, generation: int, loaded: tuple[list[ConflictItem], list[RejectedItem]]
+        self,
+        generation: int,
+        loaded: tuple[list[ConflictItem], list[RejectedItem], list[SetAsideItem]],
     ) -> None:
         if generation != self._generation:
             return
-        conflicts, rejected = loaded
+        conflicts, rejected, set_aside = loaded
         self.conflicts.set_rows(conflicts)
         self.rejected.set_rows(rejected)
-        for table in (self.conflict_table, self.rejected_table):
+        self.set_aside.set_rows(set_aside)
+        self._set_aside_box.setVisible(bool(set_aside))
+        for table in (self.conflict_table, self.rejected_table, self.set_aside_table):
             table.resizeColumnsToContents()
+        # Rows set aside are support's to settle, not the rep's: they do not count here.
         total = len(conflicts) + len(rejected)
-        self._summary.setText(
+        summary = (
             "Nothing needs your attention."
             if not total
             else f"{len(conflicts)} conflict(s) and {len(rejected)} refused change(s)."
         )
+        if set_aside:
+            summary += f" {len(set_aside)} row(s) from the server could not be stored."
+        self._summary.setText(summary)
         self._update_buttons()
         self.count_changed.emit(total)
 
@@ -181,6 +216,19 @@ class AttentionPage(QWidget):
             QGuiApplication.clipboard().setText(json.dumps(details, ensure_ascii=False, indent=2))
 
     @Slot()
+    def _on_copy_set_aside_clicked(self) -> None:
+        item = self._selected(self.set_aside_table, self.set_aside)
+        if item is not None:
+            details = {
+                "record": item.entity,
+                "id": str(item.id),
+                "server_version": item.version,
+                "reason": item.reason,
+                "data": item.data,
+            }
+            QGuiApplication.clipboard().setText(json.dumps(details, ensure_ascii=False, indent=2))
+
+    @Slot()
     def _update_buttons(self, *_args: Any) -> None:
         has_conflict = self._selected(self.conflict_table, self.conflicts) is not None
         has_rejected = self._selected(self.rejected_table, self.rejected) is not None
@@ -188,5 +236,8 @@ class AttentionPage(QWidget):
             button.setEnabled(has_conflict)
         for button in (self.retry, self.discard, self.copy):
             button.setEnabled(has_rejected)
+        self.copy_set_aside.setEnabled(
+            self._selected(self.set_aside_table, self.set_aside) is not None
+        )
         selected = self._selected(self.rejected_table, self.rejected)
         self.edit.setEnabled(selected is not None and bool(selected.fields))

@@ -16,7 +16,7 @@ from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 
 from db.edits import LOCAL_COLUMNS
-from db.models import SYNCED_MODELS, Account, Activity, Task
+from db.models import SYNCED_MODELS, Account, Activity, SetAsideRow, Task
 from db.replica import LocalReplica, PulledRow
 from db.store import Store
 from db.types import UtcDateTime
@@ -133,16 +133,20 @@ def test_fields_the_server_left_out_get_the_models_defaults(store: Store) -> Non
         assert stored_account.server_version == 1 and stored_account.version == 1
 
 
-def test_a_bad_value_in_a_page_writes_nothing(store: Store) -> None:
+def test_a_bad_value_in_a_page_is_set_aside_and_the_rest_is_written(store: Store) -> None:
     good = PulledRow("account", uuid.uuid4(), 1, False, {"name": "Good", "territory": "n"})
     bad = PulledRow(
         "account", uuid.uuid4(), 2, False, {"name": "Bad", "territory": "n", "ladder_rung": "x"}
     )
-    with pytest.raises(ValueError):
-        LocalReplica(store).apply_page([good, bad], cursor="c2")
+    changes = LocalReplica(store).apply_page([good, bad], cursor="c2")
+    assert changes.touches("account") and changes.touches("set_aside_row")
     with store.reading() as session:
-        assert session.get(Account, good.id) is None
-    assert LocalReplica(store).state("cursor") is None
+        assert session.get(Account, good.id) is not None
+        assert session.get(Account, bad.id) is None
+        aside = session.get(SetAsideRow, ("account", bad.id))
+        assert aside is not None and aside.data == bad.data and "ladder_rung" in aside.reason
+    assert LocalReplica(store).state("cursor") == "c2"
+    assert LocalReplica(store).summary()["account"] == (2, 3)  # as the server counts them
 
 
 def _stored_occurred_at(text: str) -> Any:

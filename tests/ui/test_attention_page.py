@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from PySide6.QtCore import Qt, QTimer
@@ -10,7 +11,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from db.edits import LocalEditor
-from db.models import Account, OutboxEntry, RemoteRecord
+from db.models import Account, OutboxEntry, RemoteRecord, SetAsideRow
 from db.store import Store
 from desktop.runner import TaskRunner
 from ui.correction_dialog import CorrectionDialog
@@ -104,3 +105,31 @@ def test_correct_a_refused_change_and_send_it_again(
         assert session.get(Account, refused_id).territory == "north"  # type: ignore[union-attr]
         [queued] = session.scalars(select(OutboxEntry)).all()
     assert (queued.status, queued.op, queued.fields["territory"]) == ("pending", "create", "north")
+
+
+def test_rows_set_aside_are_listed_for_support_and_copied_whole(
+    window: MainWindow, qtbot: QtBot, territory: Store
+) -> None:
+    row_id = uuid.uuid4()
+    with territory.session() as session:
+        session.add(
+            SetAsideRow(
+                entity="account",
+                id=row_id,
+                server_version=41,
+                data={"name": "Bogus AG", "ladder_rung": "bogus"},
+                reason="ladder_rung: must be one of 'prospect', 'customer'",
+            )
+        )
+    page = window.attention_page
+    window.show_page(ATTENTION)
+    with qtbot.waitSignal(page.count_changed) as counted:
+        page.refresh()
+    assert counted.args == [0]  # support's to settle, not the rep's: no badge
+    assert page.set_aside_table.isVisible() and page.set_aside.rowCount() == 1
+    assert not page.copy_set_aside.isEnabled()
+    page.set_aside_table.selectRow(0)
+    qtbot.mouseClick(page.copy_set_aside, Qt.MouseButton.LeftButton)
+    copied = json.loads(QApplication.clipboard().text())
+    assert copied["id"] == str(row_id) and copied["data"]["ladder_rung"] == "bogus"
+    assert "ladder_rung" in copied["reason"]

@@ -34,7 +34,6 @@ from db.edits import LOCAL_COLUMNS
 from db.models import SYNCED_MODELS
 from db.profiles import answer_id
 from db.types import UtcDateTime
-from sync.protocol import no_nul
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # BIGINT on PostgreSQL, INTEGER on SQLite
 TEXT_CHARS = 1_000_000  # an unbounded Text column (a note's body) at most
@@ -56,6 +55,13 @@ class RowProblem(ValueError):
 
 
 # --- value checks ---------------------------------------------------------------------------
+
+
+def no_nul(text: str) -> str:
+    """Text without NUL characters (PostgreSQL cannot store them; SQLite cuts text there)."""
+    if "\x00" in text:
+        raise ValueError("must not contain a NUL character")
+    return text
 
 
 def _text(value: Any) -> Any:
