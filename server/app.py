@@ -15,7 +15,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.auth import AuthService, Caller, Clock
-from server.errors import BadRequest, ClientTooOld, ServerError, Unauthorized
+from server.door import BodyLimits, FrontDoor
+from server.errors import BadRequest, ClientTooOld, ServerError, TooManyAttempts, Unauthorized
 from server.events import Incoming
 from server.ingest import ApiKeys, IngestBatch, IngestResult, read_csv_upload, take_in
 from server.marketing import (
@@ -68,10 +69,14 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 
 
 def create_app(
-    store: ServerStore, auth: AuthService, min_client_api: int = MIN_CLIENT_API
+    store: ServerStore,
+    auth: AuthService,
+    min_client_api: int = MIN_CLIENT_API,
+    limits: BodyLimits | None = None,
 ) -> FastAPI:
     """The server app over its store and services (built by the CLI or by tests).
-    `min_client_api`: the oldest client API served (the previous one, by default)."""
+    `min_client_api`: the oldest client API served (the previous one, by default);
+    `limits`: request body caps (BodyLimits.from_environment() by default)."""
     app = FastAPI(
         title="Fieldbrief server",
         version="1",
@@ -80,10 +85,21 @@ def create_app(
     # Level 1: most of the saving at a fifth of level 9's cost per 1,000-row page.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=1)
     app.add_middleware(ServerTime, clock=auth.clock)
+    # Outermost, so nothing reads a body before it is capped and checked.
+    app.add_middleware(FrontDoor, limits=limits or BodyLimits.from_environment())
+
+    @app.exception_handler(Exception)
+    async def _bug(_request: Request, exc: Exception) -> JSONResponse:
+        # A bug: the usual error body for the caller; Starlette then raises it on, and the
+        # server logs it with its traceback.
+        return _error(500, "internal", "the server failed; the error was logged")
 
     @app.exception_handler(ServerError)
     async def _server_error(_request: Request, exc: ServerError) -> JSONResponse:
-        return _error(exc.status, exc.code, exc.message)
+        response = _error(exc.status, exc.code, exc.message)
+        if isinstance(exc, TooManyAttempts):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -124,12 +140,21 @@ def create_app(
     def health() -> Health:
         return Health(min_client_api=min_client_api, server_time=auth.clock())
 
-    @app.post(f"{PREFIX}/auth/login", response_model=TokenPair)
+    @app.post(
+        f"{PREFIX}/auth/login",
+        response_model=TokenPair,
+        responses={429: {"model": ErrorBody, "description": "Too many failed sign-ins"}},
+    )
     def login(
-        body: LoginRequest, client_api: Annotated[int | None, Header(alias=API_HEADER)] = None
+        body: LoginRequest,
+        request: Request,
+        client_api: Annotated[int | None, Header(alias=API_HEADER)] = None,
     ) -> TokenPair:
+        """Signs in. After repeated failures of a user name or from one address, answers
+        429 with Retry-After (seconds) until the wait is over."""
         _check_client_api(client_api, min_client_api)
-        return auth.login(body.username, body.password, body.client_id)
+        address = request.client.host if request.client else None
+        return auth.login(body.username, body.password, body.client_id, address=address)
 
     @app.post(f"{PREFIX}/auth/refresh", response_model=TokenPair)
     def refresh(

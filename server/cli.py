@@ -56,6 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"server processes (default {default_workers()}: one per CPU, at most "
         f"{MAX_DEFAULT_WORKERS}); each syncs devices with its own database connections",
     )
+    serve.add_argument(
+        "--max-body-mib",
+        type=_positive,
+        metavar="N",
+        help="the largest push or ingest request taken, in MiB (default 32); larger ones "
+        "are refused with 413 before they are read",
+    )
     for sub in (serve,):
         _shared(sub)
 
@@ -140,7 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--password-stdin",
         action="store_true",
         required=True,
-        help="read the password from the first line of standard input",
+        help="read the password from the first line of standard input (at least 12 "
+        "characters, not one of the most common passwords)",
     )
     _shared(add_user)
     for action, text in (
@@ -243,6 +251,10 @@ def main(argv: list[str] | None = None) -> int:
     auth = AuthService(store)
     try:
         if args.command == "serve":
+            if args.max_body_mib is not None:
+                from server.door import MAX_BODY_VARIABLE
+
+                os.environ[MAX_BODY_VARIABLE] = str(args.max_body_mib)  # for every worker
             return _serve(auth, url, args.host, args.port, args.workers)
         if args.command == "demo":
             return _demo(auth, store, args.accounts, args.seed, args.territory)

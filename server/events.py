@@ -15,11 +15,12 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -31,6 +32,7 @@ from pydantic import (
 )
 
 from db.enums import Channel
+from db.row_schema import EARLIEST, LATEST, json_problem, no_nul
 from server.errors import BadRequest
 
 BATCH_EVENTS = 1000  # events per request at most
@@ -48,20 +50,23 @@ class BadEvent(ValueError):
 
 def _number(value: Any) -> Any:
     # JSON numbers only (a CSV's numeric columns are converted before): "12" stays refused.
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError("must be a number")
+    problem = json_problem(value)
+    if problem:
+        raise ValueError(problem)
     return value
 
 
 def _whole(value: Any) -> Any:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float) or json_problem(value):
         raise ValueError("must be a whole number")
     return value
 
 
 def _identifier(value: Any) -> Any:
     # Ticket and dispute numbers: 57303 from one system, "INC-0042" from another.
-    if isinstance(value, int) and not isinstance(value, bool):
+    if isinstance(value, int) and not isinstance(value, bool) and not json_problem(value):
         return value
     if isinstance(value, str) and 0 < len(value.strip()) <= 100:
         return value.strip()
@@ -338,7 +343,9 @@ class IngestEvent(BaseModel):
     domain: Domain | None = None
     email: Email | None = None
     contact_email: Email | None = None
-    title: Annotated[str, Field(min_length=1, max_length=TITLE_CHARS)] | None = None
+    title: (
+        Annotated[str, Field(min_length=1, max_length=TITLE_CHARS), AfterValidator(no_nul)] | None
+    ) = None
     details: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("type")
@@ -387,6 +394,11 @@ def parse_event(raw: Any, now: datetime) -> ValidEvent:
     bad = _not_finite(event.details)  # JSON has no NaN, and pydantic would make it a null
     if bad:
         raise BadEvent(f"details.{bad}: must be a finite number")
+    problem = json_problem(event.details)  # NUL, numbers past 64 bits, nesting
+    if problem:
+        raise BadEvent(f"details: {problem}")
+    if not EARLIEST <= event.occurred_at.astimezone(UTC).date() <= LATEST:
+        raise BadEvent(f"occurred_at: must lie between {EARLIEST.year} and {LATEST.year}")
     try:
         details = kind.details.model_validate(event.details).model_dump(
             mode="json", exclude_none=True

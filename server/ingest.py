@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from db.row_schema import RowProblem, checked_fields
 from server.errors import BadRequest, Conflict, NotFound, Unauthorized
 from server.events import (
     BATCH_EVENTS,
@@ -377,6 +378,8 @@ def _take_one(
         status, reason = "accepted", None
     except NoMatch as exc:
         status, activity_id, reason = "unmatched", None, str(exc)[:REASON_CHARS]
+    except RowProblem as exc:  # the app could not store the activity it would become
+        return EventResult(event_id=event_id, status="rejected", error=f"{where}{exc}")
     session.add(
         IngestedEvent(
             source=source,
@@ -410,7 +413,7 @@ def _write_activity(
         "source_system": source,
     }
     if not records.exists_anywhere("activity", activity_id):
-        records.create("activity", activity_id, match.territory, data)
+        records.create("activity", activity_id, match.territory, _storable("activity", data))
     if valid.event.type == LEAD_EVENT:
         _write_lead(records, match, source, valid, activity_id)
     return activity_id
@@ -435,7 +438,14 @@ def _write_lead(
         "handed_over_at": valid.event.occurred_at.astimezone(UTC).isoformat(),
         "status": "new",
     }
-    records.create("lead", lead_id, match.territory, data)
+    records.create("lead", lead_id, match.territory, _storable("lead", data))
+
+
+def _storable(entity: str, data: dict[str, Any]) -> dict[str, Any]:
+    """`data` as the app's row schema allows it (the same check as a rep's push), or
+    RowProblem: an event never becomes a row that laptops cannot store."""
+    checked_fields(entity, {k: v for k, v in data.items() if v is not None}, whole=True)
+    return data
 
 
 def read_csv_upload(body: bytes) -> list[Incoming]:
@@ -564,7 +574,7 @@ def _rematch_one(records: ScopedRecords, resolver: Resolver, row: IngestedEvent)
     try:
         with records.session.begin_nested():
             row.activity_id = _write_activity(records, resolver, row.source, valid)
-    except NoMatch as exc:
+    except (NoMatch, RowProblem) as exc:
         row.reason = str(exc)[:REASON_CHARS]
         return 0
     row.status, row.reason = "accepted", None

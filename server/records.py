@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import CursorResult, String, Text, cast, delete, func, select, type_coerce, update
 from sqlalchemy.orm import Session
 
+from db.row_schema import INT64_MAX
 from server.errors import BadRequest, ResyncRequired
 from server.models import Record, ScopeTotal, SyncCounter
 from sync.protocol import (
@@ -46,9 +47,19 @@ def decode_cursor(cursor: str) -> int:
         kind, _, number = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
         if kind != "v1":
             raise ValueError(kind)
-        return int(number)
+        return _version(number)
     except ValueError:
         raise BadRequest("the sync cursor is not one this server issued; sync again") from None
+
+
+def _version(text: str) -> int:
+    """A record version as a token carries it: digits only, within a BIGINT."""
+    if not (text.isascii() and text.isdigit() and len(text) <= 19):
+        raise ValueError(text)
+    version = int(text)
+    if version > INT64_MAX:
+        raise ValueError(text)
+    return version
 
 
 def encode_position(pinned: int, entity: str, record_id: uuid.UUID) -> str:
@@ -61,9 +72,9 @@ def decode_position(token: str) -> tuple[int, str, uuid.UUID]:
         kind, pinned, entity, raw_id = (
             base64.urlsafe_b64decode(token.encode()).decode().split(":", 3)
         )
-        if kind != "s1":
+        if kind != "s1" or entity not in SNAPSHOT_ORDER:
             raise ValueError(kind)
-        return int(pinned), entity, uuid.UUID(raw_id)
+        return _version(pinned), entity, uuid.UUID(raw_id)
     except ValueError:
         raise BadRequest("the snapshot position is not one this server issued") from None
 

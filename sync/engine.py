@@ -28,7 +28,7 @@ import httpx
 import orjson
 from pydantic import BaseModel
 
-from db.replica import CURSOR, LocalReplica, PulledRow
+from db.replica import CURSOR, LocalReplica, PendingMutation, PulledRow
 from sync.collector import collector_paused
 from sync.outcome import (
     ClientTooOld,
@@ -75,11 +75,24 @@ __all__ = [
 ]
 
 PUSH_BATCH = 200
+# About this much JSON per push at most (the server takes 32 MiB): long notes go a few at a
+# time; a single mutation always goes.
+PUSH_BYTES = 8_000_000
 # Pages downloaded ahead of the one being written, and written at once at most: 8 took a
 # 50k-account first download from 48.5 s to 46.4 s over 4 (fewer, larger transactions).
 READ_AHEAD = 8
 SCOPE = "scope"  # the territories of the last sync, as JSON
 SNAPSHOT_AFTER = "snapshot_after"  # where an unfinished first download goes on
+
+
+def _within_bytes(batch: list[PendingMutation]) -> list[PendingMutation]:
+    """The first mutations of `batch` that fit in about PUSH_BYTES of JSON (at least one)."""
+    used = 0
+    for count, mutation in enumerate(batch):
+        used += len(orjson.dumps(mutation.fields)) + len(orjson.dumps(mutation.base)) + 200
+        if used > PUSH_BYTES and count:
+            return batch[:count]
+    return batch
 
 
 class ResyncRequired(SyncError):
@@ -470,7 +483,7 @@ class SyncEngine:
 
     def _push(self, client_id: Any, stop: threading.Event, report: Progress) -> tuple[int, int]:
         pushed = rejected = 0
-        while batch := self._replica.pending(PUSH_BATCH):
+        while batch := _within_bytes(self._replica.pending(PUSH_BATCH)):
             if stop.is_set():
                 raise SyncStopped("sync stopped; unsent changes stay queued")
             request = PushRequest(
@@ -533,6 +546,8 @@ class SyncEngine:
                 if response.status_code != 429 and response.status_code < 500:
                     raise failure
                 retry_after = _retry_after(response)
+                if retry_after is not None and retry_after > self._retry.max_delay:
+                    raise failure  # a sign-in lock-out: say so now, not after minutes of retries
             attempt += 1
             if attempt >= self._retry.attempts:
                 raise failure

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict
 
-from db.row_schema import no_nul
+from db.row_schema import INT64_MAX, no_nul
 
 API_VERSION = 1
 MIN_CLIENT_API = 1
@@ -194,11 +194,11 @@ class Mutation(_Model):
     can merge field by field (three-way) instead of overwriting.
     """
 
-    mutation_id: int = Field(ge=1)
+    mutation_id: int = Field(ge=1, le=INT64_MAX)  # a BIGINT on the server
     entity: str = Field(min_length=1, max_length=40)
     op: MutationOp
     id: uuid.UUID
-    base_version: int | None = None
+    base_version: int | None = Field(default=None, ge=0, le=INT64_MAX)
     fields: dict[str, Any] = Field(default_factory=dict)
     base: dict[str, Any] = Field(default_factory=dict)
 
@@ -216,7 +216,7 @@ class ConflictResolution(_Model):
 
 class PushRequest(_Model):
     client_id: uuid.UUID
-    client_api: int = API_VERSION
+    client_api: int = Field(default=API_VERSION, ge=0, le=1_000_000)
     mutations: list[Mutation] = Field(max_length=1000)
 
 

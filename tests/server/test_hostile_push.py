@@ -1,7 +1,7 @@
 # ruff: noqa: E501 - the table of bad mutations reads best a row a line
 """Pushed mutations as a buggy or hostile client sends them, over real HTTP: each is refused
 with a reason naming the field, writes nothing, and a fresh device of the territory still
-syncs afterwards."""
+syncs afterwards. (NUL characters never get this far: tests/server/test_hostile_edge.py.)"""
 
 from __future__ import annotations
 
@@ -113,8 +113,6 @@ BAD: list[tuple[str, dict[str, Any], str]] = [
     ("year 9999", meeting(ends_at="9999-12-01T09:00:00+00:00"), "between 1900"),
     ("no names", contact(first_name="", last_name=" "), "first or a last name"),
     ("names missing", create("contact", account_id=str(ACCOUNT)), "first_name: required"),
-    ("NUL in e-mail", contact(email="ada\x00@acme.example"), "NUL"),
-    ("NUL in a JSON key", create("activity", account_id=str(ACCOUNT), channel="sales", type="call_logged", title="t", occurred_at=WHEN, details={"a\x00": 1}), "details"),
     ("details not an object", create("activity", account_id=str(ACCOUNT), channel="sales", type="call_logged", title="t", occurred_at=WHEN, details=[1]), "details: must be a JSON object"),
     ("deep JSON", create("activity", account_id=str(ACCOUNT), channel="sales", type="call_logged", title="t", occurred_at=WHEN, details=DEEP), "nested"),
     ("unknown contact", create("task", account_id=str(ACCOUNT), contact_id=str(uuid.uuid4()), title="Call"), "contact_id: no contact"),
