@@ -2,12 +2,16 @@
 
 Passwords are hashed with Argon2id. Access tokens live 15 minutes, refresh tokens 30 days;
 both are random strings stored only as SHA-256 hashes, so the database never holds a
-usable token and revoking one is a row update. Refreshing rotates the refresh token.
+usable token and revoking one is a row update. Refreshing rotates the refresh token, and a
+spent one used again ends every token of its sign-in (its family). Failed sign-ins are
+throttled per user name and client address (server.throttle).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import logging
 import secrets
 import uuid
 from collections.abc import Callable
@@ -23,11 +27,21 @@ from sqlalchemy.orm import Session
 from server.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 from server.models import AuthToken, Device, Territory, User, user_territory, utc_now
 from server.store import ServerStore
+from server.throttle import SignInThrottle
 from sync.protocol import TokenPair
 
 ACCESS_TTL = timedelta(minutes=15)
 REFRESH_TTL = timedelta(days=30)
+# A spent refresh token sent again this soon, while the pair it bought is unspent, is a
+# client retrying after a lost answer: it gets a new pair instead of ending its sign-in.
+REUSE_GRACE = timedelta(seconds=30)
 WRONG_LOGIN = "wrong user name or password"
+SESSION_ENDED = "this session was ended; sign in again"
+MIN_PASSWORD_CHARS = 12
+MAX_PASSWORD_CHARS = 1000  # the most a sign-in request carries
+
+log = logging.getLogger(__name__)
+_WHOSE = {"user": "name", "address": "address"}  # what a throttle count belongs to, in words
 
 Clock = Callable[[], datetime]
 
@@ -49,6 +63,25 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def check_password(password: str) -> None:
+    """Refuses (BadRequest) a password that is too short, too long or among the most common
+    ones: wherever a password is set."""
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise BadRequest(f"the password must have at least {MIN_PASSWORD_CHARS} characters")
+    if len(password) > MAX_PASSWORD_CHARS:
+        raise BadRequest(f"the password has at most {MAX_PASSWORD_CHARS} characters")
+    if password.lower() in _common_passwords():
+        raise BadRequest("this password is one of the most common ones; choose another")
+
+
+@functools.cache
+def _common_passwords() -> frozenset[str]:
+    # zxcvbn's list of the 30,000 most common passwords (lower case), loaded when needed.
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS  # type: ignore[import-untyped]
+
+    return frozenset(word.lower() for word in FREQUENCY_LISTS["passwords"])
+
+
 class AuthService:
     """Users, devices and tokens over the server store."""
 
@@ -57,7 +90,8 @@ class AuthService:
         self.store = store
         self._clock = clock
         self.clock = clock
-        self._hasher = PasswordHasher()  # argon2id with the library's current parameters
+        self.hasher = PasswordHasher()  # argon2id with the library's current parameters
+        self.throttle = SignInThrottle(store, clock)
 
     # -- administration -------------------------------------------------------------
 
@@ -78,12 +112,11 @@ class AuthService:
             raise BadRequest("a user needs a name")
         if len(name) > NAME_CHARS:
             raise BadRequest(f"a user name has at most {NAME_CHARS} characters")
-        if len(password) < 8:
-            raise BadRequest("the password must have at least 8 characters")
+        check_password(password)
         with self._store.session() as session:
             if session.scalar(select(User).where(User.name == name)):
                 raise Conflict(f"user {name!r} already exists")
-            user = User(name=name, password_hash=self._hasher.hash(password))
+            user = User(name=name, password_hash=self.hasher.hash(password))
             user.territories = [_territory(session, t) for t in territories]
             session.add(user)
 
@@ -111,42 +144,63 @@ class AuthService:
 
     # -- sign-in ----------------------------------------------------------------------
 
-    def login(self, name: str, password: str, client_id: uuid.UUID) -> TokenPair:
+    def login(
+        self, name: str, password: str, client_id: uuid.UUID, address: str | None = None
+    ) -> TokenPair:
+        """Signs a user in on a device. `address` is the client's network address: after
+        failures, sign-in waits per user name and per address (TooManyAttempts, answered
+        before any password work)."""
+        self.throttle.check(name, address)
         with self._store.session() as session:
             user = session.scalar(select(User).where(User.name == name))
             if user is None:
-                self._hasher.hash(password)  # same work either way: no user-name probing
-                raise Unauthorized(WRONG_LOGIN)
-            try:
-                self._hasher.verify(user.password_hash, password)
-            except (VerificationError, InvalidHashError):
-                raise Unauthorized(WRONG_LOGIN) from None
-            if user.disabled:
-                raise Forbidden("this user is disabled; ask your sales operations admin")
-            device = session.get(Device, client_id)
-            now = self._clock()
-            if device is None:
-                session.add(Device(client_id=client_id, user_id=user.id, registered_at=now))
-            elif device.user_id != user.id:
-                raise Forbidden("this device is registered to another user")
-            else:
-                device.last_seen_at = now
-            session.flush()
-            return self._issue(session, user.id, client_id)
+                self.hasher.hash(password)  # same work either way: no user-name probing
+            elif self._password_matches(user.password_hash, password):
+                self.throttle.succeeded(session, name)
+                return self._signed_in(session, user, client_id)
+        self._failed(name, address, known=user is not None)
+        raise Unauthorized(WRONG_LOGIN)
 
     def refresh(self, refresh_token: str) -> TokenPair:
+        """The next pair for a refresh token, which is spent. A spent one sent again ends
+        its family (every token of that sign-in: someone else holds a copy), except within
+        REUSE_GRACE of being spent while the pair it bought is unspent: then that pair is
+        revoked and a new one issued, for a client whose answer was lost."""
         with self._store.session() as session:
-            token = self._valid_token(session, refresh_token, "refresh")
-            # Spent once, even by two refreshes at the same moment: only the update that
-            # still finds it unrevoked counts (on PostgreSQL the other waits, then finds none).
-            spent: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-                update(AuthToken)
-                .where(AuthToken.id == token.id, AuthToken.revoked_at.is_(None))
-                .values(revoked_at=self._clock())
-            )
-            if spent.rowcount != 1:
-                raise Unauthorized("this session was ended; sign in again")
-            return self._issue(session, token.user_id, token.client_id)
+            token = self._valid_token(session, refresh_token, "refresh", spent_too=True)
+            now = self._clock()
+            if token.revoked_at is None:
+                # Spent once, even by two refreshes at the same moment: only the update that
+                # still finds it unrevoked counts (on PostgreSQL the other waits, then finds
+                # none, and is refused as before: it is no retry after a lost answer).
+                spent: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+                    update(AuthToken)
+                    .where(AuthToken.id == token.id, AuthToken.revoked_at.is_(None))
+                    .values(revoked_at=now, rotated_at=now)
+                )
+                if spent.rowcount != 1:
+                    raise Unauthorized(SESSION_ENDED)
+                return self._issue(session, token.user_id, token.client_id, token.family, token.id)
+            if token.rotated_at is not None and now - token.rotated_at <= REUSE_GRACE:
+                retried: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+                    update(AuthToken)
+                    .where(
+                        AuthToken.parent_id == token.id,
+                        AuthToken.kind == "refresh",
+                        AuthToken.revoked_at.is_(None),
+                    )
+                    .values(revoked_at=now)
+                )
+                if retried.rowcount == 1:
+                    self._revoke(session, AuthToken.parent_id == token.id)  # its access token
+                    return self._issue(
+                        session, token.user_id, token.client_id, token.family, token.id
+                    )
+            # Revoked by a logout or a disable: refused, no more. Rotated: reused.
+            reused = token.rotated_at is not None
+        if reused:
+            self._end_family(token)
+        raise Unauthorized(SESSION_ENDED)
 
     def logout(self, caller: Caller) -> None:
         """Revokes every token of the caller's device."""
@@ -178,7 +232,49 @@ class AuthService:
 
     # -- internals --------------------------------------------------------------------
 
-    def _issue(self, session: Session, user_id: int, client_id: uuid.UUID) -> TokenPair:
+    def _password_matches(self, password_hash: str, password: str) -> bool:
+        try:
+            self.hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+        return True
+
+    def _failed(self, name: str, address: str | None, known: bool) -> None:
+        """Counts a failed sign-in and logs it (never the password; the name only when it
+        is a user's: an unknown one may be a password typed into the wrong field)."""
+        who = f"user {name!r}" if known else "an unknown user name"
+        where = address or "an unknown address"
+        counts = self.throttle.failed(name, address)
+        in_a_row = ", ".join(f"{c.failures} in a row for the {_WHOSE[c.kind]}" for c in counts)
+        log.warning("failed sign-in for %s from %s (%s)", who, where, in_a_row)
+        for count in counts:
+            if count.wait:
+                whose = who if count.kind == "user" else f"the address {where}"
+                seconds = int(count.wait.total_seconds())
+                log.warning("sign-in for %s now waits %d s", whose, seconds)
+
+    def _signed_in(self, session: Session, user: User, client_id: uuid.UUID) -> TokenPair:
+        if user.disabled:
+            raise Forbidden("this user is disabled; ask your sales operations admin")
+        device = session.get(Device, client_id)
+        now = self._clock()
+        if device is None:
+            session.add(Device(client_id=client_id, user_id=user.id, registered_at=now))
+        elif device.user_id != user.id:
+            raise Forbidden("this device is registered to another user")
+        else:
+            device.last_seen_at = now
+        session.flush()
+        return self._issue(session, user.id, client_id, uuid.uuid4())
+
+    def _issue(
+        self,
+        session: Session,
+        user_id: int,
+        client_id: uuid.UUID,
+        family: uuid.UUID,
+        parent_id: int | None = None,
+    ) -> TokenPair:
         now = self._clock()
         access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         for token, kind, ttl in ((access, "access", ACCESS_TTL), (refresh, "refresh", REFRESH_TTL)):
@@ -189,6 +285,8 @@ class AuthService:
                     user_id=user_id,
                     client_id=client_id,
                     expires_at=now + ttl,
+                    family=family,
+                    parent_id=parent_id,
                 )
             )
         return TokenPair(
@@ -197,14 +295,28 @@ class AuthService:
             expires_in=int(ACCESS_TTL.total_seconds()),
         )
 
-    def _valid_token(self, session: Session, raw: str, kind: str) -> AuthToken:
+    def _valid_token(
+        self, session: Session, raw: str, kind: str, spent_too: bool = False
+    ) -> AuthToken:
         token = session.scalar(select(AuthToken).where(AuthToken.token_hash == _hash_token(raw)))
         if token is None or token.kind != kind:
             raise Unauthorized("not signed in; sign in again")
         user = session.get(User, token.user_id)
         disabled = user is None or user.disabled
-        _check_token(kind, token.revoked_at, token.expires_at, disabled, self._clock)
+        revoked_at = None if spent_too else token.revoked_at
+        _check_token(kind, revoked_at, token.expires_at, disabled, self._clock)
         return token
+
+    def _end_family(self, reused: AuthToken) -> None:
+        """Revokes every token of the sign-in a spent refresh token came from."""
+        with self._store.session() as session:
+            self._revoke(session, AuthToken.family == reused.family)
+            user = session.get(User, reused.user_id)
+        log.warning(
+            "a spent refresh token of user %r was sent again: ended that sign-in on device %s",
+            user.name if user is not None else reused.user_id,
+            reused.client_id,
+        )
 
     def _revoke(self, session: Session, where: object) -> None:
         session.execute(

@@ -53,3 +53,14 @@ class ResyncRequired(Gone):
 class ClientTooOld(ServerError):
     status = 426
     code = "client_too_old"
+
+
+class TooManyAttempts(ServerError):
+    """Sign-in is throttled after failures; answered with Retry-After (whole seconds)."""
+
+    status = 429
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -106,6 +106,12 @@ class AuthToken(ServerBase):
     client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("device.client_id", ondelete="CASCADE"))
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    # Every token descended from one sign-in shares its family: a spent refresh token used
+    # again ends the whole family (AuthService.refresh).
+    family: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    # The refresh token whose rotation issued this one; None for a sign-in's first pair.
+    parent_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    rotated_at: Mapped[datetime | None]  # when this refresh token was spent on a new pair
 
 
 class SyncCounter(ServerBase):
@@ -218,3 +224,17 @@ class IngestedEvent(ServerBase):
     event: Mapped[dict[str, Any]] = mapped_column(JSON)  # as it was sent
     activity_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     received_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class LoginFailure(ServerBase):
+    """Failed sign-ins in a row of one user name or one client address, and until when
+    their next sign-in is refused (server.throttle). Kept here, not in a process, so every
+    worker of `serve --workers N` and every server on one PostgreSQL counts the same."""
+
+    __tablename__ = "login_failure"
+
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)  # "user" or "address"
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime] = mapped_column(index=True)
+    blocked_until: Mapped[datetime | None]

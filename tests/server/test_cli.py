@@ -62,7 +62,7 @@ def test_admin_commands_and_one_line_errors(tmp_path: Path) -> None:
     assert unknown.returncode == 1 and "no territory 'west'" in unknown.stderr
     assert "Traceback" not in unknown.stderr
     short = server_cli("--data-dir", tmp_path, "user", "add", "cy", "--password-stdin", stdin="x\n")
-    assert short.returncode == 1 and "at least 8" in short.stderr
+    assert short.returncode == 1 and "at least 12" in short.stderr
     usage = server_cli("user", "add")
     assert usage.returncode == 2 and len(usage.stderr.strip().splitlines()) == 1
     long_name = server_cli("--data-dir", tmp_path, "territory", "add", "x" * 101)
@@ -183,3 +183,74 @@ def test_report_profiles_gives_completeness_per_rep(tmp_path: Path) -> None:
     lines = shown.stdout.splitlines()
     assert lines[0].split() == ["rep", "territories", "contacts", "profiled", "average"]
     assert lines[2].split() == ["ana", "north", "2", "1", "2%"]
+
+
+def test_demo_territories_sit_side_by_side(tmp_path: Path) -> None:
+    first = server_cli("--data-dir", tmp_path, "demo", "--accounts", "20")
+    assert first.returncode == 0, first.stderr
+    assert "Sign in as demo / demo-password; demo sees territories: demo." in first.stdout
+    server_cli("--data-dir", tmp_path, "territory", "add", "south")
+    server_cli(
+        "--data-dir", tmp_path, "user", "add", "ana", "--territory", "south",
+        "--password-stdin", stdin="a long secret\n",
+    )  # fmt: skip
+
+    second = server_cli("--data-dir", tmp_path, "demo", "--accounts", "20", "--territory", "south")
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.splitlines() == [
+        "Wrote 20 demo accounts into territory south.",
+        "Sign in as demo / demo-password; demo sees territories: demo, south.",
+        "Also granted south: ana.",
+    ]
+    again = server_cli("--data-dir", tmp_path, "demo", "--accounts", "20", "--territory", "south")
+    assert again.returncode == 1 and "Traceback" not in again.stderr
+    assert again.stderr.strip() == (
+        "fieldbrief-server: territory 'south' already has demo data; pick another --territory"
+    )
+
+    from sqlalchemy import func, select
+
+    from server.models import Record
+
+    store = ServerStore.open(database_url_for(tmp_path))
+    try:
+        with store.session() as session:
+            ids = {
+                territory: set(
+                    session.scalars(select(Record.id).where(Record.territory == territory))
+                )
+                for territory in ("demo", "south")
+            }
+            accounts = dict(
+                session.execute(
+                    select(Record.territory, func.count())
+                    .where(Record.entity == "account")
+                    .group_by(Record.territory)
+                ).all()
+            )
+            session.add(
+                Record(entity="account", id=uuid.uuid4(), territory="west", data={}, version=10**9)
+            )
+        assert accounts == {"demo": 20, "south": 20}
+        assert len(ids["south"]) == len(ids["demo"]) and not ids["south"] & ids["demo"]
+        token = AuthService(store).login("demo", "demo-password", uuid.uuid4()).access_token
+        assert AuthService(store).authenticate(token).territories == frozenset({"demo", "south"})
+    finally:
+        store.close()
+    taken = server_cli("--data-dir", tmp_path, "demo", "--territory", "west")
+    assert taken.returncode == 1 and taken.stderr.strip() == (
+        "fieldbrief-server: territory 'west' already holds 1 record(s); "
+        "demo data goes only into an empty territory"
+    )
+
+
+def test_demo_does_not_print_a_password_an_admin_changed(tmp_path: Path) -> None:
+    server_cli(
+        "--data-dir", tmp_path, "user", "add", "demo", "--password-stdin", stdin="not the demo's\n"
+    )
+    made = server_cli("--data-dir", tmp_path, "demo", "--accounts", "3", "--territory", "east")
+    assert made.returncode == 0, made.stderr
+    assert "demo-password" not in made.stdout
+    assert "Sign in as demo (with the password an admin set); demo sees territories: east." in (
+        made.stdout
+    )
