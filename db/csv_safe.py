@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -35,3 +36,14 @@ def csv_text(header: Iterable[str], rows: Iterable[Iterable[Cell]]) -> str:
     writer.writerow([safe_cell(name) for name in header])
     writer.writerows([safe_cell(value) for value in row] for row in rows)
     return out.getvalue()
+
+
+# What an imported cell may not look like: a formula (=, @), or +/- followed by a function
+# or a DDE call. Phone numbers (+49 221 …) and negative numbers pass.
+_FORMULA = re.compile(r"^\s*[=@]|^\s*[+-]\s*[A-Za-z(]|^[\t\r]|\|.*!")
+
+
+def looks_like_formula(text: str) -> bool:
+    """Whether an imported text cell would run as a formula when a spreadsheet opens a
+    report or export that carries it (we refuse those at import: nobody types them)."""
+    return bool(_FORMULA.search(text))

@@ -1,7 +1,10 @@
 """CSV import of accounts as CRMs export them: ours, Salesforce's and HubSpot's headers.
 
-All or nothing: a file with any bad row writes nothing and reports every bad row.
-Re-importing updates: each row's id in the source system becomes a stable record id.
+All or nothing: a file with any bad row writes nothing and reports every bad row, checked
+by the same row schema as a rep's push (db.row_schema), and refusing formula-looking cells.
+Re-importing updates: a row's id in the source system finds its record through the
+server's own table of outside keys (OutsideKey); new records get random ids. An account
+the file moves to another territory takes its contacts, notes and the rest along.
 """
 
 from __future__ import annotations
@@ -15,14 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from db.csv_safe import looks_like_formula
+from db.row_schema import INT64_MAX, RowProblem, checked_fields
 from server.errors import BadRequest, NotFound
-from server.models import Record, Territory
+from server.models import OutsideKey, Record, Territory
 from server.records import Clock, ScopedRecords
 from server.store import ServerStore
 
-IMPORT_NAMESPACE = uuid.UUID("6f1c6f52-2b0e-4d55-9a8e-1f3c2b7d9e01")
-
+SOURCE_ID_CHARS = 200  # OutsideKey.key's size
 # Our field -> the headers each source uses for it (compared without case or spaces).
 ACCOUNT_HEADERS: dict[str, tuple[str, ...]] = {
     "source_id": ("external_id", "account id", "id", "record id", "company id"),
@@ -102,10 +107,36 @@ def read_accounts(text: str) -> tuple[str, list[dict[str, Any]]]:
                 row["employees"] = int(row["employees"].replace(",", "").replace(" ", ""))
             except ValueError:
                 problems.append(f"{where}: employees {row['employees']!r} is not a number")
+        problem = _row_problem(row)
+        if problem:
+            problems.append(f"{where}: {problem}")
         rows.append({k: (v if v != "" else None) for k, v in row.items()})
     if problems:
         raise ImportFailed(problems)
     return source, rows
+
+
+def _row_problem(row: dict[str, Any]) -> str | None:
+    """What is wrong with a row's values for an account (the rows schema of a push), or
+    with a cell a spreadsheet would run as a formula; None when nothing is."""
+    formulas = [
+        name for name, value in row.items() if isinstance(value, str) and looks_like_formula(value)
+    ]
+    if formulas:
+        return f"{', '.join(formulas)} looks like a spreadsheet formula; remove the leading sign"
+    source_id = row["source_id"]
+    if len(source_id) > SOURCE_ID_CHARS or "\x00" in source_id:
+        return f"the id has more than {SOURCE_ID_CHARS} characters"
+    if isinstance(row.get("employees"), int) and row["employees"] > INT64_MAX:
+        return "employees: a number past 64 bits"
+    fields = {k: v for k, v in row.items() if k != "source_id" and v not in ("", None)}
+    if "name" not in fields:
+        return None  # said already
+    try:
+        checked_fields("account", {**fields, "territory": "t"}, whole=True)
+    except RowProblem as exc:
+        return str(exc)
+    return None
 
 
 def import_accounts(
@@ -130,28 +161,51 @@ def import_accounts(
                 f"no territory {territory!r}; add it first with: territory add {territory}"
             )
         records = ScopedRecords(session, frozenset({territory}), clock)
+        records.lock_for_writing()
         for done, row in enumerate(rows, start=1):
             source_id = row.pop("source_id")
-            record_id = uuid.uuid5(IMPORT_NAMESPACE, f"{source}:{source_id}")
             fields = {
                 **row,
                 "territory": territory,
                 "source_system": source,
                 "source_id": source_id,
             }
-            existing = session.get(Record, ("account", record_id))
+            existing = _imported(session, source, source_id)
             if existing is None:
                 fields.setdefault("ladder_rung", "prospect")
-                records.create("account", record_id, territory, fields)
+                record = records.create("account", uuid.uuid4(), territory, fields)
+                session.add(
+                    OutsideKey(
+                        system=source, key=source_id, entity="account", record_id=record.id
+                    )
+                )
                 created += 1
             else:
                 merged = {**existing.data, **fields}
-                if merged == existing.data and existing.territory == territory:
+                moved = existing.territory != territory
+                if merged == existing.data and not moved:
                     unchanged += 1
                 else:
                     existing.data, existing.territory = merged, territory
                     records.save(existing)
+                    if moved:  # its contacts, notes, meetings and activities go with it
+                        records.move_account_rows(existing.id, territory)
                     updated += 1
             if progress is not None and (done % 500 == 0 or done == len(rows)):
                 progress(done, len(rows))
     return ImportResult(source, created, updated, unchanged)
+
+
+def _imported(session: Session, system: str, key: str) -> Record | None:
+    """The account imported before from `system` under `key`, if any."""
+    found = session.get(OutsideKey, (system, key))
+    return session.get(Record, ("account", found.record_id)) if found is not None else None
+
+
+def accounts_by_crm_id(session: Session, systems: list[str], key: str) -> list[Record]:
+    """The accounts imported from any of `systems` under `key` (what events name them by)."""
+    stmt = select(Record).join(
+        OutsideKey, (OutsideKey.record_id == Record.id) & (Record.entity == OutsideKey.entity)
+    )
+    stmt = stmt.where(OutsideKey.key == key, OutsideKey.system.in_(systems))
+    return list(session.scalars(stmt.where(OutsideKey.entity == "account")))

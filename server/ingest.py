@@ -2,8 +2,9 @@
 
 Each event becomes an activity record in its account's territory and reaches the reps'
 laptops through the ordinary sync. Events are idempotent by (source, event id), the source
-being the name of the caller's API key; the activity's id is derived from the same pair, so
-a retried batch can never write an activity twice. An event whose account we do not hold
+being the name of the caller's API key: the pair is kept with the id of the activity it
+became (random, so nobody can make that row first), and a retried batch is answered
+"duplicate" instead of writing an activity twice. An event whose account we do not hold
 (yet) is kept as "unmatched" and taken in by a rematch once the account exists.
 """
 
@@ -37,17 +38,16 @@ from server.events import (
     read_events_csv,
     website_host,
 )
-from server.importer import IMPORT_NAMESPACE, SOURCES
+from server.importer import SOURCES, accounts_by_crm_id
 from server.models import ApiKey, IngestedEvent, Record, Territory, utc_now
 from server.records import Clock, ScopedRecords
 from server.store import ServerStore
 
-INGEST_NAMESPACE = uuid.UUID("0b6d3f1e-5c2a-4f7e-8a91-3e4d5c6b7a80")
 KEY_PREFIX = "fbk_"  # tells an API key from a rep's token at a glance (logs, leak scanners)
 SOURCE_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,99}")
 REASON_CHARS = 500  # IngestedEvent.reason's size
 USE_STAMPED_EVERY = timedelta(minutes=1)  # last_used_at: recent enough, without a write per call
-# The systems server.importer derives account ids from (see Resolver._by_crm_id).
+# The systems server.importer takes accounts from (see Resolver._by_crm_id).
 IMPORT_SOURCES = ("fieldbrief", *SOURCES)
 
 Status = Literal["accepted", "duplicate", "unmatched", "rejected"]
@@ -250,18 +250,18 @@ class Resolver:
         return Match(record.id, record.territory)
 
     def _by_crm_id(self, crm_id: str) -> Match:
-        """An imported account's id is derived from its source system and its id there
-        (server.importer): the crm_id "A-1" is looked for as each system's, and
-        "salesforce:A-1" as Salesforce's only."""
+        """An imported account is found by its source system and its id there, through
+        the server's table of outside keys (server.importer): the crm_id "A-1" is looked
+        for as each system's, and "salesforce:A-1" as Salesforce's only."""
         system, _, bare = crm_id.partition(":")
         if bare and system in IMPORT_SOURCES:
-            candidates = [(system, bare)]
+            imported = accounts_by_crm_id(self._session, [system], bare)
         else:
-            candidates = [(s, crm_id) for s in IMPORT_SOURCES]
+            imported = accounts_by_crm_id(self._session, list(IMPORT_SOURCES), crm_id)
         found = [
             account
-            for s, source_id in candidates
-            if (account := self._account(uuid.uuid5(IMPORT_NAMESPACE, f"{s}:{source_id}")))
+            for account in imported
+            if account.deleted_at is None and account.territory in self._records.territories
         ]
         if not found:
             raise NoMatch(f"no account imported with CRM id {crm_id}")
@@ -324,11 +324,6 @@ def _uuid(value: Any) -> uuid.UUID:
 
 
 # --- taking events in -------------------------------------------------------------------------
-
-
-def activity_id_for(source: str, event_id: str) -> uuid.UUID:
-    """The id of the activity an event becomes: the same on every retry."""
-    return uuid.uuid5(INGEST_NAMESPACE, f"{source}:{event_id}")
 
 
 def take_in(
@@ -401,7 +396,9 @@ def _write_activity(
 ) -> uuid.UUID:
     """The event's activity, in its account's territory, as the app's Activity row reads it."""
     match = resolver.match(valid.event)
-    activity_id = activity_id_for(source, valid.event.event_id)
+    # Random, never derived from the event: no rep can make a row with the id that an
+    # event will get. A retry is a duplicate by (source, event id), found in IngestedEvent.
+    activity_id = uuid.uuid4()
     data = {
         "account_id": str(match.account_id),
         "contact_id": str(match.contact_id) if match.contact_id is not None else None,
@@ -412,8 +409,7 @@ def _write_activity(
         "details": valid.details,
         "source_system": source,
     }
-    if not records.exists_anywhere("activity", activity_id):
-        records.create("activity", activity_id, match.territory, _storable("activity", data))
+    records.create("activity", activity_id, match.territory, _storable("activity", data))
     if valid.event.type == LEAD_EVENT:
         _write_lead(records, match, source, valid, activity_id)
     return activity_id
@@ -426,9 +422,7 @@ def _write_lead(
     records: ScopedRecords, match: Match, source: str, valid: ValidEvent, activity_id: uuid.UUID
 ) -> None:
     """The Lead the rep accepts or rejects; its id follows the activity's (the same pair)."""
-    lead_id = uuid.uuid5(INGEST_NAMESPACE, f"lead/{activity_id}")
-    if records.exists_anywhere("lead", lead_id):
-        return
+    lead_id = uuid.uuid4()
     data = {
         "account_id": str(match.account_id),
         "contact_id": str(match.contact_id) if match.contact_id is not None else None,

@@ -238,3 +238,19 @@ class LoginFailure(ServerBase):
     failures: Mapped[int] = mapped_column(Integer)
     last_failure_at: Mapped[datetime] = mapped_column(index=True)
     blocked_until: Mapped[datetime | None]
+
+
+class OutsideKey(ServerBase):
+    """The record another system's key names: a CRM id on import, (system, id) -> record.
+
+    The server owns this mapping and record ids are random: an id is never derived from
+    what someone outside could know, so no rep can create the row an import or an event
+    will name before it comes, and a re-import matches on the outside key alone."""
+
+    __tablename__ = "outside_key"
+
+    system: Mapped[str] = mapped_column(String(100), primary_key=True)  # e.g. salesforce
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)  # its id there
+    entity: Mapped[str] = mapped_column(String(40))
+    record_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
