@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import httpx
 import uvicorn
 from fastapi import FastAPI
 
@@ -41,6 +44,20 @@ def serving(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=20)
+
+
+def wait_for_health(url: str, process: subprocess.Popen[Any], log: Path | None = None) -> None:
+    """Waits up to a minute for a server process at `url` to answer /v1/health; fails with
+    its log if it dies or never answers."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx.get(f"{url}/v1/health", timeout=2).raise_for_status()
+            return
+        except httpx.TransportError:
+            alive = process.poll() is None
+            assert alive and time.monotonic() < deadline, log.read_text() if log else url
+            time.sleep(0.1)
 
 
 REP_PASSWORD = "correct horse battery"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -16,7 +15,7 @@ import pytest
 from sqlalchemy import make_url
 
 from server.records import encode_cursor
-from tests.helpers.live_server import free_port
+from tests.helpers.live_server import free_port, wait_for_health
 
 pytestmark = [
     pytest.mark.slow,
@@ -41,15 +40,7 @@ class Server:
     log: Path
 
     def wait_until_up(self) -> None:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{self.url}/v1/health", timeout=2).raise_for_status()
-                return
-            except httpx.TransportError:
-                alive = self.process.poll() is None
-                assert alive and time.monotonic() < deadline, self.log.read_text()
-                time.sleep(0.1)
+        wait_for_health(self.url, self.process, self.log)
 
 
 @contextmanager

@@ -8,7 +8,6 @@ import logging
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -28,7 +27,7 @@ from server.errors import BadRequest
 from server.models import AuthToken, Device, LoginFailure, User
 from server.store import ServerStore, create_server_engine
 from server.throttle import ADDRESS_LIMITS, USER_LIMITS
-from tests.helpers.live_server import free_port
+from tests.helpers.live_server import free_port, wait_for_health
 from tests.server.conftest import PASSWORD, Clock
 
 WRONG = "not the password at all"
@@ -192,15 +191,7 @@ def serve(database_url: str, log: Path) -> Iterator[str]:
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{url}/v1/health", timeout=2).raise_for_status()
-                break
-            except httpx.TransportError:
-                alive = process.poll() is None
-                assert alive and time.monotonic() < deadline, log.read_text()
-                time.sleep(0.1)
+        wait_for_health(url, process, log)
         yield url
     finally:
         process.terminate()

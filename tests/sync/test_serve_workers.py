@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -16,7 +15,7 @@ from db.models import Account
 from db.replica import LocalReplica
 from db.store import Store
 from sync.engine import SyncEngine
-from tests.helpers.live_server import free_port
+from tests.helpers.live_server import free_port, wait_for_health
 
 PASSWORD = "a long secret"
 
@@ -54,14 +53,7 @@ def test_devices_sync_through_several_server_processes(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{port}"
     laptop, tablet = Store.open(tmp_path / "laptop"), Store.open(tmp_path / "tablet")
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{url}/v1/health", timeout=2).raise_for_status()
-                break
-            except httpx.TransportError:
-                assert server.poll() is None and time.monotonic() < deadline
-                time.sleep(0.1)
+        wait_for_health(url, server)
         for number in range(3):  # each sync on new connections: both workers take part
             LocalEditor(laptop).create("account", name=f"Acme {number}", territory="north")
             _sync(laptop, url)
