@@ -11,15 +11,18 @@ from typing import Any
 from db.demo import demo_rows
 from db.edits import LOCAL_COLUMNS, to_wire
 
+DEFAULT_TERRITORY = "demo"  # what `fieldbrief demo` and `fieldbrief-server demo` fill
+
 
 def demo_records(
     accounts: int, seed: int, *, today: date, territory: str, owner_rep: str
 ) -> Iterator[tuple[str, uuid.UUID, dict[str, Any]]]:
     """(entity, id, fields as JSON) for a demo territory, parents first.
 
-    The rows are the app's (`fieldbrief demo`) for the same seed; their ids, and the
-    foreign keys naming them, are moved by `territory`, so demo territories of one server
-    never share an id.
+    The rows are the app's (`fieldbrief demo`) for the same seed, with the same ids in
+    the default territory (so `make run`'s demo store and demo server hold one territory,
+    not two); in any other territory the ids, and the foreign keys naming them, are moved
+    by its name, so demo territories of one server never share an id.
     """
     moved = territory_ids(territory)
     for table, row in demo_rows(
@@ -40,6 +43,8 @@ def territory_ids(territory: str) -> Callable[[uuid.UUID], uuid.UUID]:
     territory never land on the same id, and one territory's ids are another's only by a
     chance of about one in 2**122 per pair.
     """
+    if territory == DEFAULT_TERRITORY:
+        return lambda value: value
     key = int.from_bytes(hashlib.sha256(f"fieldbrief demo/{territory}".encode()).digest()[:16])
 
     def moved(value: uuid.UUID) -> uuid.UUID:

@@ -38,3 +38,9 @@ def test_the_rows_are_the_apps_demo_rows_apart_from_ids() -> None:
     account = next(fields for entity, _, fields in server if entity == "account")
     first = next(row for table, row in app if table == "account")
     assert account["name"] == first["name"] and account["territory"] == "north"
+
+
+def test_the_default_territory_keeps_the_apps_ids() -> None:
+    """`make run` fills a demo store and a demo server: one territory, not two after F5."""
+    app = [row["id"] for _, row in demo_rows(12, 3, today=TODAY, owner_rep="demo")]
+    assert [record_id for _, record_id, _ in records("demo")] == app
