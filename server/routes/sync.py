@@ -1,0 +1,146 @@
+"""A rep's sync: the snapshot of their scope, the changes since a cursor, the summary, push."""
+# No `from __future__ import annotations` here: FastAPI reads the route annotations at runtime.
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from server.auth import AuthService, Caller
+from server.errors import BadRequest
+from server.push import apply_push
+from server.records import (
+    ScopedRecords,
+    WireRecord,
+    decode_cursor,
+    decode_position,
+    encode_cursor,
+    encode_position,
+    page_json,
+    take_page,
+)
+from server.routes.deps import bearer_caller, check_client_api, me_of
+from server.settings import sensitive_policy
+from server.store import ServerStore
+from sync.protocol import (
+    PAGE_ROWS,
+    PREFIX,
+    PULL_INCLUDES,
+    SNAPSHOT_ORDER,
+    PullPage,
+    PushRequest,
+    PushResponse,
+    SnapshotPage,
+    SyncSummary,
+)
+
+
+def add_sync_routes(
+    router: APIRouter, store: ServerStore, auth: AuthService, min_client_api: int
+) -> None:
+    """Adds the routes of a rep's sync to `router`, over the store and the auth service."""
+    caller = bearer_caller(auth, min_client_api)
+
+    @router.get(f"{PREFIX}/sync/snapshot", response_model=SnapshotPage)
+    def snapshot(
+        who: Annotated[Caller, Depends(caller)],
+        after: str | None = None,
+        entity: Annotated[list[str] | None, Query()] = None,
+        territory: Annotated[list[str] | None, Query()] = None,
+    ) -> Response:
+        """The caller's scope as it is now, a page at a time; then pull from `cursor`.
+        `entity` narrows it to some kinds (to repair them), `territory` to some of the
+        caller's territories (newly granted ones); both repeatable."""
+        kinds = frozenset(entity) if entity else None
+        if kinds is not None and not kinds <= set(SNAPSHOT_ORDER):
+            raise BadRequest(f"unknown kind of record: {', '.join(sorted(kinds))}")
+        scope = who.territories & frozenset(territory) if territory else who.territories
+        with store.session() as session:
+            records = ScopedRecords(session, scope, auth.clock)
+            position: tuple[str, uuid.UUID] | None = None
+            total = None
+            if after is None:
+                pinned = records.current_version()
+                total = records.count(kinds)
+            else:
+                pinned, last_entity, last_id = decode_position(after)
+                position = (last_entity, last_id)
+            page, more = take_page(records.snapshot(position, PAGE_ROWS + 1, kinds))
+            last = page[-1] if more else None
+            # Rows named by this page but created after the pin may be on no earlier page.
+            page = _as_allowed(records, records.with_references(page, pinned))
+        envelope = SnapshotPage(
+            rows=[],
+            pinned_version=pinned,
+            cursor=encode_cursor(pinned),
+            next_after=encode_position(pinned, last.entity, last.id) if last else None,
+            total=total,
+        )
+        return _json(page_json(envelope, page))
+
+    @router.get(f"{PREFIX}/sync/changes", response_model=PullPage)
+    def changes(
+        who: Annotated[Caller, Depends(caller)],
+        cursor: str,
+        include: Annotated[list[str] | None, Query()] = None,
+    ) -> Response:
+        """What changed in the caller's scope after `cursor`, oldest first. `include`
+        (repeatable) adds `me` (the caller's scope now) to every page and `summary` (what
+        /sync/summary says) to the last: a sync that has nothing to push makes one request."""
+        extras = frozenset(include or ())
+        if not extras <= set(PULL_INCLUDES):
+            raise BadRequest(f"include takes {' and '.join(PULL_INCLUDES)}")
+        since = decode_cursor(cursor)
+        with store.session() as session:
+            records = ScopedRecords(session, who.territories, auth.clock)
+            upto = records.current_version()  # read first: all up to it is committed
+            page, more = take_page(records.changes_since(since, upto, PAGE_ROWS + 1))
+            last = page[-1].version if more else upto
+            page = _as_allowed(records, records.with_references(page, since))
+            summary = None
+            if "summary" in extras and not more:
+                # Counted after reading the page: they belong to `upto` only if nothing
+                # was committed meanwhile (reads here see each commit as it lands).
+                entities = records.summary()
+                summary = entities if records.current_version() == upto else None
+            me = me_of(who, sensitive_policy(session)) if "me" in extras else None
+        envelope = PullPage(rows=[], cursor=encode_cursor(last), more=more, me=me, summary=summary)
+        return _json(page_json(envelope, page))
+
+    @router.get(f"{PREFIX}/sync/summary", response_model=SyncSummary)
+    def summary(who: Annotated[Caller, Depends(caller)], cursor: str | None = None) -> SyncSummary:
+        """Counts and checksums of the caller's scope. With the client's `cursor`: `behind`
+        says whether its scope changed after it (then the client pulls before comparing)."""
+        since = decode_cursor(cursor) if cursor is not None else None
+        with store.session() as session:
+            if session.bind is not None and session.bind.dialect.name == "postgresql":
+                # Counter and counts from one snapshot.
+                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            records = ScopedRecords(session, who.territories, auth.clock)
+            for _attempt in range(3):
+                # pysqlite runs plain reads outside a transaction: counts taken while the
+                # counter stood still belong to that version.
+                version = records.current_version()
+                behind = since is not None and records.changed_since(since)
+                entities = {} if behind else records.summary()
+                if records.current_version() == version:
+                    break
+        return SyncSummary(cursor=encode_cursor(version), entities=entities, behind=behind)
+
+    @router.post(f"{PREFIX}/sync/push", response_model=PushResponse)
+    def push(who: Annotated[Caller, Depends(caller)], body: PushRequest) -> PushResponse:
+        """Applies a device's mutations in order; each gets its own result."""
+        check_client_api(body.client_api, min_client_api)
+        return apply_push(store, who, body, auth.clock)
+
+
+def _as_allowed(records: ScopedRecords, page: list[WireRecord]) -> list[WireRecord]:
+    """The page as the company's policy lets devices keep it."""
+    if sensitive_policy(records.session) == "off_devices":
+        return records.without_sensitive_values(page)
+    return page
+
+
+def _json(body: bytes) -> Response:
+    # Written by page_json; the route's response_model still documents the shape.
+    return Response(content=body, media_type="application/json")
