@@ -1,5 +1,5 @@
 """Shared fixtures: a tmp data folder, an open store, a filled store, the server's database
-on each backend. Headless Qt."""
+on each backend. Headless Qt. A traceback the server side logs fails the run."""
 
 from __future__ import annotations
 
@@ -16,9 +16,14 @@ import pytest  # noqa: E402
 from db.store import Store  # noqa: E402
 from server.store import database_url_for  # noqa: E402
 from tests.helpers import postgres  # noqa: E402
+from tests.helpers.server_log import ServerTracebackCheck  # noqa: E402
 
 # The fixtures below that run a test once per server database backend.
 _BACKENDS = ("server_database_url", "module_server_database")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(ServerTracebackCheck(), "server-tracebacks")
 
 
 def pytest_report_header() -> str:
