@@ -23,6 +23,22 @@ from server.routes.sync import add_sync_routes
 from server.store import ServerStore, create_server_engine
 from sync.protocol import MIN_CLIENT_API, SERVER_TIME_HEADER, ErrorBody
 
+# Answers any route may give besides its own, all with the usual error body: documented
+# once here, so the OpenAPI document says what clients really get.
+ERRORS: dict[int | str, dict[str, object]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in (
+        (400, "A request the server cannot take (a forged cursor, a NUL character), in words"),
+        (401, "Not signed in, or an API key that is not valid"),
+        (403, "Signed in, but not allowed (another device's push, a disabled user)"),
+        (410, "This device must download its territory again (resync_required)"),
+        (413, "The request body is larger than the server takes here"),
+        (422, "A request that does not match this document, and where"),
+        (426, "This app is too old for the server: update it"),
+        (429, "Too many failed sign-ins: wait Retry-After seconds"),
+    )
+}
+
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse(ErrorBody(error=code, message=message).model_dump(), status_code=status)
@@ -41,6 +57,7 @@ def create_app(
         title="Fieldbrief server",
         version="1",
         description="Syncs each rep's territory and takes in activity from other systems.",
+        responses=ERRORS,
     )
     # Level 1: most of the saving at a fifth of level 9's cost per 1,000-row page.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=1)
@@ -70,8 +87,10 @@ def create_app(
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return _error(exc.status_code, code, str(exc.detail))
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "bad_request")
+        response = _error(exc.status_code, code, str(exc.detail))
+        response.headers.update(exc.headers or {})  # a 405's Allow, say
+        return response
 
     # Routes call the store and argon2: plain `def`, so FastAPI runs them in its thread
     # pool instead of blocking the event loop. Each area adds its routes to the app's own

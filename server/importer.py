@@ -175,9 +175,7 @@ def import_accounts(
                 fields.setdefault("ladder_rung", "prospect")
                 record = records.create("account", uuid.uuid4(), territory, fields)
                 session.add(
-                    OutsideKey(
-                        system=source, key=source_id, entity="account", record_id=record.id
-                    )
+                    OutsideKey(system=source, key=source_id, entity="account", record_id=record.id)
                 )
                 created += 1
             else:

@@ -32,7 +32,11 @@ def add_marketing_routes(
         with store.session() as session:
             return feedback_report(session)
 
-    @router.get(f"{PREFIX}/marketing/lead-feedback.csv")
+    @router.get(
+        f"{PREFIX}/marketing/lead-feedback.csv",
+        response_class=Response,
+        responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+    )
     def lead_feedback_csv(_source: Annotated[str, Depends(calling_system)]) -> Response:
         """The same as CSV, a row per campaign."""
         with store.session() as session:

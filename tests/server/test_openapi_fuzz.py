@@ -42,7 +42,7 @@ KINDS = sorted(CLIENT_ENTITIES)
 SEEDED = 4  # mutations that wrote the territory's records
 
 # Per operation and mode. The module takes about two minutes on two cores, nearly all of it
-# the first test (the xfailed one stops at its first failure); the coverage phase's boundary
+# the two fuzzing tests; the coverage phase's boundary
 # and negative cases come on top of max_examples.
 FUZZ = settings(
     max_examples=300,
@@ -63,7 +63,7 @@ MUST_HOLD = [
     response_headers_conformance,
     ignored_auth,
 ]
-# What the document should say and does not yet (see the xfail below).
+# What the document says of every answer: its status, its content type, a 405 with Allow.
 DOCUMENTED = [status_code_conformance, content_type_conformance, unsupported_method]
 
 
@@ -219,12 +219,6 @@ def test_no_request_fails_the_server(
     _call_and_check(case, fuzz_server, credentials, MUST_HOLD)
 
 
-# Server bugs, issue 14: the document lists only 200, 204 and 422 (and 429 on sign-in)
-# while the routes answer 400, 401, 403 and 426 too (and 413 from the front door);
-# /v1/marketing/lead-feedback.csv is documented as application/json but answers text/csv;
-# a 405 comes without its Allow header. Strict: the day one operation conforms, its item
-# fails here until this mark goes.
-@pytest.mark.xfail(strict=True, reason="server bug, issue 14: answers the document leaves out")
 @schema.parametrize()
 @FUZZ
 def test_every_answer_is_documented(

@@ -41,9 +41,7 @@ def upgrade() -> None:
         sa.column("data", sa.Text()),
     )
     rows = op.get_bind().execute(
-        sa.select(record.c.id, sa.cast(record.c.data, sa.Text)).where(
-            record.c.entity == "account"
-        )
+        sa.select(record.c.id, sa.cast(record.c.data, sa.Text)).where(record.c.entity == "account")
     )
     now = datetime.now(UTC)
     taken = []
