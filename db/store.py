@@ -14,7 +14,7 @@ from db.bulk_indexes import restore_on_open
 from db.engine import create_store_engine, relax_durability
 from db.errors import StoreUnreadable
 from db.private_files import private_folder, private_sqlite_file
-from db.probe import STORE_FILENAME
+from db.probe import STORE_FILENAME, probe_store_file
 from db.schema import migrate
 
 __all__ = ["STORE_FILENAME", "Store"]
@@ -37,13 +37,16 @@ class Store:
         data_dir = Path(data_dir)
         if data_dir.exists() and not data_dir.is_dir():
             raise StoreUnreadable(f"{data_dir} is a file, not a data folder")
+        path = data_dir / STORE_FILENAME
+        # Read-only first: a file that is not our store (another app's database, one from
+        # a newer Fieldbrief) is refused before anything changes it (its mode, WAL mode).
+        probe_store_file(path)
         try:
             private_folder(data_dir)
         except OSError as exc:
             raise StoreUnreadable(
                 f"cannot create the data folder {data_dir}: {exc.strerror}"
             ) from exc
-        path = data_dir / STORE_FILENAME
         try:
             private_sqlite_file(path)  # before SQLite: its -wal and -shm take this mode
         except OSError as exc:

@@ -72,6 +72,31 @@ def test_a_store_from_a_newer_app_exits_1_with_one_line(tmp_path: Path) -> None:
     assert "update the app" in line
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["demo", "--accounts", "3"],
+        ["sync", "--server", "http://127.0.0.1:9", "--user", "ana"],
+    ],
+)
+def test_another_apps_database_is_refused_and_never_changed(
+    tmp_path: Path, command: list[str]
+) -> None:
+    path = tmp_path / STORE_FILENAME
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE recipes (name TEXT)")
+        conn.execute("INSERT INTO recipes VALUES ('soup')")
+    conn.close()
+    path.chmod(0o644)
+    before = path.read_bytes()
+    env = {**os.environ, "FIELDBRIEF_PASSWORD": "a long secret"}
+    line = assert_one_line_error(fieldbrief(*command, "--data-dir", tmp_path, env=env))
+    assert "not a Fieldbrief store" in line
+    assert path.read_bytes() == before  # still in rollback-journal mode, rows untouched
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    assert sorted(p.name for p in tmp_path.iterdir()) == [STORE_FILENAME]  # no -wal, -shm
+
+
 def test_no_display_says_so_in_one_line(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env.pop("QT_QPA_PLATFORM", None)
