@@ -85,9 +85,13 @@ QUICK = Plan((1_000, 5_000), (50, 50), 5, (50, 500), 3, 10, 5, 2, 20)
 # --- Server data, generated once ----------------------------------------------------------
 
 
+# Bump when _add_people changes who is on the server or what they see.
+PEOPLE_VERSION = 2
+
+
 def _generator() -> str:
     """Version of the demo data: a changed generator means new server data."""
-    digest = hashlib.sha1()
+    digest = hashlib.sha1(f"people {PEOPLE_VERSION}".encode())
     for path in ("db/demo.py", "sync/seed.py"):
         digest.update((ROOT / path).read_bytes())
     return digest.hexdigest()[:8]
@@ -147,6 +151,9 @@ def _add_people(folder: Path, plan: Plan) -> None:
         auth.add_user(OFFICE, OFFICE_PASSWORD, [TERRITORY])
         for rep in range(1, plan.clients + 1):
             auth.add_user(_rep(rep), REP_PASSWORD, [_rep(rep)])
+            # `demo` in another territory also grants it to the user demo: the measured
+            # device sees its own territory only.
+            auth.revoke(USER, _rep(rep))
     finally:
         store.close()
 
