@@ -443,7 +443,11 @@ def _apply_guarded(
         with session.begin_nested():
             changed = _apply_synced(session, model, group, pending)
     except _UNSTORABLE:
-        log.warning("a page of %s could not be stored whole; row by row", model.__tablename__)
+        log.warning(
+            "a page of %s could not be stored whole; row by row",
+            model.__tablename__,
+            exc_info=True,
+        )
     else:
         if aside:
             _settle_aside(session, group)

@@ -159,8 +159,7 @@ def _json(value: Any) -> Any:
     problem = json_problem(value)
     if problem:
         raise ValueError(problem)
-    # Sizes in characters of compact JSON; a cheap upper bound first.
-    if len(repr(value)) > JSON_CHARS * 2 or len(_compact(value)) > JSON_CHARS:
+    if len(_compact(value)) > JSON_CHARS:  # characters of compact JSON
         raise ValueError(f"at most {JSON_CHARS:,} characters of JSON")
     return value
 
@@ -262,10 +261,9 @@ def checked_fields(entity: str, fields: dict[str, Any], *, whole: bool) -> dict[
     except ValidationError as exc:
         raise RowProblem(describe(exc, entity)) from None
     checked = {name: getattr(valid, name) for name in fields}
-    if whole:
-        problems = [p for rule in ROW_RULES.get(entity, ()) if (p := rule(checked))]
-        if problems:
-            raise RowProblem("; ".join(problems))
+    problem = row_problem(entity, checked) if whole else None
+    if problem:
+        raise RowProblem(problem)
     return checked
 
 

@@ -240,16 +240,19 @@ class AuthService:
         return True
 
     def _failed(self, name: str, address: str | None, known: bool) -> None:
-        """Counts a failed sign-in and logs it (never the password; the name only when it
-        is a user's: an unknown one may be a password typed into the wrong field)."""
+        """Counts a failed sign-in and logs it (never the password nor the address; the
+        name only when it is a user's: an unknown one may be a password typed into the
+        wrong field)."""
         who = f"user {name!r}" if known else "an unknown user name"
-        where = address or "an unknown address"
+        # The address as a pseudonym: the same one reads the same, but the log holds no
+        # personal data (an address can name a rep's home).
+        where = f"address #{_hash_token(address)[:10]}" if address else "an unknown address"
         counts = self.throttle.failed(name, address)
         in_a_row = ", ".join(f"{c.failures} in a row for the {_WHOSE[c.kind]}" for c in counts)
         log.warning("failed sign-in for %s from %s (%s)", who, where, in_a_row)
         for count in counts:
             if count.wait:
-                whose = who if count.kind == "user" else f"the address {where}"
+                whose = who if count.kind == "user" else f"the {where}"
                 seconds = int(count.wait.total_seconds())
                 log.warning("sign-in for %s now waits %d s", whose, seconds)
 

@@ -19,7 +19,7 @@ KIB, MIB = 1024, 1024 * 1024
 # that take data: pushes and ingested events.
 MAX_BODY_VARIABLE = "FIELDBRIEF_MAX_BODY_MIB"
 # A NUL as JSON writes it (\u0000), not preceded by a backslash that escapes the escape.
-_ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
+_ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 _NUL_IN_URL = re.compile(rb"%00|\x00")
 
 
@@ -79,7 +79,7 @@ class FrontDoor:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        if b"\x00" in body or (b"\\u0000" in body.lower() and _ESCAPED_NUL.search(body)):
+        if b"\x00" in body or (b"\\u0000" in body and _ESCAPED_NUL.search(body)):
             await _refuse(send, 400, "bad_request", "text may not hold NUL characters")
             return
         replayed = False

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import re
 import uuid
 from collections.abc import Mapping
@@ -391,10 +390,8 @@ def parse_event(raw: Any, now: datetime) -> ValidEvent:
     except ValidationError as exc:
         raise BadEvent(_problems(exc)) from None
     kind = EVENT_TYPES[event.type]
-    bad = _not_finite(event.details)  # JSON has no NaN, and pydantic would make it a null
-    if bad:
-        raise BadEvent(f"details.{bad}: must be a finite number")
-    problem = json_problem(event.details)  # NUL, numbers past 64 bits, nesting
+    # NaN (pydantic would make it a null), numbers past 64 bits, NUL, nesting.
+    problem = json_problem(event.details)
     if problem:
         raise BadEvent(f"details: {problem}")
     if not EARLIEST <= event.occurred_at.astimezone(UTC).date() <= LATEST:
@@ -431,20 +428,6 @@ def _problems(exc: ValidationError, prefix: str = "", event_type: str = "") -> s
             message = str(error["msg"]).removeprefix("Value error, ")
         problems.append(f"{where}: {message}" if where else message)
     return "; ".join(dict.fromkeys(problems))
-
-
-def _not_finite(value: Any, where: str = "") -> str | None:
-    if isinstance(value, float) and not math.isfinite(value):
-        return where or "value"
-    if isinstance(value, dict):
-        items: Any = value.items()
-    else:
-        items = enumerate(value) if isinstance(value, list) else ()
-    for key, item in items:
-        found = _not_finite(item, f"{where}.{key}" if where else str(key))
-        if found:
-            return found
-    return None
 
 
 # --- CSV ----------------------------------------------------------------------------------

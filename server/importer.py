@@ -125,8 +125,10 @@ def _row_problem(row: dict[str, Any]) -> str | None:
     if formulas:
         return f"{', '.join(formulas)} looks like a spreadsheet formula; remove the leading sign"
     source_id = row["source_id"]
-    if len(source_id) > SOURCE_ID_CHARS or "\x00" in source_id:
+    if len(source_id) > SOURCE_ID_CHARS:
         return f"the id has more than {SOURCE_ID_CHARS} characters"
+    if "\x00" in source_id:
+        return "the id holds a NUL character"
     if isinstance(row.get("employees"), int) and row["employees"] > INT64_MAX:
         return "employees: a number past 64 bits"
     fields = {k: v for k, v in row.items() if k != "source_id" and v not in ("", None)}
