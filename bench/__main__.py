@@ -17,7 +17,7 @@ from bench import briefing_bench, sync_bench
 from bench.report import percentile, print_table, verdict
 from db.accounts import AccountDirectory
 from db.dto import AccountQuery
-from db.store import STORE_FILENAME, Store
+from db.store.local_store import STORE_FILENAME, Store
 from ui.models.accounts import PAGE_SIZE
 
 HERE = Path(__file__).resolve().parent
@@ -137,7 +137,7 @@ def local_save_timings(data: Path, saves: int = 50) -> list[float]:
     from sqlalchemy import delete
 
     from db.edits import LocalEditor
-    from db.models import OutboxEntry
+    from db.store.models import OutboxEntry
 
     store = Store.open(data)
     try:

@@ -36,9 +36,9 @@ def heavy_store(folder: Path) -> tuple[Any, Any]:
     """A demo store plus one account with ACTIVITIES events over three years."""
     from sqlalchemy import insert, select
 
-    from db.demo import generate_demo
-    from db.models import Account, Activity, Contact
-    from db.store import Store
+    from db.demo.territory import generate_demo
+    from db.store.local_store import Store
+    from db.store.models import Account, Activity, Contact
 
     store = Store.open(folder)
     generate_demo(store, 2_000, 1, today=date.today())
@@ -97,8 +97,8 @@ def heavy_store(folder: Path) -> tuple[Any, Any]:
 
 
 def run() -> list[Row]:
-    from db.briefing import BriefingService
-    from db.briefing_report import briefing_html
+    from db.briefing.report import briefing_html
+    from db.briefing.service import BriefingService
 
     with tempfile.TemporaryDirectory() as tmp:
         store, account_id = heavy_store(Path(tmp))

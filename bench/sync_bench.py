@@ -33,9 +33,9 @@ from sqlalchemy import func, select
 
 from bench.report import Row, percentile, print_table, verdict
 from db.edits import LocalEditor
-from db.models import SYNCED_MODELS, Account, Activity
-from db.replica import LocalReplica
-from db.store import Store
+from db.store.local_store import Store
+from db.store.models import SYNCED_MODELS, Account, Activity
+from db.store.replica import LocalReplica
 from server.store import SERVER_DB_FILENAME as SERVER_DB
 from sync.engine import PUSH_BATCH, AccessToken, SyncEngine, http_client, tls_context
 from sync.outcome import SyncOutcome
@@ -92,7 +92,7 @@ PEOPLE_VERSION = 2
 def _generator() -> str:
     """Version of the demo data: a changed generator means new server data."""
     digest = hashlib.sha1(f"people {PEOPLE_VERSION}".encode())
-    for path in ("db/demo.py", "sync/seed.py"):
+    for path in ("db/demo/territory.py", "sync/seed.py"):
         digest.update((ROOT / path).read_bytes())
     return digest.hexdigest()[:8]
 

@@ -18,7 +18,6 @@ from db.dto import (
     ContactRow,
     TeamMemberRow,
 )
-from db.models import Account, Activity, Contact, TeamMember
 from db.search import (
     BROAD_MATCH,
     broad_match,
@@ -27,7 +26,8 @@ from db.search import (
     matched_before,
     narrow_match,
 )
-from db.store import Store
+from db.store.local_store import Store
+from db.store.models import Account, Activity, Contact, TeamMember
 
 LATEST_ACTIVITY_LIMIT = 25
 # How many accounts past the page a broad search walks before it looks matches up instead.

@@ -10,7 +10,7 @@ from typing import Any
 
 from db.changes import Changes
 from db.enums import Channel, DealRole, LadderRung, TeamRole
-from db.profile_values import Completeness
+from db.profiles.values import Completeness
 
 
 class AccountSort(StrEnum):

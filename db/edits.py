@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from db.changes import Changes
 from db.errors import StoreUserError
-from db.models import SYNCED_MODELS, OutboxEntry, SyncedRow
-from db.store import Store
-from db.types import utc_now
+from db.store.local_store import Store
+from db.store.models import SYNCED_MODELS, OutboxEntry, SyncedRow
+from db.store.types import utc_now
 
 # Columns the store manages itself; they never travel in a mutation.
 LOCAL_COLUMNS = frozenset(

@@ -22,8 +22,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from db.dto import HitKind, SearchHit
-from db.models import Account
-from db.store import Store
+from db.store.local_store import Store
+from db.store.models import Account
 
 # The index tables live outside the ORM metadata (they are FTS5 and trigger-fed).
 search_doc: TableClause = table(

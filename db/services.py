@@ -6,17 +6,17 @@ from dataclasses import dataclass
 
 from db.accounts import AccountDirectory
 from db.attention import AttentionDesk
-from db.briefing import BriefingService
-from db.calendar_io import CalendarIO
-from db.followups import FollowUps
-from db.holds import ContactHolds
-from db.ladder import Ladder
-from db.leads import LeadDesk
-from db.meetings import MeetingCalendar
-from db.notes import NoteBook
-from db.profiles import ProfileBook
+from db.briefing.service import BriefingService
+from db.field.calendar_io import CalendarIO
+from db.field.followups import FollowUps
+from db.field.holds import ContactHolds
+from db.field.ladder import Ladder
+from db.field.leads import LeadDesk
+from db.field.meetings import MeetingCalendar
+from db.field.notes import NoteBook
+from db.profiles.book import ProfileBook
 from db.search import SearchIndex
-from db.store import Store
+from db.store.local_store import Store
 
 
 @dataclass(frozen=True)

@@ -16,15 +16,15 @@ from PySide6.QtCore import QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
 from db.errors import StoreUserError
-from db.private_files import private_file, private_folder
-from db.probe import STORE_FILENAME
+from db.store.private_files import private_file, private_folder
+from db.store.probe import STORE_FILENAME
 from desktop.runner import TaskRunner
 from ui.main_window import MainWindow
 from ui.style import STYLE_ARGUMENTS, apply_style
 
 if TYPE_CHECKING:
     from db.services import LocalServices
-    from db.store import Store
+    from db.store.local_store import Store
     from desktop.sync_service import SyncService
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ SCREENSHOT_TIMEOUT_MS = 60_000
 def open_services(data_dir: Path) -> tuple[Store, LocalServices, SyncService]:
     """Opens (and migrates) the store and builds its services; runs on the store thread."""
     from db.services import LocalServices
-    from db.store import Store
+    from db.store.local_store import Store
     from desktop.sync_service import SyncService
 
     store = Store.open(data_dir)

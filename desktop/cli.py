@@ -108,8 +108,8 @@ def _fail(message: str) -> int:
 
 
 def _run_demo(data_dir: Path, accounts: int, seed: int, *, replace: bool) -> int:
-    from db.demo import generate_demo
-    from db.store import STORE_FILENAME, Store
+    from db.demo.territory import generate_demo
+    from db.store.local_store import STORE_FILENAME, Store
 
     if replace:
         for suffix in ("", "-wal", "-shm"):
@@ -140,8 +140,8 @@ def _run_sync(data_dir: Path, server: str, user: str) -> int:
     except NoPassword as exc:
         return _fail(str(exc))
     from db.attention import AttentionDesk
-    from db.replica import LocalReplica
-    from db.store import Store
+    from db.store.local_store import Store
+    from db.store.replica import LocalReplica
     from sync.engine import sync_once
     from sync.outcome import describe_outcome
 
@@ -221,7 +221,7 @@ def _run_window(data_dir: Path, screenshot: Path | None, screenshot_when: str) -
     if screenshot is not None and not screenshot.parent.is_dir():
         return _fail(f"cannot save the screenshot: folder {screenshot.parent} does not exist")
 
-    from db.probe import STORE_FILENAME, probe_store_file
+    from db.store.probe import STORE_FILENAME, probe_store_file
 
     # Refuse a bad store in plain words before Qt starts; the real open runs off the GUI thread.
     if data_dir.exists() and not data_dir.is_dir():

@@ -9,10 +9,10 @@ from __future__ import annotations
 import threading
 from datetime import datetime
 
-from db.profiles import USERNAME
-from db.replica import LocalReplica
-from db.store import Store
-from db.types import utc_now
+from db.profiles.book import USERNAME
+from db.store.local_store import Store
+from db.store.replica import LocalReplica
+from db.store.types import utc_now
 from desktop.credentials import SERVICE, keyring_available, keyring_key
 from sync.engine import AccessToken, NeedsSignIn, Progress, SyncEngine, SyncOutcome, http_client
 from sync.outcome import SyncStatus

@@ -31,7 +31,7 @@ from pydantic import (
 )
 
 from db.enums import Channel
-from db.row_schema import EARLIEST, LATEST, json_problem, no_nul
+from db.store.row_schema import EARLIEST, LATEST, json_problem, no_nul
 from server.errors import BadRequest
 
 BATCH_EVENTS = 1000  # events per request at most

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.row_schema import RowProblem, checked_fields
+from db.store.row_schema import RowProblem, checked_fields
 from server.errors import BadRequest, Conflict, NotFound, Unauthorized
 from server.events import (
     BATCH_EVENTS,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.profile_definition import ProfileDefinition, load_definition
+from db.profiles.definition import ProfileDefinition, load_definition
 from server.models import Record, User
 
 

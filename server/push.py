@@ -15,8 +15,8 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.profile_definition import load_definition
-from db.row_schema import DERIVED_IDS, RowProblem, checked_fields, describe, row_problem
+from db.profiles.definition import load_definition
+from db.store.row_schema import DERIVED_IDS, RowProblem, checked_fields, describe, row_problem
 from server.auth import Caller
 from server.errors import Forbidden
 from server.models import AppliedMutation, Record
@@ -154,7 +154,7 @@ def _apply(
 
 
 def _checked(records: ScopedRecords, m: Mutation) -> Mutation:
-    """The mutation with its fields as the row schema allows them (db.row_schema), the
+    """The mutation with its fields as the row schema allows them (db.store.row_schema), the
     rows they name in the caller's scope, and a derived id that is its own; or Rejected,
     saying which field and why. Nothing is written before this passes."""
     try:

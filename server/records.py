@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import CursorResult, String, Text, cast, delete, func, select, type_coerce, update
 from sqlalchemy.orm import Session
 
-from db.row_schema import INT64_MAX
+from db.store.row_schema import INT64_MAX
 from server.errors import BadRequest, ResyncRequired
 from server.models import Record, ScopeTotal, SyncCounter
 from sync.protocol import (

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import URL, Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.private_files import private_folder, private_sqlite_file
+from db.store.private_files import private_folder, private_sqlite_file
 
 SERVER_DB_FILENAME = "server.sqlite3"
 # The PostgreSQL advisory lock migrations take: any number, as long as every server agrees.

@@ -28,7 +28,7 @@ import httpx
 import orjson
 from pydantic import BaseModel
 
-from db.replica import CURSOR, LocalReplica, PendingMutation, PulledRow
+from db.store.replica import CURSOR, LocalReplica, PendingMutation, PulledRow
 from sync.collector import collector_paused
 from sync.outcome import (
     ClientTooOld,

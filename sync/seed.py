@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
-from db.demo import demo_rows
+from db.demo.territory import demo_rows
 from db.edits import LOCAL_COLUMNS, to_wire
 
 DEFAULT_TERRITORY = "demo"  # what `fieldbrief demo` and `fieldbrief-server demo` fill

@@ -13,7 +13,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
 
-from db.store import Store  # noqa: E402
+from db.store.local_store import Store  # noqa: E402
 from server.store import database_url_for  # noqa: E402
 from tests.helpers import postgres  # noqa: E402
 from tests.helpers.server_log import ServerTracebackCheck  # noqa: E402

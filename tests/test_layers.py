@@ -15,7 +15,15 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "sync": ("PySide6", "shiboken6", "ui", "desktop", "server"),
     "server": ("PySide6", "shiboken6", "ui", "desktop"),
     # The UI reads frozen rows from db services; it never opens sessions, engines or HTTP.
-    "ui": ("sqlalchemy", "httpx", "desktop", "server", "sqlite3", "db.engine", "db.models"),
+    "ui": (
+        "sqlalchemy",
+        "httpx",
+        "desktop",
+        "server",
+        "sqlite3",
+        "db.store.engine",
+        "db.store.models",
+    ),
 }
 
 

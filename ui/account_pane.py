@@ -27,7 +27,7 @@ from ui.tasks import Runner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
     from db.accounts import AccountDirectory
-    from db.notes import NoteBook, NoteSummary
+    from db.field.notes import NoteBook, NoteSummary
 
 CONTACT_COLUMNS: list[Column[ContactRow]] = [
     Column("Name", lambda c: c.name, tooltip=lambda c: _reach(c)),

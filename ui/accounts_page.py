@@ -29,8 +29,8 @@ from ui.tasks import Runner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
     from db.accounts import AccountDirectory
-    from db.ladder import Ladder
-    from db.notes import NoteBook
+    from db.field.ladder import Ladder
+    from db.field.notes import NoteBook
 
 SEARCH_DEBOUNCE_MS = 150
 # Room for "Supporter (100,000)" in the rung filter, so counts arriving never resize it.

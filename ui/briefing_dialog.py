@@ -19,13 +19,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from db.briefing_report import GROUP_LINK, briefing_html
+from db.briefing.report import GROUP_LINK, briefing_html
 from ui.printing import ask_and_print, export_in_background, paper_buttons
 from ui.tasks import Runner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
-    from db.briefing import BriefingService
-    from db.briefing_dto import Briefing
+    from db.briefing.dto import Briefing
+    from db.briefing.service import BriefingService
 
 
 class BriefingDialog(QDialog):

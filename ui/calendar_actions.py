@@ -12,9 +12,9 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 from ui.tasks import Runner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
-    from db.calendar_io import CalendarIO
     from db.changes import Changes
     from db.dto import CalendarImportResult
+    from db.field.calendar_io import CalendarIO
 
 SKIPPED_SHOWN = 8
 ICS_FILTER = "Calendar files (*.ics);;All files (*)"

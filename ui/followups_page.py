@@ -31,7 +31,7 @@ from ui.tasks import Runner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
     from db.changes import Changes
-    from db.followups import FollowUpRow, FollowUps
+    from db.field.followups import FollowUpRow, FollowUps
 
 OVERDUE = QColor("#b3261e")
 DONE_COLUMN = 0

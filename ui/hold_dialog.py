@@ -30,7 +30,7 @@ from ui.tasks import Runner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
     from db.changes import Changes
-    from db.holds import ContactHolds, HoldRow
+    from db.field.holds import ContactHolds, HoldRow
 
 DEFAULT_DAYS = 60
 

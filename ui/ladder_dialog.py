@@ -36,7 +36,7 @@ from ui.rungs import rung_icon, step_words
 from ui.tasks import Runner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
-    from db.ladder import Ladder, LadderStanding, LadderStep
+    from db.field.ladder import Ladder, LadderStanding, LadderStep
 
 TOP_DOWN = list(reversed(LadderRung))  # shown like a ladder: partner at the top
 

@@ -31,7 +31,7 @@ from ui.tasks import Runner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
     from db.changes import Changes
-    from db.leads import LeadDesk, LeadRow
+    from db.field.leads import LeadDesk, LeadRow
 
 
 def _state(row: LeadRow) -> str:

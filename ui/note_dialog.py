@@ -40,7 +40,7 @@ from ui.tasks import Runner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
     from db.changes import Changes
-    from db.notes import NoteBook, NoteView
+    from db.field.notes import NoteBook, NoteView
 
 SAVE_AFTER_MS = 1000  # what was typed is in the store at most this long (plus the write) after
 MARKDOWN = QTextDocument.MarkdownFeature.MarkdownDialectGitHub

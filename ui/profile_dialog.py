@@ -39,8 +39,8 @@ from PySide6.QtWidgets import (
 
 from db.dto import ContactProfile, ProfileHistoryRow
 from db.errors import StoreUserError
-from db.profile_definition import ProfileDefinition, ProfileSection
-from db.profile_report import format_answer, profile_html
+from db.profiles.definition import ProfileDefinition, ProfileSection
+from db.profiles.report import format_answer, profile_html
 from ui.account_pane import make_table
 from ui.models.table import Column, RowTableModel
 from ui.printing import ask_and_print, export_in_background, paper_buttons
@@ -48,7 +48,7 @@ from ui.profile_fields import FieldEditor, make_editor
 from ui.tasks import Runner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
-    from db.profiles import ProfileBook
+    from db.profiles.book import ProfileBook
 
 
 class ProfileDialog(QDialog):

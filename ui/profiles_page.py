@@ -14,7 +14,7 @@ from ui.models.table import Column, RowTableModel
 from ui.tasks import Runner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
-    from db.profiles import ProfileBook
+    from db.profiles.book import ProfileBook
 
 THIN_BELOW = 0.25  # a profile under a quarter answered counts as thin
 

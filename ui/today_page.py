@@ -18,8 +18,8 @@ from ui.profiles_page import reminders_table
 from ui.tasks import Runner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
-    from db.meetings import MeetingCalendar
-    from db.profiles import ProfileBook
+    from db.field.meetings import MeetingCalendar
+    from db.profiles.book import ProfileBook
 
 DAYS_AHEAD = 7
 REMINDER_DAYS = 30

@@ -8,14 +8,14 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from db.briefing import BriefingService
-from db.briefing_dto import Briefing
-from db.briefing_report import briefing_html
-from db.briefing_rules import STOP
+from db.briefing.dto import Briefing
+from db.briefing.report import briefing_html
+from db.briefing.rules import STOP
+from db.briefing.service import BriefingService
 from db.edits import LocalEditor
 from db.enums import Channel, TeamRole
-from db.profiles import ProfileBook
-from db.store import Store
+from db.profiles.book import ProfileBook
+from db.store.local_store import Store
 from tests.helpers.factories import (
     add_account,
     add_activity,
@@ -253,7 +253,7 @@ def test_nurture_paused_until_resumed(store: Store, acme: uuid.UUID) -> None:
 def test_holds_both_ways_what_the_rep_asked_and_what_marketing_still_sends(
     store: Store, acme: uuid.UUID
 ) -> None:
-    from db.holds import ContactHolds
+    from db.field.holds import ContactHolds
 
     zoe = add_contact(store, acme, "Zoë", "Núñez")
     rob = add_contact(store, acme, "Rob", "Stone")

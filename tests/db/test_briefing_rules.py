@@ -1,4 +1,4 @@
-"""Each warning and talking point fires exactly when it should (db.briefing_rules)."""
+"""Each warning and talking point fires exactly when it should (db.briefing.rules)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from db.briefing_rules import (
+from db.briefing.rules import (
     CAUTION,
     STOP,
     Birthday,

@@ -14,18 +14,18 @@ import pytest
 from icalendar import Calendar, Event
 from sqlalchemy import event, select
 
-from db.calendar_io import (
+from db.dto import SkippedEvent
+from db.edits import LocalEditor
+from db.errors import StoreUserError
+from db.field.calendar_io import (
     CANCELLED,
     DELETED,
     PRODID,
     CalendarFileError,
     CalendarIO,
 )
-from db.dto import SkippedEvent
-from db.edits import LocalEditor
-from db.errors import StoreUserError
-from db.models import Meeting, MeetingAttendee, OutboxEntry
-from db.store import Store
+from db.store.local_store import Store
+from db.store.models import Meeting, MeetingAttendee, OutboxEntry
 from tests.helpers.factories import add_account, add_contact, add_meeting
 
 DATA = Path(__file__).parent / "data"

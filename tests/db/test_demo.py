@@ -11,13 +11,15 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
-import db.demo as demo_module
+import db.demo.territory as demo_module
 from db.accounts import AccountDirectory
-from db.demo import MAX_PAST_MEETINGS, DemoSummary, _Territory, generate_demo
+from db.demo.territory import MAX_PAST_MEETINGS, DemoSummary, _Territory, generate_demo
 from db.dto import AccountQuery
 from db.enums import ActivityType, Channel, LadderRung
 from db.errors import StoreNotEmpty
-from db.models import (
+from db.search import fts_query, matching_account_ids
+from db.store.local_store import Store
+from db.store.models import (
     SYNCED_MODELS,
     Account,
     Activity,
@@ -29,8 +31,6 @@ from db.models import (
     TeamMember,
     VisitNote,
 )
-from db.search import fts_query, matching_account_ids
-from db.store import Store
 
 TODAY = date(2026, 11, 23)  # a Monday
 MIDNIGHT = datetime.combine(TODAY, time(0), tzinfo=UTC)
@@ -412,10 +412,10 @@ def test_synced_columns_are_set_on_every_table(demo: Store) -> None:
 def test_some_key_contacts_have_believable_profiles(demo: Store, summary: DemoSummary) -> None:
     """Every demo answer is what the editor itself would store for its question, so the rep
     can edit it; there are birthdays and anniversaries coming up to be reminded of."""
-    from db.models import ProfileAnswer
-    from db.profile_definition import load_definition
-    from db.profile_values import normalise_answer
-    from db.profiles import ProfileBook, answer_id
+    from db.profiles.book import ProfileBook, answer_id
+    from db.profiles.definition import load_definition
+    from db.profiles.values import normalise_answer
+    from db.store.models import ProfileAnswer
 
     definition = load_definition()
     with demo.reading() as session:

@@ -8,8 +8,8 @@ from sqlalchemy import event, select
 from db.edits import LocalEditor
 from db.enums import LadderRung
 from db.errors import StoreUserError
-from db.models import Account, OutboxEntry
-from db.store import Store
+from db.store.local_store import Store
+from db.store.models import Account, OutboxEntry
 from tests.helpers.factories import add_account
 
 

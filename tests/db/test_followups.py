@@ -9,10 +9,10 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from db.followups import FollowUpError, FollowUps
-from db.models import OutboxEntry
-from db.notes import NoteBook, with_ticked
-from db.store import Store
+from db.field.followups import FollowUpError, FollowUps
+from db.field.notes import NoteBook, with_ticked
+from db.store.local_store import Store
+from db.store.models import OutboxEntry
 from tests.helpers.factories import add_account, add_contact
 
 TODAY = date(2026, 11, 23)

@@ -10,16 +10,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-import db.ladder
+import db.field.ladder
 from db.accounts import AccountDirectory
 from db.dto import AccountQuery
 from db.enums import LadderRung
 from db.errors import StoreUserError
-from db.ladder import REASON_LIMIT, Ladder, LadderError, LadderStep
-from db.models import Account, LadderChange, OutboxEntry, SyncState
-from db.profiles import USERNAME
+from db.field.ladder import REASON_LIMIT, Ladder, LadderError, LadderStep
+from db.profiles.book import USERNAME
 from db.services import LocalServices
-from db.store import Store
+from db.store.local_store import Store
+from db.store.models import Account, LadderChange, OutboxEntry, SyncState
 from tests.helpers.factories import add_account, add_contact, add_numbered_accounts
 
 
@@ -43,7 +43,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[datetime]]:
         given.append(times[len(given)])
         return given[-1]
 
-    monkeypatch.setattr(db.ladder, "utc_now", tick)
+    monkeypatch.setattr(db.field.ladder, "utc_now", tick)
     yield given
 
 
@@ -104,7 +104,7 @@ def test_the_move_is_one_transaction(
     def broken(*_args: object, **_kwargs: object) -> uuid.UUID:
         raise OSError("disk full")
 
-    monkeypatch.setattr(db.ladder, "create_row", broken)
+    monkeypatch.setattr(db.field.ladder, "create_row", broken)
     with pytest.raises(OSError):
         ladder.move(acme, LadderRung.PARTNER, "Joint offering")
     # The rung changed first, in the same session: it was rolled back with the history.

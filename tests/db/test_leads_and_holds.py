@@ -11,11 +11,11 @@ from sqlalchemy import select
 
 from db.edits import LocalEditor
 from db.enums import LeadOutcome, LeadStatus, RejectReason
-from db.holds import ContactHolds, HoldError
-from db.leads import LeadDesk, LeadError
-from db.models import OutboxEntry, SyncState
-from db.profiles import USERNAME
-from db.store import Store
+from db.field.holds import ContactHolds, HoldError
+from db.field.leads import LeadDesk, LeadError
+from db.profiles.book import USERNAME
+from db.store.local_store import Store
+from db.store.models import OutboxEntry, SyncState
 from tests.helpers.factories import add_account, add_contact
 
 TODAY = date(2026, 11, 23)

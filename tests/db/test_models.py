@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.exc import StatementError
 
-from db.models import Account, Activity
-from db.store import Store
+from db.store.local_store import Store
+from db.store.models import Account, Activity
 from tests.helpers.factories import add_account, add_activity
 
 

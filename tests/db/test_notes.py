@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import select
 
 import db.edits
-from db.models import OutboxEntry, Task
-from db.notes import NoteBook, NoteError, promises_in
+from db.field.notes import NoteBook, NoteError, promises_in
 from db.search import SearchIndex
-from db.store import Store
+from db.store.local_store import Store
+from db.store.models import OutboxEntry, Task
 from tests.helpers.factories import add_account, add_contact, add_meeting, add_note_conflict
 
 

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from db.errors import StoreUserError
-from db.profile_definition import (
+from db.profiles.definition import (
     DefinitionError,
     ProfileDefinition,
     ProfileQuestion,
@@ -21,7 +21,7 @@ from db.profile_definition import (
     Recurrence,
     load_definition,
 )
-from db.profile_values import (
+from db.profiles.values import (
     AnswerError,
     RecurringDate,
     completeness,

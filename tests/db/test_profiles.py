@@ -9,9 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from db.models import Contact, OutboxEntry, SyncState
-from db.profile_values import AnswerError
-from db.profiles import (
+from db.profiles.book import (
     CONSENT_ID,
     SENSITIVE_OFF_DEVICES,
     SENSITIVE_POLICY,
@@ -21,8 +19,10 @@ from db.profiles import (
     answer_id,
     next_occurrence,
 )
-from db.replica import LocalReplica, PulledRow
-from db.store import Store
+from db.profiles.values import AnswerError
+from db.store.local_store import Store
+from db.store.models import Contact, OutboxEntry, SyncState
+from db.store.replica import LocalReplica, PulledRow
 from tests.helpers.factories import add_account, add_contact
 
 # One question of every type, with what the rep gives and what the store keeps.
@@ -228,7 +228,7 @@ def test_a_contact_moving_to_another_account_takes_its_profile_along(
     store: Store, book: ProfileBook, contact: uuid.UUID
 ) -> None:
     from db.edits import LocalEditor
-    from db.models import ProfileAnswer, ProfileChange
+    from db.store.models import ProfileAnswer, ProfileChange
 
     book.set_answer(contact, "nickname", "Bob")
     book.set_answer(contact, "hobbies", ["sailing"])

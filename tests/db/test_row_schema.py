@@ -1,4 +1,4 @@
-"""The one row schema every door checks (db/row_schema.py), derived from the models."""
+"""The one row schema every door checks (db/store/row_schema.py), derived from the models."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from db.models import SYNCED_MODELS
-from db.row_schema import (
+from db.store.models import SYNCED_MODELS
+from db.store.row_schema import (
     INT64_MAX,
     INT64_MIN,
     RowProblem,

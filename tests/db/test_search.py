@@ -6,10 +6,10 @@ import pytest
 
 from db.accounts import AccountDirectory
 from db.dto import AccountQuery, AccountSort, HitKind
-from db.models import Account, Contact
 from db.search import SearchIndex, fts_query, pause_indexing, rebuild_index
-from db.store import Store
-from db.types import utc_now
+from db.store.local_store import Store
+from db.store.models import Account, Contact
+from db.store.types import utc_now
 from tests.helpers.factories import add_account, add_contact, add_note
 
 

@@ -17,9 +17,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
 from db.errors import StoreTooNew, StoreUnreadable
-from db.models import SYNCED_MODELS, Base, is_orm_managed
-from db.schema import HEAD_REVISION, KNOWN_REVISIONS, current_revision
-from db.store import STORE_FILENAME, Store
+from db.store.local_store import STORE_FILENAME, Store
+from db.store.models import SYNCED_MODELS, Base, is_orm_managed
+from db.store.schema import HEAD_REVISION, KNOWN_REVISIONS, current_revision
 
 
 def test_migrates_an_empty_folder_to_the_current_schema(store: Store) -> None:
@@ -66,7 +66,7 @@ def test_migrations_build_exactly_the_models() -> None:
     from sqlalchemy import create_engine
 
     engine = create_engine("sqlite://")
-    from db.schema import migrate
+    from db.store.schema import migrate
 
     migrate(engine)
     with engine.connect() as conn:
@@ -77,7 +77,7 @@ def test_migrations_build_exactly_the_models() -> None:
 
 def test_known_revisions_match_the_migration_scripts() -> None:
     config = Config()
-    config.set_main_option("script_location", "db:migrations")
+    config.set_main_option("script_location", "db.store:migrations")
     scripts = ScriptDirectory.from_config(config)
     chain = [rev.revision for rev in scripts.walk_revisions()]
     assert tuple(reversed(chain)) == KNOWN_REVISIONS
@@ -122,7 +122,7 @@ def test_upgrading_a_first_version_store_keeps_data_and_search(data_dir: Path) -
 
     from db.accounts import AccountDirectory
     from db.dto import AccountQuery
-    from db.schema import _alembic_upgrade
+    from db.store.schema import _alembic_upgrade
     from tests.helpers.factories import add_account
 
     data_dir.mkdir(parents=True)

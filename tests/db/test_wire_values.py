@@ -16,11 +16,11 @@ from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 
 from db.edits import LOCAL_COLUMNS
-from db.models import SYNCED_MODELS, Account, Activity, SetAsideRow, Task
-from db.replica import LocalReplica, PulledRow
-from db.store import Store
-from db.types import UtcDateTime
-from db.wire_values import from_wire, row_writer
+from db.store.local_store import Store
+from db.store.models import SYNCED_MODELS, Account, Activity, SetAsideRow, Task
+from db.store.replica import LocalReplica, PulledRow
+from db.store.types import UtcDateTime
+from db.store.wire_values import from_wire, row_writer
 
 # Stored columns that differ between two inserts of the same row by design.
 _BOOKKEEPING = {"created_at", "updated_at", "version", "server_version"}

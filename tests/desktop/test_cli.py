@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QImage
 
-from db.store import STORE_FILENAME
+from db.store.local_store import STORE_FILENAME
 
 pytestmark = pytest.mark.slow
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from db.models import OutboxEntry
-from db.notes import NoteBook
-from db.store import Store
+from db.field.notes import NoteBook
+from db.store.local_store import Store
+from db.store.models import OutboxEntry
 from tests.helpers.note_typist import TEXT
 
 pytestmark = pytest.mark.slow

@@ -7,9 +7,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from db.enums import Channel, DealRole, LadderRung, TeamRole
-from db.models import Account, Activity, Contact, Meeting, MeetingAttendee, TeamMember, VisitNote
-from db.store import Store
-from db.types import utc_now
+from db.store.local_store import Store
+from db.store.models import (
+    Account,
+    Activity,
+    Contact,
+    Meeting,
+    MeetingAttendee,
+    TeamMember,
+    VisitNote,
+)
+from db.store.types import utc_now
 
 
 def add_account(store: Store, name: str, **fields: Any) -> uuid.UUID:
@@ -116,7 +124,7 @@ def add_note_conflict(
 ) -> uuid.UUID:
     """What the server sends when another device's rewrite of a note lost the race: the
     note flagged for a merge and a conflict holding the text it could not take."""
-    from db.models import RemoteRecord
+    from db.store.models import RemoteRecord
 
     conflict_id = uuid.uuid4()
     with store.session() as session:

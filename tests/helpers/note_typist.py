@@ -26,8 +26,8 @@ def main(data_dir: Path) -> int:
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
-    from db.notes import NoteBook
-    from db.store import Store
+    from db.field.notes import NoteBook
+    from db.store.local_store import Store
     from desktop.runner import TaskRunner
     from tests.helpers.factories import add_account
     from ui.note_dialog import NoteDialog

@@ -14,9 +14,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from db.profiles import answer_id
-from db.replica import LocalReplica
-from db.store import Store
+from db.profiles.book import answer_id
+from db.store.local_store import Store
+from db.store.replica import LocalReplica
 from server.models import Record
 from sync.engine import SyncEngine
 from tests.helpers.live_server import REP_PASSWORD, RunningServer, rep_server

@@ -116,9 +116,9 @@ def test_the_import_command(tmp_path: Path) -> None:
 def test_imported_accounts_reach_the_rep(
     server_store: ServerStore, auth: AuthService, base_url: str, tmp_path: Path
 ) -> None:
-    from db.models import Account
-    from db.replica import LocalReplica
-    from db.store import Store
+    from db.store.local_store import Store
+    from db.store.models import Account
+    from db.store.replica import LocalReplica
     from sync.engine import sync_once
     from tests.server.conftest import PASSWORD
 

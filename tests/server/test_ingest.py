@@ -16,9 +16,9 @@ from sqlalchemy import select
 
 from db.edits import LOCAL_COLUMNS
 from db.enums import Channel
-from db.models import Activity
-from db.replica import LocalReplica
-from db.store import Store
+from db.store.local_store import Store
+from db.store.models import Activity
+from db.store.replica import LocalReplica
 from server.auth import AuthService
 from server.cli import main as server_main
 from server.events import EVENT_TYPES

@@ -13,10 +13,10 @@ import httpx
 import pytest
 
 from db.enums import LeadOutcome, RejectReason
-from db.holds import ContactHolds
-from db.leads import LeadDesk
-from db.replica import LocalReplica
-from db.store import Store
+from db.field.holds import ContactHolds
+from db.field.leads import LeadDesk
+from db.store.local_store import Store
+from db.store.replica import LocalReplica
 from server.auth import AuthService
 from server.cli import main as server_main
 from server.ingest import ApiKeys

@@ -25,7 +25,7 @@ from schemathesis.checks import (
     unsupported_method,
 )
 
-from db.row_schema import INT64_MAX
+from db.store.row_schema import INT64_MAX
 from server.app import create_app
 from server.auth import AuthService
 from server.ingest import ApiKeys

@@ -15,9 +15,9 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, select, text
 
-from db.models import Account, Contact, VisitNote
-from db.replica import LocalReplica
-from db.store import Store
+from db.store.local_store import Store
+from db.store.models import Account, Contact, VisitNote
+from db.store.replica import LocalReplica
 from server.auth import AuthService
 from server.importer import ImportFailed, import_accounts
 from server.ingest import ApiKeys

@@ -29,9 +29,9 @@ from sqlalchemy import select
 
 from db.edits import LocalEditor
 from db.errors import StoreUserError
-from db.models import Account, RemoteRecord, VisitNote
-from db.replica import LocalReplica
-from db.store import Store
+from db.store.local_store import Store
+from db.store.models import Account, RemoteRecord, VisitNote
+from db.store.replica import LocalReplica
 from server.app import create_app
 from server.auth import AuthService
 from server.store import ServerStore

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from db.edits import LocalEditor
-from db.models import Account, OutboxEntry, RemoteRecord, VisitNote
-from db.replica import LocalReplica
-from db.store import Store
+from db.store.local_store import Store
+from db.store.models import Account, OutboxEntry, RemoteRecord, VisitNote
+from db.store.replica import LocalReplica
 from server.app import create_app
 from server.auth import AuthService
 from server.store import ServerStore, database_url_for
@@ -126,7 +126,7 @@ def test_a_first_sync_downloads_a_whole_demo_territory(tmp_path: Path) -> None:
     """Every kind of row, across many snapshot pages, lands with its foreign keys intact."""
     from sqlalchemy import func, text
 
-    from db.models import Activity, Contact, MeetingAttendee, Task
+    from db.store.models import Activity, Contact, MeetingAttendee, Task
     from server.cli import main as server_main
     from sync.engine import sync_once
 
@@ -229,8 +229,8 @@ def test_profiles_sync_and_one_question_answered_on_two_devices_stays_one_answer
 ) -> None:
     """Answer rows have ids derived from (contact, question): two devices answering the same
     question offline converge on one row; differing values leave a conflict to settle."""
-    from db.models import ProfileAnswer
-    from db.profiles import ProfileBook
+    from db.profiles.book import ProfileBook
+    from db.store.models import ProfileAnswer
 
     account_id, _ = laptop.editor.create("account", name="Acme", territory="north")
     contact_id, _ = laptop.editor.create(
@@ -266,7 +266,7 @@ def test_a_contact_moved_to_another_territorys_account_takes_its_profile_there(
 ) -> None:
     """On the server each row lives in its account's territory: a contact filed under an
     account of another territory goes there with its answers, and leaves the old one."""
-    from db.profiles import ProfileBook
+    from db.profiles.book import ProfileBook
     from server.models import Record
 
     with rep_server(tmp_path, server_database_url) as server:
@@ -301,7 +301,7 @@ def test_a_note_rewritten_on_two_devices_offline_keeps_both_texts_to_merge(
 ) -> None:
     """The second device's text is not lost: the note says it needs a merge and both
     devices can show the two texts side by side; the merge settles it everywhere."""
-    from db.notes import NoteBook
+    from db.field.notes import NoteBook
 
     account_id, _ = laptop.editor.create("account", name="Acme", territory="north")
     on_laptop, on_tablet = NoteBook(laptop.store), NoteBook(tablet.store)

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from db.edits import LocalEditor
-from db.models import Account, OutboxEntry
-from db.replica import LocalReplica
-from db.store import Store
+from db.store.local_store import Store
+from db.store.models import Account, OutboxEntry
+from db.store.replica import LocalReplica
 from server.models import Record
 from server.store import ServerStore
 from sync.engine import RetryPolicy, SyncEngine, SyncError

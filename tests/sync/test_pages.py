@@ -16,10 +16,10 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import func, select, text
 
-from db.bulk_indexes import DEFERRED
-from db.models import Account, Activity, RemoteRecord
-from db.replica import LocalReplica, PulledRow
-from db.store import Store
+from db.store.bulk_indexes import DEFERRED
+from db.store.local_store import Store
+from db.store.models import Account, Activity, RemoteRecord
+from db.store.replica import LocalReplica, PulledRow
 from server.app import create_app
 from server.auth import AuthService
 from server.cli import main as server_main

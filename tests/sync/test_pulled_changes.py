@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from db.edits import LocalEditor
-from db.models import Account, Contact
-from db.replica import LocalReplica
 from db.search import SearchIndex
-from db.store import Store
+from db.store.local_store import Store
+from db.store.models import Account, Contact
+from db.store.replica import LocalReplica
 from sync.engine import SyncEngine
 from sync.outcome import SyncOutcome
 from tests.helpers.live_server import REP_PASSWORD, rep_server

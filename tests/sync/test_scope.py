@@ -16,9 +16,9 @@ from sqlalchemy import func, select, update
 from db.attention import AttentionDesk
 from db.edits import LocalEditor
 from db.errors import StoreUserError
-from db.models import Account, Contact, OutboxEntry, VisitNote
-from db.replica import ENTITY_ORDER, LocalReplica
-from db.store import Store
+from db.store.local_store import Store
+from db.store.models import Account, Contact, OutboxEntry, VisitNote
+from db.store.replica import ENTITY_ORDER, LocalReplica
 from server.app import create_app
 from server.auth import AuthService
 from server.records import ScopedRecords

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from db.edits import LocalEditor, create_row
-from db.models import OutboxEntry, ProfileAnswer
-from db.profiles import ProfileBook, ProfileError, answer_id
+from db.profiles.book import ProfileBook, ProfileError, answer_id
+from db.store.models import OutboxEntry, ProfileAnswer
 from server.cli import main as server_cli
 from server.models import Record
 from server.records import ScopedRecords, WireRecord

@@ -11,9 +11,9 @@ import httpx
 from sqlalchemy import select
 
 from db.edits import LocalEditor
-from db.models import Account
-from db.replica import LocalReplica
-from db.store import Store
+from db.store.local_store import Store
+from db.store.models import Account
+from db.store.replica import LocalReplica
 from sync.engine import SyncEngine
 from tests.helpers.live_server import free_port, wait_for_health
 

@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import select
 
 from db.attention import AttentionDesk
-from db.models import Account, Contact, Meeting
-from db.replica import LocalReplica
-from db.store import Store
+from db.store.local_store import Store
+from db.store.models import Account, Contact, Meeting
+from db.store.replica import LocalReplica
 from server.models import Record
 from server.records import ScopedRecords
 from sync.engine import SyncEngine

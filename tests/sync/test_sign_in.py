@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from db.edits import LocalEditor
-from db.replica import LocalReplica
-from db.store import Store
+from db.store.local_store import Store
+from db.store.replica import LocalReplica
 from server.app import create_app
 from server.auth import AuthService
 from server.store import ServerStore

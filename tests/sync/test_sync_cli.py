@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from db.edits import LocalEditor
-from db.store import Store
+from db.store.local_store import Store
 from tests.helpers.live_server import REP_PASSWORD, rep_server
 
 pytestmark = pytest.mark.slow

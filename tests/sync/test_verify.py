@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import delete, func, select, update
 
 from db.edits import LocalEditor
-from db.models import Account, Contact
-from db.replica import LocalReplica
-from db.store import Store
+from db.store.local_store import Store
+from db.store.models import Account, Contact
+from db.store.replica import LocalReplica
 from server.models import Record
 from sync.engine import SyncEngine
 from sync.outcome import SyncOutcome

@@ -9,7 +9,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from db.enums import Channel, TeamRole
-from db.store import Store
+from db.store.local_store import Store
 from desktop.app import build_window
 from desktop.runner import TaskRunner
 from tests.helpers.factories import (

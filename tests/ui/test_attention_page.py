@@ -11,8 +11,8 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from db.edits import LocalEditor
-from db.models import Account, OutboxEntry, RemoteRecord, SetAsideRow
-from db.store import Store
+from db.store.local_store import Store
+from db.store.models import Account, OutboxEntry, RemoteRecord, SetAsideRow
 from desktop.runner import TaskRunner
 from ui.correction_dialog import CorrectionDialog
 from ui.main_window import ATTENTION, MainWindow

@@ -8,9 +8,9 @@ from datetime import date, timedelta
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from db.followups import FollowUps
-from db.notes import NoteBook
-from db.store import Store
+from db.field.followups import FollowUps
+from db.field.notes import NoteBook
+from db.store.local_store import Store
 from tests.helpers.factories import add_account
 from tests.ui.conftest import search_to_acme
 from ui.followups_page import DONE_COLUMN, OVERDUE

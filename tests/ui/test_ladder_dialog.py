@@ -10,10 +10,10 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
 from db.enums import LadderRung
-from db.ladder import Ladder
-from db.models import OutboxEntry, SyncState
-from db.profiles import USERNAME
-from db.store import Store
+from db.field.ladder import Ladder
+from db.profiles.book import USERNAME
+from db.store.local_store import Store
+from db.store.models import OutboxEntry, SyncState
 from ui.ladder_dialog import LadderDialog
 from ui.main_window import TODAY, MainWindow
 

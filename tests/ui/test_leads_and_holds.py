@@ -10,9 +10,9 @@ from pytestqt.qtbot import QtBot
 
 from db.edits import LocalEditor
 from db.enums import LeadOutcome, LeadStatus, RejectReason
-from db.holds import ContactHolds
-from db.leads import LeadDesk
-from db.store import Store
+from db.field.holds import ContactHolds
+from db.field.leads import LeadDesk
+from db.store.local_store import Store
 from tests.helpers.factories import add_account
 from tests.ui.conftest import search_to_acme
 from ui.leads_page import ACCEPT, OUTCOME, REJECT

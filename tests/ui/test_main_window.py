@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from db.enums import LadderRung
-from db.store import Store
+from db.store.local_store import Store
 from tests.helpers.factories import add_numbered_accounts
 from tests.ui.conftest import FILLER_ACCOUNTS
 from ui.main_window import ACCOUNTS, SEARCH, TODAY, MainWindow

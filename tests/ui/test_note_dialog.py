@@ -10,9 +10,9 @@ from PySide6.QtGui import QTextCursor
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
-from db.models import RemoteRecord, Task
-from db.notes import NoteBook
-from db.store import Store
+from db.field.notes import NoteBook
+from db.store.local_store import Store
+from db.store.models import RemoteRecord, Task
 from desktop.runner import TaskRunner
 from tests.helpers.factories import add_account, add_note_conflict
 from ui.main_window import ACCOUNTS, TODAY, MainWindow

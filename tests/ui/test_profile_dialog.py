@@ -11,8 +11,8 @@ from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import QDialog
 from pytestqt.qtbot import QtBot
 
-from db.profiles import ProfileBook
-from db.store import Store
+from db.profiles.book import ProfileBook
+from db.store.local_store import Store
 from desktop.runner import TaskRunner
 from tests.helpers.factories import add_account, add_contact
 from tests.helpers.pdf import pdf_text, print_to_file
@@ -140,7 +140,7 @@ def test_export_writes_a_pdf_without_sensitive_answers(
     text = pdf_text(target)
     assert "Robert Stone" in text and "Bob" in text and "Quaker" not in text
     assert "1 sensitive answer left out" in text
-    from db.profile_report import profile_html
+    from db.profiles.report import profile_html
 
     assert dialog.profile is not None
     html = profile_html(dialog.profile, book.definition)

@@ -11,8 +11,8 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from db.edits import LocalEditor
-from db.replica import LocalReplica
-from db.store import Store
+from db.store.local_store import Store
+from db.store.replica import LocalReplica
 from desktop.app import build_window
 from desktop.runner import TaskRunner
 from desktop.sync_service import SERVER_KEY, SyncService

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from db.errors import StoreUserError
-from db.profile_definition import ProfileDefinition, ProfileQuestion, QuestionType, Recurrence
+from db.profiles.definition import ProfileDefinition, ProfileQuestion, QuestionType, Recurrence
 
 TEXT_LIMIT = 500
 LONG_TEXT_LIMIT = 20_000

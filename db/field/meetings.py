@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import select
 
 from db.dto import MeetingRow
-from db.models import Account, Contact, Meeting, MeetingAttendee
-from db.store import Store
+from db.store.local_store import Store
+from db.store.models import Account, Contact, Meeting, MeetingAttendee
 
 
 class MeetingCalendar:

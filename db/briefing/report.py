@@ -10,8 +10,8 @@ from collections.abc import Collection
 from datetime import datetime
 from html import escape
 
-from db.briefing_dto import Briefing, TimelineGroup
-from db.briefing_rules import STOP
+from db.briefing.dto import Briefing, TimelineGroup
+from db.briefing.rules import STOP
 from db.enums import LadderRung
 
 GROUP_LINK = "group:"

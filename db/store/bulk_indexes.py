@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
-from db.models import SYNCED_MODELS
+from db.store.models import SYNCED_MODELS
 
 DEFERRED = "deferred_indexes"
 _TABLES = tuple(model.__tablename__ for model in SYNCED_MODELS)  # type: ignore[attr-defined]

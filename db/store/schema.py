@@ -6,7 +6,13 @@ from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import DatabaseError
 
 from db.errors import StoreUnreadable
-from db.probe import HEAD_REVISION, KNOWN_REVISIONS, check_known, plain_sqlite_error, revision_of
+from db.store.probe import (
+    HEAD_REVISION,
+    KNOWN_REVISIONS,
+    check_known,
+    plain_sqlite_error,
+    revision_of,
+)
 
 __all__ = ["HEAD_REVISION", "KNOWN_REVISIONS", "current_revision", "migrate"]
 
@@ -44,7 +50,7 @@ def _alembic_upgrade(engine: Engine, target: str) -> None:
     from alembic.config import Config
 
     config = Config()
-    config.set_main_option("script_location", "db:migrations")
+    config.set_main_option("script_location", "db.store:migrations")
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, target)

@@ -15,7 +15,7 @@ STORE_FILENAME = "fieldbrief.sqlite3"
 
 # Every Alembic revision this app ships, oldest first. Kept as constants so a normal start
 # checks the schema with one query and never imports Alembic; tests/db/test_store.py keeps
-# this list equal to db/migrations/versions.
+# this list equal to db/store/migrations/versions.
 KNOWN_REVISIONS: tuple[str, ...] = (
     "0001_initial",
     "0002_outbox",

@@ -15,10 +15,10 @@ from db.changes import Changes
 from db.edits import change_row
 from db.enums import LeadOutcome, LeadStatus, RejectReason
 from db.errors import StoreUserError
-from db.models import Account, Contact, Lead, SyncState
-from db.profiles import USERNAME
-from db.store import Store
-from db.types import utc_now
+from db.profiles.book import USERNAME
+from db.store.local_store import Store
+from db.store.models import Account, Contact, Lead, SyncState
+from db.store.types import utc_now
 
 NOTE_LIMIT = 2_000
 

@@ -4,7 +4,7 @@ Every door checks rows with it: the server's push, imports and ingestion, and th
 before it applies a pulled row it cannot write. Types, enums, required fields, lengths,
 integer ranges that fit SQLite and PostgreSQL, times and dates that parse and lie in range,
 no NUL character anywhere, no unknown fields. Extra rules live on the columns themselves
-(`info=` in db.models: "min", "max", "non_blank"), so there is no second list to keep.
+(`info=` in db.store.models: "min", "max", "non_blank"), so there is no second list to keep.
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ from sqlalchemy import JSON, Boolean, Date, Integer, String, Text, Uuid
 from sqlalchemy import Enum as SAEnum
 
 from db.edits import LOCAL_COLUMNS
-from db.models import SYNCED_MODELS
-from db.profiles import answer_id
-from db.types import UtcDateTime
+from db.profiles.book import answer_id
+from db.store.models import SYNCED_MODELS
+from db.store.types import UtcDateTime
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # BIGINT on PostgreSQL, INTEGER on SQLite
 TEXT_CHARS = 1_000_000  # an unbounded Text column (a note's body) at most
@@ -245,7 +245,7 @@ def _contact_named(data: dict[str, Any]) -> str | None:
 ROW_RULES: dict[str, tuple[Callable[[dict[str, Any]], str | None], ...]] = {
     "contact": (_contact_named,),
 }
-# Rows whose id every device derives from what they are about (see db.profiles.answer_id).
+# Rows whose id every device derives from what they are about (see db.profiles.book.answer_id).
 DERIVED_IDS: dict[str, Callable[[dict[str, Any]], uuid.UUID]] = {
     "profile_answer": lambda data: answer_id(uuid.UUID(data["contact_id"]), data["question_id"]),
 }

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from db.changes import Changes
 from db.edits import create_row, delete_row
 from db.errors import StoreUserError
-from db.models import Contact, ContactHold, SyncState
-from db.profiles import USERNAME
-from db.store import Store
+from db.profiles.book import USERNAME
+from db.store.local_store import Store
+from db.store.models import Contact, ContactHold, SyncState
 
 MAX_DAYS = 365  # a hold is for a deal cycle, not for ever
 REASON_LIMIT = 500
@@ -83,7 +83,7 @@ class ContactHolds:
 
     def contacts(self, account_id: uuid.UUID) -> list[tuple[uuid.UUID, str]]:
         """The account's people, to choose whom to hold."""
-        from db.followups import FollowUps
+        from db.field.followups import FollowUps
 
         return FollowUps(self._store).contacts(account_id)
 

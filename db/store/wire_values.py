@@ -17,8 +17,8 @@ from sqlalchemy import Date, Dialect, Uuid
 from sqlalchemy import Enum as SAEnum
 
 from db.edits import LOCAL_COLUMNS
-from db.models import SYNCED_MODELS
-from db.types import UtcDateTime
+from db.store.models import SYNCED_MODELS
+from db.store.types import UtcDateTime
 
 _MODELS: dict[str, type[Any]] = {
     model.__tablename__: model  # type: ignore[attr-defined]

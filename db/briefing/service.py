@@ -1,6 +1,6 @@
 """The pre-call briefing: one account's situation, read from the local store in one go.
 
-What the rules read (db.briefing_rules.Facts) is derived here from the activity stream:
+What the rules read (db.briefing.rules.Facts) is derived here from the activity stream:
 a ticket is open until a close for its number arrives, a dispute until its resolution, an
 invoice is overdue until it is paid. Call off the GUI thread.
 """
@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from db import briefing_rules as rules
-from db.briefing_dto import (
+from db.briefing import rules
+from db.briefing.dto import (
     Briefing,
     BriefingPerson,
     MeetingInfo,
@@ -28,10 +28,15 @@ from db.briefing_dto import (
     TimelineItem,
     VisitRecap,
 )
-from db.briefing_rules import Facts, Promise, Scheduled
+from db.briefing.rules import Facts, Promise, Scheduled
 from db.enums import Channel, TeamRole
-from db.holds import ContactHolds, HoldRow
-from db.models import (
+from db.field.holds import ContactHolds, HoldRow
+from db.profiles.book import CONSENT_ID, next_occurrence
+from db.profiles.definition import ProfileDefinition, load_definition
+from db.profiles.report import format_answer
+from db.profiles.values import recurring_dates
+from db.store.local_store import Store
+from db.store.models import (
     Account,
     Activity,
     Contact,
@@ -42,11 +47,6 @@ from db.models import (
     TeamMember,
     VisitNote,
 )
-from db.profile_definition import ProfileDefinition, load_definition
-from db.profile_report import format_answer
-from db.profile_values import recurring_dates
-from db.profiles import CONSENT_ID, next_occurrence
-from db.store import Store
 
 NO_VISIT_DAYS = 90  # with no earlier visit, "since the last visit" means this many days
 SCHEDULED_DAYS = 42  # marketing's sends this far ahead

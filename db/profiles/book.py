@@ -24,11 +24,11 @@ from db.dto import (
 )
 from db.edits import change_row, create_row
 from db.errors import StoreUserError
-from db.models import Account, Contact, ProfileAnswer, ProfileChange, SyncState
-from db.profile_definition import ProfileDefinition, load_definition
-from db.profile_values import completeness, normalise_answer, recurring_dates
-from db.store import Store
-from db.types import utc_now
+from db.profiles.definition import ProfileDefinition, load_definition
+from db.profiles.values import completeness, normalise_answer, recurring_dates
+from db.store.local_store import Store
+from db.store.models import Account, Contact, ProfileAnswer, ProfileChange, SyncState
+from db.store.types import utc_now
 
 # Stable namespace for answer ids: uuid5(namespace, "<contact id>/<question id>").
 ANSWER_NAMESPACE = uuid.UUID("6f1c1a52-5a0e-4f55-9d55-66c0ffee6606")

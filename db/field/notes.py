@@ -21,7 +21,9 @@ from db.attention import mark_resolved
 from db.changes import Changes
 from db.edits import change_row, create_row, delete_row
 from db.errors import StoreUserError
-from db.models import (
+from db.profiles.book import USERNAME
+from db.store.local_store import Store
+from db.store.models import (
     Account,
     Contact,
     Meeting,
@@ -31,9 +33,7 @@ from db.models import (
     Task,
     VisitNote,
 )
-from db.profiles import USERNAME
-from db.store import Store
-from db.types import utc_now
+from db.store.types import utc_now
 
 # "- [ ] Send the SLA draft (due 2026-12-01)" and "* [x] done"; Qt writes "- [ ]".
 _CHECKBOX = re.compile(r"^\s*[-*+] \[([ xX])\]\s+(.+?)\s*$")

@@ -22,9 +22,9 @@ from db.changes import Changes
 from db.dto import CalendarImportResult, SkippedEvent
 from db.edits import change_row, create_row, delete_row
 from db.errors import StoreUserError
-from db.models import Account, Contact, Meeting, MeetingAttendee
-from db.store import Store
-from db.types import utc_now
+from db.store.local_store import Store
+from db.store.models import Account, Contact, Meeting, MeetingAttendee
+from db.store.types import utc_now
 
 PRODID = "-//Fieldbrief//Fieldbrief//EN"
 # Exported events are named "<meeting id>@fieldbrief", so importing them finds the meeting.

@@ -16,10 +16,12 @@ from typing import Any
 from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from db.demo_profiles import PROFILED_SHARE, lead_fields, profile_answers, profile_rng
+from db.demo.profiles import PROFILED_SHARE, lead_fields, profile_answers, profile_rng
 from db.enums import ActivityType, Channel, DealRole, LadderRung, TeamRole
 from db.errors import StoreNotEmpty
-from db.models import (
+from db.profiles.book import answer_id
+from db.store.local_store import Store
+from db.store.models import (
     Account,
     Activity,
     Base,
@@ -33,8 +35,6 @@ from db.models import (
     TeamMember,
     VisitNote,
 )
-from db.profiles import answer_id
-from db.store import Store
 
 # --- Sizes ------------------------------------------------------------------------------
 

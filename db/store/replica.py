@@ -14,10 +14,13 @@ from sqlalchemy import bindparam, delete, func, literal, select, union_all, upda
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from db.bulk_indexes import defer_indexes, restore_indexes
 from db.changes import Changes
 from db.edits import LOCAL_COLUMNS
-from db.models import (
+from db.profiles.book import SENSITIVE_OFF_DEVICES, SENSITIVE_POLICY
+from db.search import pause_indexing, rebuild_index
+from db.store.bulk_indexes import defer_indexes, restore_indexes
+from db.store.local_store import Store
+from db.store.models import (
     SYNCED_MODELS,
     Account,
     Meeting,
@@ -28,12 +31,9 @@ from db.models import (
     SetAsideRow,
     SyncState,
 )
-from db.profiles import SENSITIVE_OFF_DEVICES, SENSITIVE_POLICY
-from db.row_schema import pulled_problem
-from db.search import pause_indexing, rebuild_index
-from db.store import Store
-from db.types import utc_now
-from db.wire_values import from_wire, row_writer
+from db.store.row_schema import pulled_problem
+from db.store.types import utc_now
+from db.store.wire_values import from_wire, row_writer
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +193,7 @@ class LocalReplica:
         """Applies pulled rows and stores the cursor (and other sync `state`, None to forget
         a key) in the same transaction. `durable=False` for pages that can be downloaded
         again (see Store.session). `search="paused"` leaves the search index and the
-        secondary indexes (db.bulk_indexes) for a later page's `search="rebuild"`, which
+        secondary indexes (db.store.bulk_indexes) for a later page's `search="rebuild"`, which
         builds them in one pass each (a first download).
 
         Rows are applied parents first; each run of one entity is written with a few bulk

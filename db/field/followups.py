@@ -12,10 +12,10 @@ from sqlalchemy import select
 from db.changes import Changes
 from db.edits import change_row, create_row
 from db.errors import StoreUserError
-from db.models import Account, Contact, Task, VisitNote
-from db.notes import with_ticked
-from db.store import Store
-from db.types import utc_now
+from db.field.notes import with_ticked
+from db.store.local_store import Store
+from db.store.models import Account, Contact, Task, VisitNote
+from db.store.types import utc_now
 
 TITLE_LIMIT = 300
 

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from db.briefing_rules import Promise, Scheduled, Warning
+from db.briefing.rules import Promise, Scheduled, Warning
 from db.enums import LadderRung
 
 

@@ -20,11 +20,11 @@ from db.dto import AccountQuery
 from db.edits import change_row, create_row
 from db.enums import LadderRung
 from db.errors import StoreUserError
-from db.models import Account, LadderChange, SyncState
-from db.profiles import USERNAME
+from db.profiles.book import USERNAME
 from db.search import fts_query, narrow_match
-from db.store import Store
-from db.types import utc_now
+from db.store.local_store import Store
+from db.store.models import Account, LadderChange, SyncState
+from db.store.types import utc_now
 
 REASON_LIMIT = 500
 HISTORY_LIMIT = 500

@@ -1,9 +1,9 @@
-"""Alembic environment: runs on the connection db.schema hands over, or on sqlalchemy.url."""
+"""Alembic environment: runs on the connection db.store.schema hands over, or on sqlalchemy.url."""
 
 from alembic import context
 from sqlalchemy import Connection, engine_from_config, pool
 
-from db.models import Base, is_orm_managed
+from db.store.models import Base, is_orm_managed
 
 config = context.config
 

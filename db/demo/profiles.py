@@ -60,7 +60,7 @@ COMPETITOR = (
 def profile_answers(
     rng: random.Random, firsts: Sequence[str], last: str, today: date
 ) -> dict[str, Any]:
-    """One key contact's answers, by question id, in stored form (see db.profile_values)."""
+    """One key contact's answers, by question id, in stored form (see db.profiles.values)."""
     answers: dict[str, Any] = {}
 
     def maybe(share: float, question: str, value: Any) -> None:

@@ -10,12 +10,12 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.bulk_indexes import restore_on_open
-from db.engine import create_store_engine, relax_durability
 from db.errors import StoreUnreadable
-from db.private_files import private_folder, private_sqlite_file
-from db.probe import STORE_FILENAME, probe_store_file
-from db.schema import migrate
+from db.store.bulk_indexes import restore_on_open
+from db.store.engine import create_store_engine, relax_durability
+from db.store.private_files import private_folder, private_sqlite_file
+from db.store.probe import STORE_FILENAME, probe_store_file
+from db.store.schema import migrate
 
 __all__ = ["STORE_FILENAME", "Store"]
 

@@ -36,7 +36,7 @@ from db.enums import (
     RejectReason,
     TeamRole,
 )
-from db.types import UtcDateTime, utc_now
+from db.store.types import UtcDateTime, utc_now
 
 NOCASE = "NOCASE"
 
@@ -84,7 +84,7 @@ class Account(SyncedRow, Base):
 
     __tablename__ = "account"
 
-    # info: extra rules the sync schema checks at every door (db.row_schema).
+    # info: extra rules the sync schema checks at every door (db.store.row_schema).
     name: Mapped[str] = mapped_column(String(200, collation=NOCASE), info={"non_blank": True})
     industry: Mapped[str | None] = mapped_column(String(100, collation=NOCASE))
     employees: Mapped[int | None] = mapped_column(info={"min": 0})
@@ -231,7 +231,7 @@ class TeamMember(SyncedRow, Base):
 class ProfileAnswer(SyncedRow, Base):
     """One answer of a contact's customer profile, under the definition's question id.
 
-    Its id is derived from (contact, question) (see db.profiles.answer_id), so two devices
+    Its id is derived from (contact, question) (see db.profiles.book.answer_id), so two devices
     answering one question offline write the same row and the server merges the two
     instead of keeping both. Answers to questions this app's definition lacks are kept.
     """
@@ -241,7 +241,7 @@ class ProfileAnswer(SyncedRow, Base):
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), index=True)
     contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contact.id"))
     question_id: Mapped[str] = mapped_column(String(64))
-    # The normalised answer (db.profile_values); NULL once cleared.
+    # The normalised answer (db.profiles.values); NULL once cleared.
     value: Mapped[Any] = mapped_column(JSON(none_as_null=True), nullable=True, default=None)
     # Special-category data (GDPR art. 9): an admin policy can keep these off laptops.
     sensitive: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -1,0 +1,1 @@
+"""The pre-call briefing: the service, its rules, its report and DTOs."""

@@ -1,0 +1,1 @@
+"""Demo territories: the account and the profile generators."""

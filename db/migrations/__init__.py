@@ -1,1 +1,0 @@
-"""Alembic migrations of the local store (run by db.schema when the store opens)."""

@@ -1,0 +1,1 @@
+"""The rep's local store: engine, models, schema, migrations, the replica."""
