@@ -32,14 +32,14 @@ log = logging.getLogger(__name__)
 SCREENSHOT_TIMEOUT_MS = 60_000
 
 
-def open_services(data_dir: Path) -> tuple[Store, LocalServices, SyncService]:
+def open_services(data_dir: Path, runner: TaskRunner) -> tuple[Store, LocalServices, SyncService]:
     """Opens (and migrates) the store and builds its services; runs on the store thread."""
     from db.services import LocalServices
     from db.store.local_store import Store
     from desktop.sync_service import SyncService
 
     store = Store.open(data_dir)
-    return store, LocalServices.for_store(store), SyncService(store)
+    return store, LocalServices.for_store(store), SyncService(store, runner.on_store_thread)
 
 
 def build_window(store: Store, runner: TaskRunner, sync: SyncService | None = None) -> MainWindow:
@@ -109,7 +109,7 @@ def run_app(data_dir: Path, screenshot: Path | None = None, screenshot_when: str
     # Queued behind the first paint, so importing SQLAlchemy on the store thread does not
     # compete with drawing the window for the interpreter lock.
     QTimer.singleShot(
-        0, lambda: runner.read(lambda: open_services(data_dir), on_opened, on_open_failed)
+        0, lambda: runner.read(lambda: open_services(data_dir, runner), on_opened, on_open_failed)
     )
     code = app.exec()
     runner.shutdown()

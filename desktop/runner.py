@@ -1,15 +1,18 @@
 """The task runner: all store work on one worker thread, results back on the GUI thread.
 
-One thread for SQLite means one writer and no races; network work (sync, later) gets a
-small pool of its own. Results and errors come back through queued signals, so callbacks
-always run on the GUI thread and slots never block on I/O.
+One thread for SQLite means one writer and no races; network work (sync) gets a small
+pool of its own and hands its store calls to the store thread (on_store_thread). Results
+and errors come back through queued signals, so callbacks always run on the GUI thread
+and slots never block on I/O.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
-from typing import Any
+from concurrent.futures import CancelledError, Future
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
@@ -20,6 +23,9 @@ log = logging.getLogger(__name__)
 
 Callback = Callable[[Any], None]
 ErrorCallback = Callable[[Exception], None]
+_T = TypeVar("_T")
+# Set on the store thread: a store call made there runs at once (waiting would deadlock).
+_store_thread = threading.local()
 
 
 class _Delivery(QObject):
@@ -30,18 +36,32 @@ class _Delivery(QObject):
 
 
 class _Job(QRunnable):
-    def __init__(self, fn: Callable[[], Any], delivery: _Delivery) -> None:
+    def __init__(self, fn: Callable[[], Any], delivery: _Delivery, on_store: bool) -> None:
         super().__init__()
         self._fn = fn
         self._delivery = delivery
+        self._on_store = on_store
 
     def run(self) -> None:
+        _store_thread.here = self._on_store
         try:
             result = self._fn()
         except Exception as exc:  # delivered to the GUI thread, which decides what to show
             self._delivery.error.emit(exc)
         else:
             self._delivery.done.emit(result)
+
+
+class _Call(QRunnable):
+    """A store call made from another thread (TaskRunner.on_store_thread)."""
+
+    def __init__(self, fn: Callable[[], None]) -> None:
+        super().__init__()
+        self._fn = fn
+
+    def run(self) -> None:
+        _store_thread.here = True
+        self._fn()
 
 
 class TaskRunner(QObject):
@@ -57,6 +77,8 @@ class TaskRunner(QObject):
         self._network_pool = QThreadPool(self)
         self._network_pool.setMaxThreadCount(4)
         self._in_flight: set[_Delivery] = set()
+        self._waiting: set[Future[Any]] = set()  # on_store_thread calls not yet run
+        self._waiting_lock = threading.Lock()
         self._closed = False
 
     @property
@@ -91,10 +113,40 @@ class TaskRunner(QObject):
         """Runs network-only work (no store access) on the network pool."""
         self._submit(self._network_pool, fn, on_done, on_error)
 
+    def on_store_thread(self, work: Callable[[], _T]) -> _T:
+        """Runs `work` on the store thread, in turn with the store's other jobs, and returns
+        its result (or raises its error). Blocks: for threads other than the GUI thread
+        (the sync job hands its store calls over this way). On the store thread itself,
+        runs at once."""
+        if getattr(_store_thread, "here", False):
+            return work()
+        future: Future[_T] = Future()
+
+        def run() -> None:
+            with self._waiting_lock:
+                self._waiting.discard(future)
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(work())
+            except BaseException as exc:  # raised again in the waiting thread
+                future.set_exception(exc)
+
+        with self._waiting_lock:
+            if self._closed:
+                raise CancelledError("the app is closing")
+            self._waiting.add(future)
+        self._store_pool.start(_Call(run))
+        return future.result()
+
     def shutdown(self, timeout_ms: int = 10_000) -> bool:
         """Drops queued jobs, waits for running ones; True if all stopped in time."""
-        self._closed = True
-        self._store_pool.clear()
+        with self._waiting_lock:
+            self._closed = True
+            self._store_pool.clear()
+            for future in self._waiting:  # their threads stop waiting (and end)
+                future.cancel()
+            self._waiting.clear()
         self._network_pool.clear()
         stopped = self._store_pool.waitForDone(timeout_ms)
         stopped = self._network_pool.waitForDone(timeout_ms) and stopped
@@ -127,7 +179,7 @@ class TaskRunner(QObject):
 
         delivery.done.connect(deliver_result)
         delivery.error.connect(deliver_error)
-        pool.start(_Job(fn, delivery))
+        pool.start(_Job(fn, delivery, on_store=pool is self._store_pool))
 
     def _finish(self, delivery: _Delivery) -> bool:
         """Forgets a delivered job; False once the runner is shut down, because the widgets

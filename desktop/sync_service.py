@@ -11,7 +11,7 @@ from datetime import datetime
 
 from db.profiles.book import USERNAME
 from db.store.local_store import Store
-from db.store.replica import LocalReplica
+from db.store.replica import LocalReplica, StoreThread
 from db.store.types import utc_now
 from desktop.credentials import SERVICE, keyring_available, keyring_key
 from sync.engine import AccessToken, NeedsSignIn, Progress, SyncEngine, SyncOutcome, http_client
@@ -25,8 +25,9 @@ class SyncService:
     """Signs in and syncs this store with its server. Every method blocks: run off the GUI
     thread."""
 
-    def __init__(self, store: Store) -> None:
-        self._replica = LocalReplica(store)
+    def __init__(self, store: Store, store_thread: StoreThread | None = None) -> None:
+        # The app hands the store's own thread: sync writes in turn with the rep's saves.
+        self._replica = LocalReplica(store, store_thread) if store_thread else LocalReplica(store)
         self._memory_token: str | None = None  # when no keyring backend exists
         self._access: AccessToken | None = None  # memory only, for syncs within its lifetime
         self._keyring_known: bool | None = None  # probed on first use, off the GUI thread

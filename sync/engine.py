@@ -28,7 +28,8 @@ import httpx
 import orjson
 from pydantic import BaseModel
 
-from db.store.replica import CURSOR, LocalReplica, PendingMutation, PulledRow
+from db.changes import Changes
+from db.store.replica import CURSOR, ENTITY_ORDER, LocalReplica, PendingMutation, PulledRow
 from sync.collector import collector_paused
 from sync.outcome import (
     ClientTooOld,
@@ -188,6 +189,7 @@ class SyncEngine:
         self._policy: str | None = None
         self._warnings: list[str] = []
         self._clock_checked = False
+        self._changed = Changes()
 
     def run(
         self, stop: threading.Event | None = None, progress: Progress | None = None
@@ -199,6 +201,7 @@ class SyncEngine:
         report = progress or (lambda _stage, _count, _total: None)
         warnings = self._warnings = []
         self._clock_checked = False
+        self._changed = Changes()  # what this sync wrote to the store, for the window
         client_id = self._client_id = self._replica.client_id()
         known = self._replica.state(SCOPE)
         self._scope = set(json.loads(known)) if known is not None else None
@@ -221,6 +224,7 @@ class SyncEngine:
             territories_added=tuple(sorted(pull.added)),
             territories_removed=tuple(sorted(pull.removed)),
             set_aside=self._replica.set_aside_count(),
+            changes=self._changed | (Changes.of("outbox") if pushed or rejected else Changes()),
         )
 
     def _check_clock(self, response: httpx.Response) -> None:
@@ -256,6 +260,7 @@ class SyncEngine:
         must be pulled again from before them)."""
         erased = self._replica.set_sensitive_policy(me.sensitive_answers == "off_devices")
         if erased:
+            self._changed |= Changes.of("profile_answer")
             self._warnings.append(
                 f"your company keeps sensitive profile answers off laptops: {erased} "
                 f"{'was' if erased == 1 else 'were'} erased from this one"
@@ -269,7 +274,8 @@ class SyncEngine:
         done.removed |= removed
         # The push already sent what was queued for them; what the server refused stays
         # (detached) for the rep to settle.
-        self._replica.forget_territories(removed)
+        if self._replica.forget_territories(removed):
+            self._changed |= Changes(frozenset(ENTITY_ORDER))
         if not added or self._replica.state(CURSOR) is None:
             return False
         # Newly granted territories: their rows up to our cursor come as a snapshot;
@@ -348,7 +354,7 @@ class SyncEngine:
     ) -> str:
         rows = _rows_of(batch)
         last = batch[-1].envelope
-        self._replica.apply_page(rows, last.cursor)
+        self._changed |= self._replica.apply_page(rows, last.cursor)
         done.pulled += len(rows)
         done.conflicts += sum(1 for r in rows if r.entity == "conflict")
         done.summary = (last.cursor, last.summary) if last.summary is not None else None
@@ -390,7 +396,7 @@ class SyncEngine:
                 page = batch[-1].envelope
                 last = page.next_after is None
                 rows = _rows_of(batch)
-                self._replica.apply_page(
+                self._changed |= self._replica.apply_page(
                     rows,
                     page.cursor if resume and last else None,
                     {SNAPSHOT_AFTER: page.next_after} if resume else None,
@@ -440,7 +446,8 @@ class SyncEngine:
                 return []
             repair = self._snapshot(stop, report, entities=wrong)
             assert repair.seen is not None
-            self._replica.sweep({entity: repair.seen.get(entity, set()) for entity in wrong})
+            if self._replica.sweep({entity: repair.seen.get(entity, set()) for entity in wrong}):
+                self._changed |= Changes(frozenset(wrong))
             return wrong
         return []  # busy server: the next sync checks again
 

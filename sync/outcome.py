@@ -3,8 +3,10 @@ window loads it at start-up; the engine with httpx and SQLAlchemy loads later)."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+
+from db.changes import Changes
 
 
 class SyncError(Exception):
@@ -43,6 +45,8 @@ class SyncOutcome:
     territories_removed: tuple[str, ...] = ()
     # Pulled rows this device could not store, kept aside for support (Needs attention).
     set_aside: int = 0
+    # What the sync wrote to the store: each page and model refreshes what it shows.
+    changes: Changes = field(default_factory=Changes)
 
 
 def _plural(n: int, word: str) -> str:

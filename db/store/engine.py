@@ -20,11 +20,28 @@ def create_store_engine(path: Path) -> Engine:
         connect_args={"check_same_thread": False, "timeout": 10},
     )
     event.listen(engine, "connect", _set_pragmas)
+    event.listen(engine, "begin", _begin)
     event.listen(engine, "checkin", _restore_durability)
     return engine
 
 
-_RELAXED = "fieldbrief_relaxed"
+# Execution options a unit of work's engine carries (see Store.session and Store.reading).
+READING = "fieldbrief_reading"  # queries only: BEGIN (deferred), never the write lock
+RELAXED = "fieldbrief_relaxed"  # a write that can be made again: see relax_durability
+
+
+def _begin(connection: Connection) -> None:
+    """Every transaction begins where it starts, and a writer's holds the write lock from
+    its first statement: a read-then-write (the outbox read before a pulled row's UPDATE)
+    is one transaction no other writer can slip into. pysqlite alone would begin only at
+    the first write, after the reads (SQLAlchemy's documented pysqlite recipe)."""
+    options = connection.get_execution_options()
+    if options.get(RELAXED):
+        relax_durability(connection)
+    connection.exec_driver_sql("BEGIN" if options.get(READING) else "BEGIN IMMEDIATE")
+
+
+_RESTORE_AT_CHECKIN = "fieldbrief_restore_durability"
 # Pages of WAL (4 KiB each) before a checkpoint; SQLite's default, and ours when relaxed. A
 # 50k-account download took a fifth less time at 40,000 than at 10,000; the WAL file grows
 # to ~160 MB meanwhile.
@@ -34,20 +51,25 @@ _CHECKPOINT, _RELAXED_CHECKPOINT = 1_000, 40_000
 def relax_durability(connection: Connection) -> None:
     """Until `connection` goes back to the pool: synchronous=NORMAL (then FULL again), and
     the WAL copied back into the database every ~160 MB instead of ~4 MB (pages a download
-    rewrites again and again are copied once, not each time). Call it before the
-    transaction's first write: SQLite refuses the first inside a transaction."""
-    connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
-    connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint={_RELAXED_CHECKPOINT}")
-    connection.info[_RELAXED] = True
+    rewrites again and again are copied once, not each time). Runs before BEGIN (from
+    _begin): SQLite refuses to change the first inside a transaction."""
+    driver = connection.connection.dbapi_connection
+    assert driver is not None
+    driver.execute("PRAGMA synchronous=NORMAL")
+    driver.execute(f"PRAGMA wal_autocheckpoint={_RELAXED_CHECKPOINT}")
+    connection.info[_RESTORE_AT_CHECKIN] = True
 
 
 def _restore_durability(dbapi_connection: Any, record: Any) -> None:
-    if record.info.pop(_RELAXED, False) and dbapi_connection is not None:
+    if record.info.pop(_RESTORE_AT_CHECKIN, False) and dbapi_connection is not None:
         dbapi_connection.execute("PRAGMA synchronous=FULL")
         dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={_CHECKPOINT}")
 
 
 def _set_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # The driver leaves transactions to us (_begin emits BEGIN): pysqlite's own would start
+    # late and cannot be told to take the write lock.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA journal_mode=WAL")

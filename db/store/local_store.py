@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.errors import StoreUnreadable
 from db.store.bulk_indexes import restore_on_open
-from db.store.engine import create_store_engine, relax_durability
+from db.store.engine import READING, RELAXED, create_store_engine
 from db.store.private_files import private_folder, private_sqlite_file
 from db.store.probe import STORE_FILENAME, probe_store_file
 from db.store.schema import migrate
@@ -27,6 +27,12 @@ class Store:
         self.engine = engine
         self.path = path
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._relaxed = sessionmaker(
+            engine.execution_options(**{RELAXED: True}), expire_on_commit=False
+        )
+        self._readers = sessionmaker(
+            engine.execution_options(**{READING: True}), expire_on_commit=False
+        )
 
     @classmethod
     def open(cls, data_dir: Path) -> Store:
@@ -74,15 +80,14 @@ class Store:
         commit skips the wait for the disk, so a power cut may undo it, never corrupt it,
         and the WAL is copied back into the database less often (see relax_durability).
         """
-        with self._sessions.begin() as session:
-            if not durable:
-                relax_durability(session.connection())
+        with (self._sessions if durable else self._relaxed).begin() as session:
             yield session
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
-        """A session for queries only; nothing is committed."""
-        with self._sessions() as session:
+        """A session for queries only; nothing is committed, and it never waits for the
+        write lock (its transaction is a snapshot taken at its first query)."""
+        with self._readers() as session:
             yield session
 
     def close(self) -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Concatenate, Literal, ParamSpec, Protocol, TypeVar
 
 from sqlalchemy import bindparam, delete, func, literal, select, union_all, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -70,22 +72,58 @@ class PulledRow:
     data: dict[str, Any]
 
 
+_T = TypeVar("_T")
+_P = ParamSpec("_P")
+
+
+class StoreThread(Protocol):
+    """Runs `work` on the thread that owns the store and returns its result (the app's
+    task runner); blocks the caller meanwhile."""
+
+    def __call__(self, work: Callable[[], _T]) -> _T: ...
+
+
+def _here(work: Callable[[], _T]) -> _T:
+    return work()
+
+
+def _on_store_thread(
+    method: Callable[Concatenate[LocalReplica, _P], _T],
+) -> Callable[Concatenate[LocalReplica, _P], _T]:
+    """A LocalReplica method that runs on the replica's store thread."""
+
+    def run(self: LocalReplica, /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        return self._store_thread(lambda: method(self, *args, **kwargs))
+
+    functools.update_wrapper(run, method)
+    return run
+
+
 class LocalReplica:
-    """What the sync engine reads from and writes to the local store."""
+    """What the sync engine reads from and writes to the local store.
 
-    def __init__(self, store: Store) -> None:
+    In the app, sync runs on the network pool and hands each store call to the store's
+    own thread (`store_thread`), where the rep's saves run too: one writer, so a pulled
+    page is never written between the reading and the writing of a save. Scripts and
+    tests with one thread run the calls where they are."""
+
+    def __init__(self, store: Store, store_thread: StoreThread = _here) -> None:
         self._store = store
+        self._store_thread = store_thread
 
+    @_on_store_thread
     def state(self, key: str) -> str | None:
         with self._store.reading() as session:
             row = session.get(SyncState, key)
             return row.value if row else None
 
+    @_on_store_thread
     def set_state(self, key: str, value: str | None) -> None:
         """Stores a sync fact; None forgets it."""
         with self._store.session() as session:
             _set_state(session, key, value)
 
+    @_on_store_thread
     def client_id(self) -> uuid.UUID:
         """This device's id, made once and kept."""
         known = self.state(CLIENT_ID)
@@ -94,6 +132,7 @@ class LocalReplica:
             self.set_state(CLIENT_ID, known)
         return uuid.UUID(known)
 
+    @_on_store_thread
     def pending(self, limit: int = 500) -> list[PendingMutation]:
         """Mutations waiting to be pushed, oldest first (rejected ones are parked apart)."""
         with self._store.reading() as session:
@@ -110,6 +149,7 @@ class LocalReplica:
                 for e in entries
             ]
 
+    @_on_store_thread
     def pending_count(self) -> int:
         with self._store.reading() as session:
             stmt = (
@@ -117,6 +157,7 @@ class LocalReplica:
             )
             return int(session.execute(stmt).scalar_one())
 
+    @_on_store_thread
     def rejected_count(self) -> int:
         """Mutations the server refused, waiting for the rep (needs attention)."""
         with self._store.reading() as session:
@@ -124,6 +165,7 @@ class LocalReplica:
             stmt = stmt.where(OutboxEntry.status == "rejected")
             return int(session.execute(stmt).scalar_one())
 
+    @_on_store_thread
     def record_results(self, results: list[tuple[int, str, str | None, int | None]]) -> int:
         """Settles pushed mutations: done ones leave the outbox, rejected ones wait for the
         rep with their reason. Returns how many were rejected."""
@@ -142,6 +184,7 @@ class LocalReplica:
                 session.execute(delete(OutboxEntry).where(OutboxEntry.seq.in_(chunk)))
         return rejected
 
+    @_on_store_thread
     def set_sensitive_policy(self, off_devices: bool) -> int:
         """Follows the company's policy on sensitive profile answers. Going off devices,
         their values and unsent edits are erased here at once; either way, when the policy
@@ -181,6 +224,7 @@ class LocalReplica:
             )
             return max(int(erased.rowcount), len(unsent))  # type: ignore[attr-defined]
 
+    @_on_store_thread
     def apply_page(
         self,
         rows: list[PulledRow],
@@ -239,6 +283,7 @@ class LocalReplica:
                 rebuild_index(session)
         return Changes(frozenset(tables))
 
+    @_on_store_thread
     def summary(self) -> dict[str, tuple[int, int]]:
         """Per entity: live rows the server has told us of and the sum of their server
         versions, to compare with the server's summary of our scope. Rows set aside count
@@ -251,12 +296,14 @@ class LocalReplica:
                     totals[entity] = (known[0] + int(count), known[1] + int(checksum or 0))
         return totals
 
+    @_on_store_thread
     def set_aside_count(self) -> int:
         """Pulled rows this device could not store (see SetAsideRow)."""
         with self._store.reading() as session:
             stmt = select(func.count()).select_from(SetAsideRow)
             return int(session.execute(stmt).scalar_one())
 
+    @_on_store_thread
     def sweep(self, seen: dict[str, set[uuid.UUID]]) -> int:
         """After a repair download of some entities (`seen`: the ids the server sent), lets
         go of local rows of those entities the server no longer has for us.
@@ -272,6 +319,7 @@ class LocalReplica:
                 removed += _sweep_entity(session, entity, seen[entity], held)
         return removed
 
+    @_on_store_thread
     def forget_territories(self, territories: set[str]) -> int:
         """Removes the accounts of territories no longer ours, with all that hangs off them.
 

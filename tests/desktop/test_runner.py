@@ -92,3 +92,88 @@ def test_results_arriving_after_shutdown_are_dropped(qtbot: QtBot) -> None:
     assert task_runner.shutdown()  # the job ran; its delivery is still queued
     qtbot.wait(50)
     assert calls == []
+
+
+# --- store calls from other threads (the sync job's) -----------------------------------
+
+
+def test_a_store_call_from_the_network_pool_runs_on_the_store_thread_in_turn(
+    runner: TaskRunner, qtbot: QtBot
+) -> None:
+    threads: dict[str, int] = {}
+    order: list[str] = []
+    release = threading.Event()
+
+    def rep_save() -> str:  # queued first, held until the network job has asked
+        threads["store"] = threading.get_ident()
+        release.wait(10)
+        order.append("save")
+        return "saved"
+
+    def sync_job() -> str:
+        threads["network"] = threading.get_ident()
+
+        def page() -> str:
+            threads["page"] = threading.get_ident()
+            order.append("page")
+            return "applied"
+
+        release.set()
+        return runner.on_store_thread(page)
+
+    results: list[str] = []
+    runner.read(rep_save, results.append)
+    runner.network(sync_job, results.append)
+    qtbot.waitUntil(lambda: len(results) == 2)
+    assert sorted(results) == ["applied", "saved"]
+    assert order == ["save", "page"]  # one writer: the page waited for the save
+    assert threads["page"] == threads["store"] != threads["network"]
+
+
+def test_a_store_call_raises_its_error_in_the_calling_thread(
+    runner: TaskRunner, qtbot: QtBot
+) -> None:
+    def broken() -> None:
+        raise ValueError("bad page")
+
+    errors: list[Exception] = []
+    runner.network(lambda: runner.on_store_thread(broken), lambda _none: None, errors.append)
+    qtbot.waitUntil(lambda: len(errors) == 1)
+    assert isinstance(errors[0], ValueError) and str(errors[0]) == "bad page"
+
+
+def test_a_store_call_made_on_the_store_thread_runs_at_once(
+    runner: TaskRunner, qtbot: QtBot
+) -> None:
+    results: list[int] = []
+    runner.read(lambda: runner.on_store_thread(lambda: 7), results.append)
+    qtbot.waitUntil(lambda: results == [7])  # no deadlock waiting for itself
+
+
+def test_shutdown_releases_a_thread_waiting_for_the_store(qtbot: QtBot) -> None:
+    """The app closes while a sync waits for a store call queued behind a long job: the
+    sync stops waiting (CancelledError) instead of holding the exit for ever."""
+    task_runner = TaskRunner()
+    busy, released = threading.Event(), threading.Event()
+    outcome: list[BaseException] = []
+
+    def long_store_job() -> None:
+        busy.set()
+        released.wait(10)  # until shutdown has let the waiting thread go
+
+    def waiter() -> None:
+        busy.wait(10)
+        try:
+            task_runner.on_store_thread(lambda: None)
+        except BaseException as exc:
+            outcome.append(exc)
+        released.set()
+
+    task_runner.read(long_store_job, lambda _none: None)
+    thread = threading.Thread(target=waiter)
+    thread.start()
+    qtbot.waitUntil(lambda: len(task_runner._waiting) == 1)
+    assert task_runner.shutdown()
+    thread.join(10)
+    assert not thread.is_alive()
+    assert len(outcome) == 1 and type(outcome[0]).__name__ == "CancelledError"

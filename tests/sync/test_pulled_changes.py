@@ -99,3 +99,16 @@ def test_pulled_edits_keep_rows_and_search_right(laptop: Device, tablet: Device)
     laptop.sync()
     assert laptop.account().website == "globex.example"
     assert tablet.sync().repaired == () and laptop.sync().repaired == ()
+
+
+def test_a_sync_tells_the_window_what_it_changed(laptop: Device, tablet: Device) -> None:
+    account_id, _ = laptop.editor.create("account", name="Acme", territory="north")
+    laptop.editor.create("task", account_id=account_id, title="Send the quote")
+    sent = laptop.sync()
+    assert sent.changes.touches("outbox")  # the outbox emptied: Needs attention may change
+    first = tablet.sync()
+    assert {"account", "task"} <= first.changes.tables
+    laptop.editor.set_fields("account", account_id, city="Köln")
+    laptop.sync()
+    assert tablet.sync().changes.tables == {"account"}
+    assert not tablet.sync().changes  # nothing new: nothing to refresh

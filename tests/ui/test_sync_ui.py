@@ -43,7 +43,7 @@ def window(
     qtbot: QtBot, store: Store, runner: TaskRunner, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[MainWindow]:
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
-    main_window = build_window(store, runner, SyncService(store))
+    main_window = build_window(store, runner, SyncService(store, runner.on_store_thread))
     main_window.ask_to_sign_in = False
     qtbot.addWidget(main_window)
     with qtbot.waitSignal(main_window.ready, timeout=10_000):
@@ -133,7 +133,7 @@ def test_an_open_briefing_shows_what_a_sync_brought(
         with server.store.session() as session:
             records = ScopedRecords(session, frozenset({"north"}), server.auth.clock)
             records.create("account", account, "north", {"name": "Zenith", "territory": "north"})
-        window = build_window(store, runner, SyncService(store))
+        window = build_window(store, runner, SyncService(store, runner.on_store_thread))
         window.ask_to_sign_in = False
         qtbot.addWidget(window)
         with qtbot.waitSignal(window.ready, timeout=10_000):
