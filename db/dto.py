@@ -114,6 +114,7 @@ class MeetingRow:
     place: str | None
     purpose: str | None
     attendees: tuple[str, ...]
+    all_day: bool = False  # a whole day (or days): starts_at and ends_at are midnights
 
 
 class HitKind(StrEnum):
@@ -225,5 +226,6 @@ class CalendarImportResult:
     created: int
     updated: int
     unchanged: int
+    removed: int  # imported before; now cancelled, or left out of their series (EXDATE)
     skipped: tuple[SkippedEvent, ...]
     changes: Changes

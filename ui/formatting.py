@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from PySide6.QtGui import QColor, QIcon
 
@@ -32,9 +32,12 @@ def short_date(moment: datetime | date) -> str:
     return f"{day.day} {day:%b %Y}"
 
 
-def time_range(start: datetime, end: datetime) -> str:
-    """'09:30–10:15' in local time."""
-    return f"{local(start):%H:%M}–{local(end):%H:%M}"
+def time_range(start: datetime, end: datetime, all_day: bool = False) -> str:
+    """'09:30–10:15' in local time; 'all day' (or 'all day, 3 days') for all-day ones."""
+    if not all_day:
+        return f"{local(start):%H:%M}–{local(end):%H:%M}"
+    days = max(round((end - start) / timedelta(days=1)), 1)
+    return "all day" if days == 1 else f"all day, {days} days"
 
 
 def weekday_label(moment: datetime, today: date) -> str:

@@ -65,6 +65,7 @@ class MeetingInfo:
     ends_at: datetime
     place: str | None
     purpose: str | None
+    all_day: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ On screen a timeline group's events show when the rep clicks it (a `group:` link
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import datetime, timedelta
 from html import escape
 
 from db.briefing.dto import Briefing, TimelineGroup
@@ -63,10 +63,12 @@ def _header(b: Briefing) -> list[str]:
     if b.meeting is not None:
         m = b.meeting
         what = " · ".join(escape(x) for x in (m.purpose, m.place) if x)
-        parts.append(
-            f"<p><b>{_when(m.starts_at)}–{m.ends_at.astimezone():%H:%M}</b>"
-            f"{' · ' + what if what else ''}</p>"
+        when = (
+            _days(m.starts_at, m.ends_at)
+            if m.all_day
+            else f"{_when(m.starts_at)}–{m.ends_at.astimezone():%H:%M}"
         )
+        parts.append(f"<p><b>{when}</b>{' · ' + what if what else ''}</p>")
     else:
         parts.append("<p class='meta'>No meeting planned with them.</p>")
     parts.append(_ladder(b.rung))
@@ -260,3 +262,12 @@ def _day(moment: datetime) -> str:
 
 def _when(moment: datetime) -> str:
     return f"{moment.astimezone():%a %d %b %Y, %H:%M}"
+
+
+def _days(starts_at: datetime, ends_at: datetime) -> str:
+    """An all-day meeting: 'Tue 04 Nov 2025, all day', or its first and last day."""
+    first = starts_at.astimezone()
+    days = max(round((ends_at - starts_at) / timedelta(days=1)), 1)
+    if days == 1:
+        return f"{first:%a %d %b %Y}, all day"
+    return f"{first:%a %d %b}–{first + timedelta(days=days - 1):%a %d %b %Y}, all day"

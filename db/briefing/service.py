@@ -222,7 +222,9 @@ class _Builder:
             )
         if found is None:
             return None
-        return MeetingInfo(found.id, found.starts_at, found.ends_at, found.place, found.purpose)
+        return MeetingInfo(
+            found.id, found.starts_at, found.ends_at, found.place, found.purpose, found.all_day
+        )
 
     def _last_visit(self, before: datetime, not_this: uuid.UUID | None) -> Meeting | None:
         stmt = select(Meeting).where(

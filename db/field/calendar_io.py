@@ -23,7 +23,7 @@ from db.dto import CalendarImportResult, SkippedEvent
 from db.edits import change_row, create_row, delete_row
 from db.errors import StoreUserError
 from db.store.local_store import Store
-from db.store.models import Account, Contact, Meeting, MeetingAttendee
+from db.store.models import Account, Contact, Meeting, MeetingAttendee, VisitNote
 from db.store.types import utc_now
 
 PRODID = "-//Fieldbrief//Fieldbrief//EN"
@@ -42,6 +42,7 @@ _BY_DAY_FREQS = frozenset({"DAILY", "WEEKLY", "MONTHLY", "YEARLY"})
 
 NO_CONTACT = "no attendee is one of your contacts"
 CANCELLED = "it was cancelled"
+NOTED = "it was cancelled, but it stays: you wrote a visit note for it"
 UNREADABLE = "its date, time or repeat rule cannot be read"
 DELETED = "you deleted this meeting in Fieldbrief"
 TWICE = "it is in the file twice"
@@ -68,7 +69,9 @@ class CalendarIO:
         self, path: Path, start: datetime | None = None, end: datetime | None = None
     ) -> CalendarImportResult:
         """Imports the events of an .ics file in [start, end) (default: 30 days back to
-        180 ahead) as meetings; importing it again updates them instead of adding more."""
+        180 ahead) as meetings; importing it again updates them instead of adding more,
+        and removes those it now cancels (STATUS:CANCELLED, METHOD:CANCEL) or leaves out
+        of their series (EXDATE), unless the rep wrote a visit note for one."""
         path = Path(path)
         try:
             data = path.read_bytes()
@@ -85,25 +88,28 @@ class CalendarIO:
     ) -> CalendarImportResult:
         """The same for a file's contents; `name` is the file as the user knows it. All or
         nothing: one transaction for the whole file."""
-        events = _read_events(data, name)
+        events, cancels = _read_events(data, name)
         start, end = _window(start, end, IMPORT_DAYS_AHEAD)
-        occurrences, skipped = _Expander(self._zone, start, end).expand(events)
+        occurrences, skipped = _Expander(self._zone, start, end, cancels).expand(events)
         with self._store.session() as session:
             importer = _Importer(session)
-            for occurrence in occurrences:
+            # Live occurrences first: one the file also has live is never removed.
+            for occurrence in sorted(occurrences, key=lambda o: o.cancelled):
                 importer.apply(occurrence)
         skipped += importer.skipped
         return CalendarImportResult(
             created=importer.created,
             updated=importer.updated,
             unchanged=importer.unchanged,
+            removed=importer.removed,
             skipped=_reported(skipped),
             changes=importer.changes,
         )
 
     def export_bytes(self, start: datetime | None = None, end: datetime | None = None) -> bytes:
         """The meetings starting in [start, end) (default: 30 days back to 90 ahead) as an
-        .ics file, times in UTC."""
+        .ics file, times in UTC; all-day meetings as days (DTSTART;VALUE=DATE) in the
+        rep's zone."""
         return self._export(start, end)[0]
 
     def export_file(
@@ -145,7 +151,7 @@ class CalendarIO:
             for meeting_id, first, last, email in rows:
                 people[meeting_id].append((f"{first} {last}".strip(), email))
         stamp = utc_now().replace(microsecond=0)
-        events = [_event(m, account, people[m.id], stamp) for m, account in meetings]
+        events = [_event(m, account, people[m.id], stamp, self._zone) for m, account in meetings]
         calendar = Calendar.new(prodid=PRODID, subcomponents=events)
         return calendar.to_ical(), len(events)
 
@@ -183,7 +189,9 @@ class _Occurrence:
     starts_at: datetime  # aware UTC
     ends_at: datetime
     emails: frozenset[str]  # attendees' and organizer's, lower case
-    cancelled: bool
+    all_day: bool  # DTSTART a date: starts_at and ends_at are the rep's local midnights
+    cancelled: bool  # by its STATUS, the file's METHOD, or an EXDATE
+    excluded: bool  # an EXDATE: cancelled, but no event to report if nothing is removed
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +200,9 @@ class _Skip:
     event: SkippedEvent
 
 
-def _read_events(data: bytes, name: str) -> list[Event]:
+def _read_events(data: bytes, name: str) -> tuple[list[Event], bool]:
+    """The file's events, and whether the file cancels them all (METHOD:CANCEL, as a
+    cancellation sent by email is)."""
     try:
         calendar = Calendar.from_ical(data)
     except Exception as exc:  # whatever the parser trips on, the file is not one it reads
@@ -202,17 +212,21 @@ def _read_events(data: bytes, name: str) -> list[Event]:
     events = [e for e in calendar.walk("VEVENT") if isinstance(e, Event)]
     if not events:
         raise CalendarFileError(f"{name} has no events in it")
-    return events
+    return events, str(calendar.get("METHOD", "")).strip().upper() == "CANCEL"
 
 
 class _Expander:
     """Turns a file's events into occurrences in the window: repeat rules expanded with
-    their exceptions (EXDATE) and moved occurrences (RECURRENCE-ID)."""
+    their exceptions (EXDATE, as cancelled occurrences) and moved occurrences
+    (RECURRENCE-ID). `cancels`: every event in the file is a cancellation."""
 
-    def __init__(self, zone: tzinfo | None, start: datetime, end: datetime) -> None:
+    def __init__(
+        self, zone: tzinfo | None, start: datetime, end: datetime, cancels: bool = False
+    ) -> None:
         self._zone = zone
         self._start = start
         self._end = end
+        self._cancels = cancels
 
     def expand(self, events: list[Event]) -> tuple[list[_Occurrence], list[_Skip]]:
         series: dict[str, list[tuple[int, Event]]] = defaultdict(list)
@@ -280,10 +294,13 @@ class _Expander:
         found = []
         for original in sorted(originals):
             key = self._original_key(original, first, by_day)
-            if original in excluded or original.date() in excluded_days or key in overridden:
+            if key in overridden:
                 continue
+            # An excluded occurrence still comes out, cancelled: imported before, its
+            # meeting goes.
+            gone = original in excluded or original.date() in excluded_days
             value = original if isinstance(start, datetime) else original.date()
-            found += self._in_window(index, event, uid, f"{uid}/{key}", value, length)
+            found += self._in_window(index, event, uid, f"{uid}/{key}", value, length, gone)
         return found
 
     def _in_window(
@@ -294,6 +311,7 @@ class _Expander:
         key: str,
         start: date | datetime,
         length: timedelta,
+        excluded: bool = False,
     ) -> list[_Occurrence]:
         starts_at = self._utc(start)
         if not self._start <= starts_at < self._end:
@@ -311,7 +329,11 @@ class _Expander:
                 # A date plus days stays a date: all-day ends at local midnight.
                 ends_at=self._utc(start + length),
                 emails=frozenset(emails),
-                cancelled=str(event.get("STATUS", "")).upper() == "CANCELLED",
+                all_day=not isinstance(start, datetime),
+                cancelled=excluded
+                or self._cancels
+                or str(event.get("STATUS", "")).strip().upper() == "CANCELLED",
+                excluded=excluded,
             )
         ]
 
@@ -458,20 +480,20 @@ class _Importer:
                 _Person(contact_id, account_id, account_name)
             )
         self._seen: set[uuid.UUID] = set()
-        self.created = self.updated = self.unchanged = 0
+        self.created = self.updated = self.unchanged = self.removed = 0
         self.skipped: list[_Skip] = []
         self.changes = Changes()
 
     def apply(self, occurrence: _Occurrence) -> None:
-        if occurrence.cancelled:
-            self._skip(occurrence, CANCELLED)
-            return
         row, own = self._existing(occurrence)
         meeting_id = row.id if row is not None else uuid.uuid5(MEETING_NAMESPACE, occurrence.key)
         if meeting_id in self._seen:
             self._skip(occurrence, TWICE)
             return
         self._seen.add(meeting_id)
+        if occurrence.cancelled:
+            self._cancel(occurrence, row)
+            return
         if row is not None and row.deleted_at is not None:
             self._skip(occurrence, DELETED)
             return
@@ -491,6 +513,7 @@ class _Importer:
             "ends_at": occurrence.ends_at,
             "place": occurrence.place,
             "purpose": _purpose(occurrence.summary, account.name),
+            "all_day": occurrence.all_day,
         }
         # A meeting's whole attendee list is of its account's people.
         wanted = {p.contact_id for p in people if p.account_id == account_id}
@@ -511,6 +534,26 @@ class _Importer:
             self.changes |= Changes.of("meeting", meeting_id)
         else:
             self.unchanged += 1
+
+    def _cancel(self, occurrence: _Occurrence, row: Meeting | None) -> None:
+        """The calendar cancelled the occurrence: its meeting, if imported before, is
+        deleted as the rep deletes one (a tombstone that syncs), unless a visit note was
+        written for it: the meeting stays, so the note keeps the visit it is about."""
+        if row is None or row.deleted_at is not None:
+            if not occurrence.excluded:  # an exception to a series is no event to report
+                self._skip(occurrence, CANCELLED)
+            return
+        noted = self._session.scalar(
+            select(VisitNote.id)
+            .where(VisitNote.meeting_id == row.id, VisitNote.deleted_at.is_(None))
+            .limit(1)
+        )
+        if noted is not None:
+            self._skip(occurrence, NOTED)
+            return
+        delete_row(self._session, "meeting", row.id)  # in this import's transaction
+        self.removed += 1
+        self.changes |= Changes.of("meeting", row.id)
 
     def _existing(self, occurrence: _Occurrence) -> tuple[Meeting | None, bool]:
         """The meeting imported (or exported) before, and whether it is one we exported."""
@@ -584,14 +627,22 @@ def _purpose(summary: str, account_name: str) -> str | None:
 
 
 def _event(
-    meeting: Meeting, account_name: str, people: list[tuple[str, str | None]], stamp: datetime
+    meeting: Meeting,
+    account_name: str,
+    people: list[tuple[str, str | None]],
+    stamp: datetime,
+    zone: tzinfo | None,
 ) -> Event:
     names = [name for name, _ in people]
+    start: date | datetime = meeting.starts_at
+    end: date | datetime = meeting.ends_at
+    if meeting.all_day:
+        start, end = _days(meeting.starts_at, meeting.ends_at, zone)
     return Event.new(
         uid=f"{meeting.id}@fieldbrief",
         stamp=stamp,
-        start=meeting.starts_at,
-        end=meeting.ends_at,
+        start=start,
+        end=end,
         summary=f"{meeting.purpose} — {account_name}" if meeting.purpose else account_name,
         location=meeting.place or None,
         description=f"Attendees: {', '.join(names)}" if names else None,
@@ -607,3 +658,13 @@ def _window(
         start if start is not None else now - timedelta(days=DAYS_BACK),
         end if end is not None else now + timedelta(days=days_ahead),
     )
+
+
+def _days(starts_at: datetime, ends_at: datetime, zone: tzinfo | None) -> tuple[date, date]:
+    """An all-day meeting's first day in the rep's zone and the day after its last (DTEND
+    is exclusive). From the nearest midnight, in whole days: a day of 23 or 25 hours (a
+    clock change), or midnights of another zone (a meeting imported elsewhere), still
+    give the days it was imported as."""
+    first = (starts_at.astimezone(zone) + timedelta(hours=12)).date()
+    days = max(round((ends_at - starts_at) / timedelta(days=1)), 1)
+    return first, first + timedelta(days=days)

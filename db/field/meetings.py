@@ -58,6 +58,7 @@ class MeetingCalendar:
                     place=m.place,
                     purpose=m.purpose,
                     attendees=tuple(attendees[m.id]),
+                    all_day=m.all_day,
                 )
                 for m, name in meetings
             ]

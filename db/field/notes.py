@@ -353,7 +353,8 @@ def _attendees(session: Session, meeting_id: uuid.UUID) -> list[str]:
 def _meeting_label(meeting: Meeting | None) -> str | None:
     if meeting is None:
         return None
-    when = f"{meeting.starts_at.astimezone():%a %d %b %Y %H:%M}"
+    moment = meeting.starts_at.astimezone()
+    when = f"{moment:%a %d %b %Y}" if meeting.all_day else f"{moment:%a %d %b %Y %H:%M}"
     return f"{meeting.purpose}, {when}" if meeting.purpose else when
 
 

@@ -144,6 +144,9 @@ class Meeting(SyncedRow, Base):
     ends_at: Mapped[datetime]
     place: Mapped[str | None] = mapped_column(String(200))
     purpose: Mapped[str | None] = mapped_column(String(300))
+    # A day (or days) rather than a time, as a calendar's all-day event: starts_at and
+    # ends_at are then the rep's local midnights, ends_at the one after the last day.
+    all_day: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class MeetingAttendee(SyncedRow, Base):

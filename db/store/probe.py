@@ -25,6 +25,7 @@ KNOWN_REVISIONS: tuple[str, ...] = (
     "0006_on_the_road",
     "0007_synced_row_index",
     "0008_set_aside_rows",
+    "0009_all_day_meetings",
 )
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 

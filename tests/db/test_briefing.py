@@ -180,6 +180,19 @@ def test_the_next_meeting_is_used_when_none_is_named(store: Store, acme: uuid.UU
     assert b.since == at(10)  # the last visit before it
 
 
+def test_an_all_day_meeting_reads_as_its_days_not_midnights(store: Store, acme: uuid.UUID) -> None:
+    midnight = datetime(2026, 11, 24).astimezone()  # this machine's, as the report shows it
+    one = add_meeting(
+        store, acme, midnight, "Fair", ends_at=midnight + timedelta(days=1), all_day=True
+    )
+    two = add_meeting(
+        store, acme, midnight, "Expo", ends_at=midnight + timedelta(days=2), all_day=True
+    )
+    html = briefing_html(brief(store, acme, one))
+    assert "<b>Tue 24 Nov 2026, all day</b>" in html
+    assert "<b>Tue 24 Nov–Wed 25 Nov 2026, all day</b>" in briefing_html(brief(store, acme, two))
+
+
 def test_team_touches_last_visit_notes_promises_and_marketing_next(
     store: Store, acme: uuid.UUID
 ) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -20,12 +20,14 @@ from db.errors import StoreUserError
 from db.field.calendar_io import (
     CANCELLED,
     DELETED,
+    NOTED,
     PRODID,
     CalendarFileError,
     CalendarIO,
 )
+from db.field.notes import NoteBook
 from db.store.local_store import Store
-from db.store.models import Meeting, MeetingAttendee, OutboxEntry
+from db.store.models import Meeting, MeetingAttendee, OutboxEntry, VisitNote
 from tests.helpers.factories import add_account, add_contact, add_meeting
 
 DATA = Path(__file__).parent / "data"
@@ -60,6 +62,7 @@ class Stored:
     place: str | None
     purpose: str | None
     attendees: frozenset[uuid.UUID]
+    all_day: bool
 
 
 @pytest.fixture
@@ -101,6 +104,7 @@ def stored(store: Store) -> list[Stored]:
             m.place,
             m.purpose,
             frozenset(c for meeting_id, c in attendees if meeting_id == m.id),
+            m.all_day,
         )
         for m in meetings
     ]
@@ -177,6 +181,8 @@ def test_an_all_day_event_spans_local_midnight_to_midnight(
         utc(2025, 11, 5, 23),
     )
     assert open_house.attendees == {people.anna}
+    assert open_house.all_day
+    assert [m.purpose for m in stored(store) if m.all_day] == ["Acme open house"]
 
 
 def test_cancelled_events_and_events_without_contacts_are_skipped_with_reasons(
@@ -260,6 +266,7 @@ def test_floating_times_durations_and_missing_ends(store: Store, calendar: Calen
         "All day": (utc(2025, 11, 9, 23), utc(2025, 11, 10, 23)),  # a day
         "Utc": (utc(2025, 12, 1, 16), utc(2025, 12, 1, 16, 30)),
     }
+    assert {m.purpose for m in stored(store) if m.all_day} == {"All day"}
 
 
 def test_without_a_zone_floating_times_are_this_machines(store: Store, people: People) -> None:
@@ -458,6 +465,131 @@ def test_a_failure_halfway_through_a_file_writes_nothing(
     assert stored(store) == [] and outbox(store) == []
 
 
+# -- cancellations -----------------------------------------------------------------------
+
+ANNA = "ATTENDEE:mailto:anna.berg@acme-maschinenbau.de"
+VISIT = ("SUMMARY:Site visit", "DTSTART:20251014T080000Z", "DTEND:20251014T090000Z", ANNA)
+
+
+def weekly_uid() -> str:
+    """The UID of the Outlook file's weekly series (folded over two lines there)."""
+    events = Calendar.from_ical(OUTLOOK.read_bytes()).walk("VEVENT")
+    return next(str(e["UID"]) for e in events if str(e["SUMMARY"]) == "Weekly pipeline review")
+
+
+def test_an_event_cancelled_in_a_later_import_removes_its_meeting(
+    store: Store, calendar: CalendarIO
+) -> None:
+    calendar.import_bytes(ics(vevent("visit", *VISIT)), "visit.ics", START, END)
+    [visit] = stored(store)
+    cancelled = ics(vevent("visit", *VISIT, "STATUS:CANCELLED"))
+    result = calendar.import_bytes(cancelled, "visit.ics", START, END)
+    assert (result.created, result.updated, result.unchanged, result.removed) == (0, 0, 0, 1)
+    assert result.skipped == ()
+    assert result.changes.ids == {visit.id} and result.changes.touches("meeting")
+    assert stored(store) == []
+    # Deleted as the rep deletes one: a tombstone, queued to sync like any other edit.
+    last = outbox(store)[-1]
+    assert (last.entity, last.op, last.entity_id) == ("meeting", "delete", visit.id)
+    queued = len(outbox(store))
+    again = calendar.import_bytes(cancelled, "visit.ics", START, END)
+    assert again.removed == 0 and not again.changes and len(outbox(store)) == queued
+    assert again.skipped == (SkippedEvent("Site visit", utc(2025, 10, 14, 8), CANCELLED),)
+
+
+def test_a_cancellation_sent_by_email_removes_one_occurrence_of_a_series(
+    store: Store, calendar: CalendarIO
+) -> None:
+    calendar.import_file(OUTLOOK, START, END)
+    before = by_purpose(store, "Weekly pipeline review")
+    # What Outlook mails when one occurrence is called off: METHOD:CANCEL, the series'
+    # UID and the occurrence's original start; no STATUS line needed.
+    cancel = "\r\n".join(
+        [
+            "BEGIN:VCALENDAR",
+            "VERSION:2.0",
+            "PRODID:Microsoft Exchange Server 2010",
+            "METHOD:CANCEL",
+            vevent(
+                weekly_uid(),
+                "SUMMARY:Canceled: Weekly pipeline review",
+                "RECURRENCE-ID;TZID=Europe/Berlin:20251103T090000",
+                "DTSTART;TZID=Europe/Berlin:20251103T090000",
+                "DTEND;TZID=Europe/Berlin:20251103T100000",
+                ANNA,
+            ),
+            "END:VCALENDAR",
+            "",
+        ]
+    ).encode()
+    result = calendar.import_bytes(cancel, "cancel.ics", START, END)
+    assert (result.created, result.removed, result.skipped) == (0, 1, ())
+    after = by_purpose(store, "Weekly pipeline review")
+    [gone] = [m for m in before if m not in after]
+    assert gone.starts_at == utc(2025, 11, 3, 8)
+    assert len(after) == 8
+
+
+def test_a_whole_series_cancelled_removes_each_of_its_meetings(
+    store: Store, calendar: CalendarIO
+) -> None:
+    series = ("SUMMARY:Stand-up", "DTSTART:20251006T070000Z", "RRULE:FREQ=WEEKLY;COUNT=3", ANNA)
+    calendar.import_bytes(ics(vevent("standup", *series)), "team.ics", START, END)
+    assert len(stored(store)) == 3
+    cancelled = ics(vevent("standup", *series, "STATUS:CANCELLED"))
+    result = calendar.import_bytes(cancelled, "team.ics", START, END)
+    assert (result.removed, result.skipped) == (3, ())
+    assert stored(store) == []
+
+
+def test_an_exdate_added_later_removes_that_occurrence(
+    store: Store, calendar: CalendarIO, tmp_path: Path
+) -> None:
+    first = calendar.import_file(OUTLOOK, START, END)
+    ids = {m.starts_at: m.id for m in by_purpose(store, "Weekly pipeline review")}
+    exdate = b'EXDATE;TZID="W. Europe Standard Time":20251013T090000'
+    edited = tmp_path / "without_10_november.ics"
+    edited.write_bytes(OUTLOOK.read_bytes().replace(exdate, exdate + b",20251110T090000"))
+    result = calendar.import_file(edited, START, END)
+    assert (result.created, result.updated, result.unchanged, result.removed) == (0, 0, 10, 1)
+    # An exception is no cancelled event to list: nothing more is left out than before.
+    assert result.skipped == first.skipped
+    assert result.changes.ids == {ids[utc(2025, 11, 10, 8)]}
+    weekly = by_purpose(store, "Weekly pipeline review")
+    assert utc(2025, 11, 10, 8) not in [m.starts_at for m in weekly] and len(weekly) == 8
+    last = outbox(store)[-1]
+    assert (last.op, last.entity_id) == ("delete", ids[utc(2025, 11, 10, 8)])
+    again = calendar.import_file(edited, START, END)
+    assert (again.removed, again.unchanged) == (0, 10) and not again.changes
+
+
+def test_a_cancelled_meeting_the_rep_wrote_a_note_for_stays_with_its_note(
+    store: Store, calendar: CalendarIO, people: People
+) -> None:
+    calendar.import_bytes(ics(vevent("visit", *VISIT)), "visit.ics", START, END)
+    [visit] = stored(store)
+    note_id, _ = NoteBook(store).start(people.acme, visit.id)
+    queued = len(outbox(store))
+    cancelled = ics(vevent("visit", *VISIT, "STATUS:CANCELLED"))
+    result = calendar.import_bytes(cancelled, "visit.ics", START, END)
+    assert (result.removed, result.unchanged) == (0, 0) and not result.changes
+    assert result.skipped == (SkippedEvent("Site visit", utc(2025, 10, 14, 8), NOTED),)
+    assert stored(store) == [visit] and len(outbox(store)) == queued
+    with store.reading() as session:
+        note = session.get(VisitNote, note_id)
+        assert note is not None and note.deleted_at is None and note.meeting_id == visit.id
+
+
+def test_a_file_with_the_event_both_live_and_cancelled_keeps_the_meeting(
+    store: Store, calendar: CalendarIO
+) -> None:
+    calendar.import_bytes(ics(vevent("visit", *VISIT)), "visit.ics", START, END)
+    both = ics(vevent("visit", *VISIT, "STATUS:CANCELLED"), vevent("visit", *VISIT))
+    result = calendar.import_bytes(both, "visit.ics", START, END)
+    assert (result.unchanged, result.removed) == (1, 0)
+    assert len(stored(store)) == 1
+
+
 # -- export ------------------------------------------------------------------------------
 
 
@@ -524,3 +656,89 @@ def test_export_file_replaces_the_file_whole(
     assert [p.name for p in folder.iterdir()] == ["meetings.ics"]  # no temporary file left
     with pytest.raises(CalendarFileError, match="cannot save meetings.ics"):
         calendar.export_file(folder / "missing" / "meetings.ics", START, END)
+
+
+def test_an_all_day_meeting_is_exported_as_days(
+    store: Store, calendar: CalendarIO, people: People
+) -> None:
+    # Two days in Berlin, 4 and 5 November: from local midnight to the one after the last.
+    add_meeting(
+        store,
+        people.acme,
+        utc(2025, 11, 3, 23),
+        "Open house",
+        ends_at=utc(2025, 11, 5, 23),
+        all_day=True,
+    )
+    data = calendar.export_bytes(START, END)
+    assert b"DTSTART;VALUE=DATE:20251104" in data
+    assert b"DTEND;VALUE=DATE:20251106" in data  # exclusive, as RFC 5545 has it
+    [only] = Calendar.from_ical(data).walk("VEVENT")
+    assert isinstance(only, Event)
+    assert (only.start, only.end) == (date(2025, 11, 4), date(2025, 11, 6))
+
+
+def test_an_all_day_meeting_over_a_clock_change_or_from_another_zone_keeps_its_day(
+    store: Store, calendar: CalendarIO, people: People
+) -> None:
+    # 26 October in Berlin has 25 hours.
+    add_meeting(
+        store,
+        people.acme,
+        utc(2025, 10, 25, 22),
+        "Fair",
+        ends_at=utc(2025, 10, 26, 23),
+        all_day=True,
+    )
+    # Imported in Tokyo: its midnight is 16:00 the day before in Berlin.
+    add_meeting(
+        store,
+        people.acme,
+        utc(2025, 11, 30, 15),
+        "Visit Japan",
+        ends_at=utc(2025, 12, 1, 15),
+        all_day=True,
+    )
+    fair, japan = Calendar.from_ical(calendar.export_bytes(START, END)).walk("VEVENT")
+    assert isinstance(fair, Event) and isinstance(japan, Event)
+    assert (fair.start, fair.end) == (date(2025, 10, 26), date(2025, 10, 27))
+    assert (japan.start, japan.end) == (date(2025, 12, 1), date(2025, 12, 2))
+
+
+def test_all_day_events_round_trip_as_all_day_meetings(
+    store: Store, calendar: CalendarIO, tmp_path: Path
+) -> None:
+    anna = "ATTENDEE:mailto:anna.berg@acme-maschinenbau.de"
+    days = ("SUMMARY:Trade fair", "DTSTART;VALUE=DATE:20251201", "DTEND;VALUE=DATE:20251204")
+    calendar.import_bytes(ics(vevent("fair", *days, anna)), "fair.ics", START, END)
+    [fair] = stored(store)
+    assert fair.all_day
+    assert (fair.starts_at, fair.ends_at) == (utc(2025, 11, 30, 23), utc(2025, 12, 3, 23))
+    queued = len(outbox(store))
+    exported = calendar.export_bytes(START, END)
+    [event_] = Calendar.from_ical(exported).walk("VEVENT")
+    assert isinstance(event_, Event)
+    assert (event_.start, event_.end) == (date(2025, 12, 1), date(2025, 12, 4))
+    result = calendar.import_bytes(exported, "fieldbrief.ics", START, END)
+    assert (result.created, result.updated, result.unchanged) == (0, 0, 1)
+    assert stored(store) == [fair] and len(outbox(store)) == queued
+
+
+def test_an_all_day_meeting_imported_as_timed_before_becomes_all_day(
+    store: Store, calendar: CalendarIO
+) -> None:
+    anna = "ATTENDEE:mailto:anna.berg@acme-maschinenbau.de"
+    data = ics(vevent("day", "SUMMARY:Fair", "DTSTART;VALUE=DATE:20251110", anna))
+    calendar.import_bytes(data, "fair.ics", START, END)
+    [fair] = stored(store)
+    LocalEditor(store).set_fields("meeting", fair.id, all_day=False)  # as an older app had it
+    result = calendar.import_bytes(data, "fair.ics", START, END)
+    assert result.updated == 1
+    [fair] = stored(store)
+    assert fair.all_day
+    last = outbox(store)[-1]
+    assert (last.op, last.fields, last.base) == (
+        "set_fields",
+        {"all_day": True},
+        {"all_day": False},
+    )

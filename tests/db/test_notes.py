@@ -4,7 +4,7 @@ follow-ups from checkboxes, check-in and check-out, search, and the merge of two
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -53,6 +53,17 @@ def test_a_meeting_note_starts_from_the_visit_report_with_its_attendees(
     assert view.meeting_label is not None and view.meeting_label.startswith("Renewal, Tue 24 Nov")
     assert book.start(acme, meeting)[0] == note_id  # the meeting's note, not a second one
     assert book.for_meeting(meeting) == note_id
+
+
+def test_an_all_day_meetings_note_names_its_day_without_a_time(
+    store: Store, book: NoteBook, acme: uuid.UUID
+) -> None:
+    midnight = datetime(2026, 11, 24).astimezone()  # this machine's, as the app shows it
+    meeting = add_meeting(
+        store, acme, midnight, "Trade fair", ends_at=midnight + timedelta(days=1), all_day=True
+    )
+    view = book.note(book.start(acme, meeting)[0])
+    assert view is not None and view.meeting_label == "Trade fair, Tue 24 Nov 2026"
 
 
 def test_a_save_writes_the_note_and_its_outbox_entry_together_or_not_at_all(

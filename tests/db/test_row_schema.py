@@ -66,6 +66,18 @@ def test_a_pulled_row_may_carry_fields_a_newer_server_knows() -> None:
     assert "ladder_rung" in str(pulled_problem("account", {**ACCOUNT, "ladder_rung": "x"}))
 
 
+def test_a_meeting_is_all_day_or_not_and_an_older_apps_rows_leave_it_out() -> None:
+    meeting = {
+        "account_id": str(uuid.uuid4()),
+        "starts_at": "2025-11-03T23:00:00+00:00",
+        "ends_at": "2025-11-04T23:00:00+00:00",
+    }
+    assert "all_day" not in checked_fields("meeting", meeting, whole=True)
+    assert checked_fields("meeting", {**meeting, "all_day": True}, whole=True)["all_day"] is True
+    assert "must be true or false" in problem("meeting", {**meeting, "all_day": 1})
+    assert pulled_problem("meeting", meeting) is None
+
+
 @given(st.integers())
 def test_integers_fit_64_bits_and_the_columns_own_range(number: int) -> None:
     fields = {**ACCOUNT, "employees": number}

@@ -150,6 +150,39 @@ def test_upgrading_a_first_version_store_keeps_data_and_search(data_dir: Path) -
     store.close()
 
 
+def test_meetings_of_an_older_store_become_timed_ones(data_dir: Path) -> None:
+    from sqlalchemy import create_engine, select
+
+    from db.store.models import Meeting
+    from db.store.schema import _alembic_upgrade
+
+    data_dir.mkdir(parents=True)
+    old = create_engine(f"sqlite:///{data_dir / STORE_FILENAME}")
+    _alembic_upgrade(old, "0008_set_aside_rows")
+    stamp = "'2025-01-01 00:00:00'"
+    with old.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO account (id, name, territory, ladder_rung, created_at, updated_at,"
+                f" version) VALUES ('{'a' * 32}', 'Acme', 'north', 'client', {stamp}, {stamp}, 1)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO meeting (id, account_id, starts_at, ends_at, created_at, updated_at,"
+                f" version) VALUES ('{'b' * 32}', '{'a' * 32}', {stamp}, {stamp}, {stamp},"
+                f" {stamp}, 1)"
+            )
+        )
+    old.dispose()
+    store = Store.open(data_dir)
+    try:
+        with store.reading() as session:
+            assert list(session.scalars(select(Meeting.all_day))) == [False]
+    finally:
+        store.close()
+
+
 def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 

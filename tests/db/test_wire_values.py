@@ -17,7 +17,7 @@ from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 
 from db.edits import LOCAL_COLUMNS
 from db.store.local_store import Store
-from db.store.models import SYNCED_MODELS, Account, Activity, SetAsideRow, Task
+from db.store.models import SYNCED_MODELS, Account, Activity, Meeting, SetAsideRow, Task
 from db.store.replica import LocalReplica, PulledRow
 from db.store.types import UtcDateTime
 from db.store.wire_values import from_wire, row_writer
@@ -131,6 +131,41 @@ def test_fields_the_server_left_out_get_the_models_defaults(store: Store) -> Non
         assert stored_task.done is False
         assert stored_activity.details == {}
         assert stored_account.server_version == 1 and stored_account.version == 1
+
+
+def test_a_meeting_from_an_older_app_is_timed_and_an_all_day_one_stays_all_day(
+    store: Store,
+) -> None:
+    account, older, fair = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    # As an older app pushes a meeting: no all_day field.
+    data = {
+        "account_id": str(account),
+        "starts_at": "2025-11-03T23:00:00+00:00",
+        "ends_at": "2025-11-04T23:00:00+00:00",
+    }
+    replica = LocalReplica(store)
+    replica.apply_page(
+        [
+            PulledRow("account", account, 1, False, {"name": "Acme", "territory": "north"}),
+            PulledRow("meeting", older, 2, False, data),
+            PulledRow("meeting", fair, 3, False, {**data, "all_day": True}),
+        ],
+        cursor=None,
+    )
+    # Later versions: the older app's meeting moved, still without the field.
+    replica.apply_page(
+        [
+            PulledRow("meeting", older, 4, False, {**data, "place": "Bonn"}),
+            PulledRow("meeting", fair, 5, False, {**data, "all_day": True, "place": "Köln"}),
+        ],
+        cursor=None,
+    )
+    with store.reading() as session:
+        meetings = [session.get(Meeting, row_id) for row_id in (older, fair)]
+        assert [(m.all_day, m.place) for m in meetings if m is not None] == [
+            (False, "Bonn"),
+            (True, "Köln"),
+        ]
 
 
 def test_a_bad_value_in_a_page_is_set_aside_and_the_rest_is_written(store: Store) -> None:

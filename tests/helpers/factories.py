@@ -87,14 +87,18 @@ def add_meeting(
     starts_at: datetime,
     purpose: str,
     attendees: tuple[uuid.UUID, ...] = (),
+    ends_at: datetime | None = None,
+    all_day: bool = False,
 ) -> uuid.UUID:
+    """A meeting of an hour, unless `ends_at` says otherwise."""
     with store.session() as session:
         meeting = Meeting(
             account_id=account_id,
             starts_at=starts_at,
-            ends_at=starts_at + timedelta(hours=1),
+            ends_at=ends_at or starts_at + timedelta(hours=1),
             purpose=purpose,
             place="Head office",
+            all_day=all_day,
         )
         session.add(meeting)
         session.flush()

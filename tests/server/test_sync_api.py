@@ -224,6 +224,26 @@ def test_an_edit_to_a_deleted_contact_becomes_a_conflict(ana: Device, ana_laptop
     assert conflict["kind"] == "edited_after_delete" and conflict["client_value"] == "CFO"
 
 
+def test_an_all_day_meeting_syncs_and_an_older_apps_meeting_is_timed(
+    ana: Device, ana_laptop: Device
+) -> None:
+    account = new_account()
+    ana.push(account)
+    times = {"starts_at": "2025-11-03T23:00:00+00:00", "ends_at": "2025-11-05T23:00:00+00:00"}
+
+    def meeting(**extra: Any) -> dict[str, Any]:
+        fields = {"account_id": account["id"], **times, **extra}
+        return {"entity": "meeting", "op": "create", "id": str(uuid.uuid4()), "fields": fields}
+
+    fair, older, bad = meeting(all_day=True), meeting(), meeting(all_day="yes")
+    results = ana.push(fair, older, bad)
+    assert [r["status"] for r in results] == ["applied", "applied", "rejected"]
+    assert "all_day: must be true or false" in results[2]["reason"]
+    assert current(ana_laptop, "meeting", fair["id"])["data"]["all_day"] is True
+    # An older app sends no all_day: the row holds none, and reads as timed.
+    assert "all_day" not in current(ana_laptop, "meeting", older["id"])["data"]
+
+
 def test_rejections_carry_a_reason_and_do_not_block_the_queue(ana: Device) -> None:
     results = ana.push(
         {"entity": "gizmo", "op": "create", "id": str(uuid.uuid4()), "fields": {}},
