@@ -184,6 +184,9 @@ class AppliedMutation(ServerBase):
     reason: Mapped[str | None] = mapped_column(String(500))
     version: Mapped[int | None] = mapped_column(BigInteger)
     applied_at: Mapped[datetime] = mapped_column(default=utc_now)
+    # sha256 of what the mutation said (Mutation.digest); None for those applied before
+    # digests were kept. The same id with another digest is an id used again.
+    digest: Mapped[str | None] = mapped_column(String(64))
 
 
 class ServerSetting(ServerBase):

@@ -8,11 +8,12 @@ server keeps its value and records a Conflict with both values, which syncs to t
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.profiles.definition import load_definition
@@ -34,6 +35,8 @@ from sync.protocol import (
     PushResponse,
     SensitivePolicy,
 )
+
+log = logging.getLogger(__name__)
 
 # Fields the server owns; a mutation may not set them.
 RESERVED_FIELDS = frozenset({"id", "version", "server_version", "created_at", "updated_at"})
@@ -68,7 +71,11 @@ def apply_push(
         applied = _applied_before(session, caller.client_id, request.mutations)
         loaded = records.preload((m.entity, m.id) for m in request.mutations)
         for mutation in request.mutations:
+            digest = mutation.digest()
             done = applied.get(mutation.mutation_id)
+            if done is not None and done.digest not in (None, digest):
+                results.append(_reused(mutation, request.renumbers))
+                continue
             if done is not None:
                 results.append(
                     MutationResult(
@@ -93,6 +100,7 @@ def apply_push(
                 reason=reason,
                 version=version,
                 applied_at=clock(),
+                digest=digest,
             )
             session.add(outcome)
             applied[mutation.mutation_id] = outcome  # the same id again in this batch
@@ -102,7 +110,31 @@ def apply_push(
                 )
             )
         del loaded
-    return PushResponse(results=results)
+        last = _last_applied(session, caller.client_id) if request.renumbers else None
+    return PushResponse(results=results, last_applied=last)
+
+
+def _reused(mutation: Mutation, renumbers: bool) -> MutationResult:
+    """A number applied before for another change (a store restored from a backup, or one
+    that lost its last writes, numbers its new edits again): never a "duplicate", which
+    would drop the edit. A client that renumbers pushes it again under a new number; an
+    older one is refused, so the edit waits in Needs attention instead of vanishing."""
+    log.warning("a device pushed mutation %s again with other content", mutation.mutation_id)
+    if renumbers:
+        return MutationResult(mutation_id=mutation.mutation_id, status="reused")
+    return MutationResult(
+        mutation_id=mutation.mutation_id,
+        status="rejected",
+        reason="this change reused the number of an earlier one (was the app's data restored "
+        "from a backup?): update the app and sync again to send it",
+    )
+
+
+def _last_applied(session: Session, client_id: uuid.UUID) -> int | None:
+    stmt = select(func.max(AppliedMutation.mutation_id)).where(
+        AppliedMutation.client_id == client_id
+    )
+    return session.execute(stmt).scalar_one_or_none()
 
 
 def _applied_before(

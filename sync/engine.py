@@ -29,7 +29,14 @@ import orjson
 from pydantic import BaseModel
 
 from db.changes import Changes
-from db.store.replica import CURSOR, ENTITY_ORDER, LocalReplica, PendingMutation, PulledRow
+from db.store.replica import (
+    CURSOR,
+    ENTITY_ORDER,
+    SIGNED_IN_AS,
+    LocalReplica,
+    PendingMutation,
+    PulledRow,
+)
 from sync.collector import collector_paused
 from sync.outcome import (
     ClientTooOld,
@@ -76,6 +83,8 @@ __all__ = [
 ]
 
 PUSH_BATCH = 200
+# Rounds of "reused" numbers one sync renumbers before it stops (one is the usual).
+MAX_RENUMBERING = 3
 # About this much JSON per push at most (the server takes 32 MiB): long notes go a few at a
 # time; a single mutation always goes.
 PUSH_BYTES = 8_000_000
@@ -464,6 +473,10 @@ class SyncEngine:
     def _sign_in(self, client_id: Any) -> None:
         """With the last access token while it lasts, else the stored refresh token if it
         still works, else the password."""
+        signed_in_as = self._replica.state(SIGNED_IN_AS)
+        if signed_in_as is not None and signed_in_as != str(client_id):
+            # A copied store (a new device id): the kept sign-in belongs to the original.
+            self._access = self._refresh_token = None
         if self._access is not None and self._access.usable():
             self._headers["Authorization"] = f"Bearer {self._access.token}"
             self._reusing_access = True
@@ -484,17 +497,20 @@ class SyncEngine:
             )
             tokens = TokenPair.model_validate(self._post("/auth/login", login))
         self._on_refresh_token(tokens.refresh_token)
+        if signed_in_as != str(client_id):
+            self._replica.set_state(SIGNED_IN_AS, str(client_id))
         self._access = AccessToken.of(tokens)
         self._on_access(self._access)
         self._headers["Authorization"] = f"Bearer {tokens.access_token}"
 
     def _push(self, client_id: Any, stop: threading.Event, report: Progress) -> tuple[int, int]:
-        pushed = rejected = 0
+        pushed = rejected = renumbered = 0
         while batch := _within_bytes(self._replica.pending(PUSH_BATCH)):
             if stop.is_set():
                 raise SyncStopped("sync stopped; unsent changes stay queued")
             request = PushRequest(
                 client_id=client_id,
+                renumbers=True,
                 mutations=[
                     Mutation(
                         mutation_id=m.mutation_id,
@@ -517,7 +533,17 @@ class SyncEngine:
                     for r in response.results
                 ]
             )
-            pushed += len(response.results)
+            reused = sum(1 for r in response.results if r.status == "reused")
+            if response.last_applied is not None:
+                self._replica.number_above(response.last_applied)
+            if reused:
+                renumbered += 1
+                if response.last_applied is None or renumbered > MAX_RENUMBERING:
+                    raise SyncError(
+                        "the server keeps refusing this device's change numbers; "
+                        "contact support (your changes stay queued here)"
+                    )
+            pushed += len(response.results) - reused
             report("push", pushed, None)
         return pushed, rejected
 

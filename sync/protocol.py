@@ -6,6 +6,8 @@ API version; a client older than MIN_CLIENT_API is told to update.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -206,6 +208,14 @@ class Mutation(_Model):
     def name(self) -> str:
         return f"{self.entity}.{self.op}"
 
+    def digest(self) -> str:
+        """What the mutation says, apart from its number: a retry of it has the same
+        digest; another change made under the same number (a store restored from a
+        backup numbers its new edits again) has another."""
+        said = self.model_dump(mode="json", exclude={"mutation_id"})
+        canonical = json.dumps(said, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
 
 class ConflictResolution(_Model):
     """What a device may set on a conflict the server recorded: that the rep settled it."""
@@ -218,9 +228,13 @@ class PushRequest(_Model):
     client_id: uuid.UUID
     client_api: int = Field(default=API_VERSION, ge=0, le=1_000_000)
     mutations: list[Mutation] = Field(max_length=1000)
+    # The client renumbers a mutation answered "reused" and reads `last_applied`; older
+    # clients leave it out and are answered as before (a reused id is "rejected").
+    renumbers: bool = False
 
 
-MutationStatus = Literal["applied", "applied_with_conflict", "rejected", "duplicate"]
+# "reused": the number was applied before for another change; renumber it and push again.
+MutationStatus = Literal["applied", "applied_with_conflict", "rejected", "duplicate", "reused"]
 
 
 class MutationResult(_Model):
@@ -233,6 +247,9 @@ class MutationResult(_Model):
 
 class PushResponse(_Model):
     results: list[MutationResult]
+    # The highest mutation number the server has applied for this device (to clients that
+    # renumber): a store restored from a backup numbers its next edits above it.
+    last_applied: int | None = None
 
 
 class SyncSummary(_Model):

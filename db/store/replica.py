@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import itertools
 import json
 import logging
+import platform
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Concatenate, Literal, ParamSpec, Protocol, TypeVar
 
 from sqlalchemy import bindparam, delete, func, literal, select, union_all, update
@@ -45,6 +48,10 @@ _MODELS: dict[str, type[Any]] = {
 }
 CURSOR = "cursor"
 CLIENT_ID = "client_id"
+# Where the store was when it took its client id (store_home); another place: a copy.
+CLIENT_HOME = "client_home"
+# The client id the kept sign-in (refresh token) was issued to; a copy must sign in again.
+SIGNED_IN_AS = "signed_in_as"
 # SYNCED_MODELS lists referenced tables before the tables that refer to them.
 ENTITY_ORDER = tuple(_MODELS)
 # What a page does to the search index: keep it current, leave it, or refill it after.
@@ -125,12 +132,51 @@ class LocalReplica:
 
     @_on_store_thread
     def client_id(self) -> uuid.UUID:
-        """This device's id, made once and kept."""
-        known = self.state(CLIENT_ID)
-        if known is None:
-            known = str(uuid.uuid4())
-            self.set_state(CLIENT_ID, known)
-        return uuid.UUID(known)
+        """This device's id, made once and kept; a new one when the store finds it is a
+        copy (its folder or computer is not the one it was made on), so two copies never
+        push under one id. A store from before homes were kept adopts the one it is in."""
+        home = store_home(self._store.path)
+        with self._store.session() as session:
+            known, where = session.get(SyncState, CLIENT_ID), session.get(SyncState, CLIENT_HOME)
+            if known is not None and where is not None and where.value != home:
+                log.warning("this store was copied here: it syncs as a new device from now on")
+                # The sign-in kept (a refresh token) is the original's: sign in afresh.
+                _set_state(session, SIGNED_IN_AS, known.value)
+                known = None
+            if where is None or where.value != home:
+                _set_state(session, CLIENT_HOME, home)
+            if known is None:
+                client = str(uuid.uuid4())
+                _set_state(session, CLIENT_ID, client)
+                return uuid.UUID(client)
+            return uuid.UUID(known.value)
+
+    @_on_store_thread
+    def number_above(self, mark: int) -> int:
+        """Moves the outbox's numbers above `mark`, the highest the server has applied for
+        this device, keeping their order; later edits are numbered above it too. A store
+        restored from a backup (or one that lost its last writes) would otherwise number
+        new edits with numbers the server has seen. Returns how many entries moved."""
+        with self._store.session() as session:
+            low, high = session.execute(
+                select(func.min(OutboxEntry.seq), func.max(OutboxEntry.seq))
+            ).one()
+            moved = 0
+            if low is not None and low <= mark:
+                # One shift for all: every new number is above every old one (no clash).
+                shift = max(mark, high) + 1 - low
+                moved = session.execute(
+                    update(OutboxEntry).values(seq=OutboxEntry.seq + shift)
+                ).rowcount  # type: ignore[attr-defined]
+                high += shift
+            _number_from(session, max(mark, high or 0))
+            if moved:
+                log.warning(
+                    "%s unsent changes renumbered above %s (the server had seen their numbers)",
+                    moved,
+                    mark,
+                )
+            return int(moved)
 
     @_on_store_thread
     def pending(self, limit: int = 500) -> list[PendingMutation]:
@@ -173,6 +219,8 @@ class LocalReplica:
         done: list[int] = []
         with self._store.session() as session:
             for seq, status, reason, _version in results:
+                if status == "reused":
+                    continue  # stays queued, to go again under a new number (number_above)
                 if status == "rejected":
                     rejected += 1
                     entry = session.get(OutboxEntry, seq)
@@ -378,6 +426,31 @@ _SUMMARY = union_all(
 
 
 _Id = TypeVar("_Id")
+
+
+def store_home(path: Path) -> str:
+    """Where a store lives (this computer and its folder), as a digest: a store copied to
+    another folder or laptop finds itself somewhere else."""
+    try:
+        machine = Path("/etc/machine-id").read_text(encoding="ascii").strip()
+    except OSError:
+        machine = ""
+    place = f"{machine or platform.node()}|{path.resolve().parent}"
+    return hashlib.sha256(place.encode()).hexdigest()[:32]
+
+
+def _number_from(session: Session, number: int) -> None:
+    """The outbox's next number is above `number` (SQLite's AUTOINCREMENT counter)."""
+    connection = session.connection()
+    raised = connection.exec_driver_sql(
+        "UPDATE sqlite_sequence SET seq = ? WHERE name = 'outbox' AND seq < ?", (number, number)
+    )
+    if not raised.rowcount:
+        connection.exec_driver_sql(
+            "INSERT INTO sqlite_sequence (name, seq) SELECT 'outbox', ? "
+            "WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'outbox')",
+            (number,),
+        )
 
 
 def _set_state(session: Session, key: str, value: str | None) -> None:

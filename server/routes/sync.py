@@ -127,7 +127,10 @@ def add_sync_routes(
                     break
         return SyncSummary(cursor=encode_cursor(version), entities=entities, behind=behind)
 
-    @router.post(f"{PREFIX}/sync/push", response_model=PushResponse)
+    # Fields left empty are left out: an older app's models refuse fields they do not know.
+    @router.post(
+        f"{PREFIX}/sync/push", response_model=PushResponse, response_model_exclude_none=True
+    )
     def push(who: Annotated[Caller, Depends(caller)], body: PushRequest) -> PushResponse:
         """Applies a device's mutations in order; each gets its own result."""
         check_client_api(body.client_api, min_client_api)
