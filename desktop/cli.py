@@ -5,11 +5,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from db.errors import StoreError, StoreUserError
+
+if TYPE_CHECKING:  # the sync engine imports httpx, which opening the window never needs
+    from sync.engine import Progress
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NO_DISPLAY = 0, 1, 2, 3
 MAX_DEMO_ACCOUNTS = 1_000_000
@@ -166,7 +170,7 @@ def _run_sync(data_dir: Path, server: str, user: str) -> int:
     return EXIT_OK
 
 
-def _sync_printer():  # type: ignore[no-untyped-def]
+def _sync_printer() -> Progress | None:
     """Progress of a sync on a terminal: a bar while the size is known, else a count."""
     if not sys.stderr.isatty():
         return None
@@ -182,7 +186,8 @@ def _sync_printer():  # type: ignore[no-untyped-def]
     return show
 
 
-def _progress_printer():  # type: ignore[no-untyped-def]
+def _progress_printer() -> Callable[[float], None] | None:
+    """Progress of writing a demo territory on a terminal: a bar with the share done."""
     if not sys.stderr.isatty():
         return None
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -60,7 +60,7 @@ NOTE_COLUMNS: list[Column[NoteSummary]] = [
 NO_SELECTION = "Select an account to see its contacts, team and latest activity."
 
 
-def make_table(model: RowTableModel, stretch_column: int) -> QTableView:
+def make_table(model: RowTableModel[Any], stretch_column: int) -> QTableView:
     """A read-only, row-selecting table view in the app's house look."""
     view = QTableView()
     view.setModel(model)

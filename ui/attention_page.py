@@ -193,8 +193,10 @@ class AttentionPage(QWidget):
             return
         title = f"{item.entity.replace('_', ' ').capitalize()} {item.op.replace('_', ' ')}"
         dialog = self.make_correction_dialog(title, item.reason, item.fields)
-        if dialog.exec() and dialog.corrected:
-            corrected = dialog.corrected
+        accepted = dialog.exec()
+        corrected = dialog.corrected
+        dialog.deleteLater()  # one per click: freed, not kept under the page
+        if accepted and corrected:
             self._runner.write(lambda: self._desk.retry(item.seq, corrected))
 
     def make_correction_dialog(

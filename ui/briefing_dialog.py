@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from db.briefing.report import GROUP_LINK, briefing_html
 from ui.printing import ask_and_print, export_in_background, paper_buttons
 from ui.tasks import Runner
+from ui.window_runner import WindowRunner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
     from db.briefing.dto import Briefing
@@ -29,7 +30,8 @@ if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never 
 
 
 class BriefingDialog(QDialog):
-    """Shows the briefing for a visit to an account (for one meeting, or its next one)."""
+    """Shows the briefing for a visit to an account (for one meeting, or its next one);
+    freed once closed."""
 
     loaded = Signal()
     exported = Signal(str)  # the PDF's path
@@ -43,7 +45,8 @@ class BriefingDialog(QDialog):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self._runner = runner
+        self._runner = WindowRunner(runner, self)
+        self.released = self._runner.released
         self._service = service
         self.account_id = account_id
         self.meeting_id = meeting_id
@@ -80,12 +83,12 @@ class BriefingDialog(QDialog):
             ("Ctrl+E", self.ask_export),
             ("Ctrl+P", self.ask_print),
         ):
-            QShortcut(QKeySequence(keys), self, activated=action)
+            QShortcut(QKeySequence(keys), self, action)
         self.reload()
 
     def reload(self) -> None:
-        account_id, meeting_id = self.account_id, self.meeting_id
-        self._runner.read(lambda: self._service.briefing(account_id, meeting_id), self._on_loaded)
+        service, account_id, meeting_id = self._service, self.account_id, self.meeting_id
+        self._runner.read(lambda: service.briefing(account_id, meeting_id), self._on_loaded)
 
     def _on_loaded(self, briefing: Briefing | None) -> None:
         self.briefing = briefing

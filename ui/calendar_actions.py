@@ -3,6 +3,7 @@ with what happened said in plain words."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,8 @@ if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never 
     from db.changes import Changes
     from db.dto import CalendarImportResult
     from db.field.calendar_io import CalendarIO
+
+log = logging.getLogger(__name__)
 
 SKIPPED_SHOWN = 8
 ICS_FILTER = "Calendar files (*.ics);;All files (*)"
@@ -70,7 +73,7 @@ class CalendarActions(QObject):
         self._runner.write(
             run,
             lambda _changes: self._done_import(import_summary(path.name, results[0])),
-            self._fail,
+            self._on_import_failed,
         )
 
     def ask_export(self) -> None:
@@ -85,7 +88,7 @@ class CalendarActions(QObject):
         self._runner.read(
             lambda: self._calendar.export_file(path),
             lambda count: self._done_export(path, count),
-            self._fail,
+            self._on_export_failed,
         )
 
     def _done_import(self, summary: str) -> None:
@@ -98,6 +101,14 @@ class CalendarActions(QObject):
         if self.show_messages:
             QMessageBox.information(self._window, "Export meetings", said)
         self.exported.emit(str(path), count)
+
+    def _on_import_failed(self, exc: Exception) -> None:
+        log.error("importing a calendar file failed", exc_info=exc)
+        self._fail(exc)
+
+    def _on_export_failed(self, exc: Exception) -> None:
+        log.error("exporting meetings to a calendar file failed", exc_info=exc)
+        self._fail(exc)
 
     def _fail(self, exc: Exception) -> None:
         message = str(exc) or type(exc).__name__

@@ -3,6 +3,7 @@ add one by hand, open the account or the note it came from."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -26,12 +27,15 @@ from PySide6.QtWidgets import (
 )
 
 from ui.account_pane import TableOrEmpty, make_table, section_title
-from ui.models.table import Column, RowTableModel
+from ui.models.table import Column, Index, RowTableModel
 from ui.tasks import Runner
+from ui.window_runner import WindowRunner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
     from db.changes import Changes
     from db.field.followups import FollowUpRow, FollowUps
+
+log = logging.getLogger(__name__)
 
 OVERDUE = QColor("#b3261e")
 DONE_COLUMN = 0
@@ -59,7 +63,7 @@ class FollowUpModel(RowTableModel["FollowUpRow"]):
 
     done_toggled = Signal(uuid.UUID, bool)
 
-    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # type: ignore[override]
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
         row = self.row_at(index.row())
@@ -69,13 +73,13 @@ class FollowUpModel(RowTableModel["FollowUpRow"]):
             return OVERDUE
         return super().data(index, role)
 
-    def flags(self, index: QModelIndex) -> Qt.ItemFlag:  # type: ignore[override]
+    def flags(self, index: Index) -> Qt.ItemFlag:
         flags = super().flags(index)
         if index.isValid() and index.column() == DONE_COLUMN:
             flags |= Qt.ItemFlag.ItemIsUserCheckable
         return flags
 
-    def setData(self, index: QModelIndex, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:  # type: ignore[override]
+    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
         if index.column() != DONE_COLUMN or role != Qt.ItemDataRole.CheckStateRole:
             return False
         done = Qt.CheckState(value) == Qt.CheckState.Checked
@@ -122,8 +126,8 @@ class FollowUpsPage(QWidget):
         layout.addWidget(title)
         layout.addLayout(header)
         layout.addWidget(self._body, stretch=1)
-        QShortcut(QKeySequence("Space"), self.table, activated=self.toggle_selected)
-        QShortcut(QKeySequence("Ctrl+Shift+N"), self, activated=self.ask_new)
+        QShortcut(QKeySequence("Space"), self.table, self.toggle_selected)
+        QShortcut(QKeySequence("Ctrl+Shift+N"), self, self.ask_new)
 
     def refresh(self) -> None:
         include_done = self.show_done.isChecked()
@@ -178,7 +182,8 @@ class FollowUpsPage(QWidget):
 
 
 class FollowUpDialog(QDialog):
-    """What, for whom, by when; written with its outbox entry when OK is pressed."""
+    """What, for whom, by when; written with its outbox entry when OK is pressed. Freed
+    once closed."""
 
     added = Signal()
 
@@ -186,7 +191,7 @@ class FollowUpDialog(QDialog):
         self, runner: Runner, follow_ups: FollowUps, account_id: uuid.UUID, parent: QWidget
     ) -> None:
         super().__init__(parent)
-        self._runner = runner
+        self._runner = WindowRunner(runner, self)
         self._follow_ups = follow_ups
         self.account_id = account_id
         self.setWindowTitle("New follow-up")
@@ -218,7 +223,7 @@ class FollowUpDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.buttons)
-        runner.read(lambda: follow_ups.contacts(account_id), self._set_contacts)
+        self._runner.read(lambda: follow_ups.contacts(account_id), self._set_contacts)
 
     def _set_contacts(self, contacts: list[tuple[uuid.UUID, str]]) -> None:
         for contact_id, name in contacts:
@@ -226,17 +231,20 @@ class FollowUpDialog(QDialog):
 
     def save(self) -> None:
         title = self.what.text()
-        due = self.due.date().toPython() if self.has_due.isChecked() else None
+        day = self.due.date()
+        due = date(day.year(), day.month(), day.day()) if self.has_due.isChecked() else None
         contact_id = self.contact.currentData()
-        account_id = self.account_id
+        follow_ups, account_id = self._follow_ups, self.account_id
 
         def write() -> Changes:
-            return self._follow_ups.add(account_id, title, due, contact_id)[1]
+            return follow_ups.add(account_id, title, due, contact_id)[1]
 
         def done(_changes: Changes) -> None:
             self.added.emit()
             self.accept()
 
-        self._runner.write(
-            write, done, lambda exc: QMessageBox.warning(self, "New follow-up", str(exc))
-        )
+        self._runner.write(write, done, self._on_save_failed)
+
+    def _on_save_failed(self, exc: Exception) -> None:
+        log.error("adding a follow-up failed", exc_info=exc)
+        QMessageBox.warning(self, "New follow-up", str(exc))

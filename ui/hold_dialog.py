@@ -4,8 +4,10 @@ suppression list with the next sync."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
+from datetime import date
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDate, Qt, Signal
@@ -27,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from ui.account_pane import section_title
 from ui.tasks import Runner
+from ui.window_runner import WindowRunner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
     from db.changes import Changes
@@ -34,9 +37,11 @@ if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never 
 
 DEFAULT_DAYS = 60
 
+log = logging.getLogger(__name__)
+
 
 class HoldDialog(QDialog):
-    """Places and lifts one account's holds."""
+    """Places and lifts one account's holds; freed once closed (and its writes are done)."""
 
     changed = Signal()
 
@@ -44,7 +49,8 @@ class HoldDialog(QDialog):
         self, runner: Runner, holds: ContactHolds, account_id: uuid.UUID, parent: QWidget
     ) -> None:
         super().__init__(parent)
-        self._runner = runner
+        self._runner = WindowRunner(runner, self)
+        self.released = self._runner.released
         self._holds = holds
         self.account_id = account_id
         self.setWindowTitle("Marketing holds")
@@ -87,7 +93,7 @@ class HoldDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.place_button)
         layout.addLayout(footer)
-        runner.read(lambda: holds.contacts(account_id), self._set_contacts)
+        self._runner.read(lambda: holds.contacts(account_id), self._set_contacts)
         self.reload()
 
     def _set_contacts(self, contacts: list[tuple[uuid.UUID, str]]) -> None:
@@ -96,8 +102,8 @@ class HoldDialog(QDialog):
         self.place_button.setEnabled(bool(contacts))
 
     def reload(self) -> None:
-        account_id = self.account_id
-        self._runner.read(lambda: self._holds.active(account_id), self._show)
+        holds, account_id = self._holds, self.account_id
+        self._runner.read(lambda: holds.active(account_id), self._show)
 
     def _show(self, rows: list[HoldRow]) -> None:
         self.running.clear()
@@ -113,15 +119,18 @@ class HoldDialog(QDialog):
         contact_id = self.contact.currentData()
         if contact_id is None:
             return
-        until = self.until.date().toPython()
+        day = self.until.date()
+        until = date(day.year(), day.month(), day.day())
         campaign, reason = self.campaign.text(), self.reason.text()
-        self._write(lambda: self._holds.place(contact_id, until, campaign, reason)[1], "Placed.")
+        holds = self._holds
+        self._write(lambda: holds.place(contact_id, until, campaign, reason)[1], "Placed.")
 
     def lift_selected(self) -> None:
         item = self.running.currentItem()
         hold_id = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
         if hold_id is not None:
-            self._write(lambda: self._holds.lift(hold_id), "Lifted.")
+            holds = self._holds
+            self._write(lambda: holds.lift(hold_id), "Lifted.")
 
     def _write(self, write: Callable[[], Changes], said: str) -> None:
         def done(_changes: Changes) -> None:
@@ -131,6 +140,8 @@ class HoldDialog(QDialog):
             self.changed.emit()
             self.reload()
 
-        self._runner.write(
-            write, done, lambda exc: QMessageBox.warning(self, "Marketing holds", str(exc))
-        )
+        self._runner.write(write, done, self._on_write_failed)
+
+    def _on_write_failed(self, exc: Exception) -> None:
+        log.error("placing or lifting a marketing hold failed", exc_info=exc)
+        QMessageBox.warning(self, "Marketing holds", str(exc))

@@ -5,6 +5,7 @@ The same dialog is the read-only view of the history: Cancel leaves everything a
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,8 @@ from ui.tasks import Runner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
     from db.field.ladder import Ladder, LadderStanding, LadderStep
+
+log = logging.getLogger(__name__)
 
 TOP_DOWN = list(reversed(LadderRung))  # shown like a ladder: partner at the top
 
@@ -302,6 +305,7 @@ class LadderDialog(QDialog):
         super().accept()
 
     def _on_refused(self, generation: int, exc: Exception) -> None:
+        log.error("moving an account on the ladder failed", exc_info=exc)
         self._saving = False
         self.buttons.setEnabled(True)
         if generation != self._generation:

@@ -3,10 +3,11 @@ then say how it ended. What the rep decides goes back to marketing with the next
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QModelIndex, Signal, Slot
+from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -32,6 +33,8 @@ from ui.tasks import Runner
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
     from db.changes import Changes
     from db.field.leads import LeadDesk, LeadRow
+
+log = logging.getLogger(__name__)
 
 
 def _state(row: LeadRow) -> str:
@@ -115,7 +118,7 @@ class LeadsPage(QWidget):
         layout.addWidget(self._body, stretch=1)
         layout.addLayout(actions)
         for key, kind in (("A", ACCEPT), ("R", REJECT), ("O", OUTCOME)):
-            QShortcut(QKeySequence(key), self.table, activated=lambda k=kind: self.ask(k))
+            QShortcut(QKeySequence(key), self.table, lambda k=kind: self.ask(k))
         self._update_buttons()
 
     def refresh(self) -> None:
@@ -167,23 +170,25 @@ class LeadsPage(QWidget):
                 return desk.reject(lead_id, RejectReason(choice), words)
             return desk.record_outcome(lead_id, LeadOutcome(choice), words)
 
-        self._runner.write(
-            write,
-            lambda _changes: self.refresh(),
-            lambda exc: QMessageBox.warning(self, "Lead", str(exc)),
-        )
+        self._runner.write(write, lambda _changes: self.refresh(), self._on_write_failed)
+
+    def _on_write_failed(self, exc: Exception) -> None:
+        log.error("recording a lead decision failed", exc_info=exc)
+        QMessageBox.warning(self, "Lead", str(exc))
 
 
 ACCEPT, REJECT, OUTCOME = "accept", "reject", "outcome"
 
 
 class LeadDialog(QDialog):
-    """Accept (a note), reject (a reason and words) or an outcome (won/lost/none, why)."""
+    """Accept (a note), reject (a reason and words) or an outcome (won/lost/none, why);
+    freed once closed."""
 
     decided = Signal(str, uuid.UUID, str, str)  # kind, lead, choice, words
 
     def __init__(self, kind: str, row: LeadRow, parent: QWidget) -> None:
         super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.kind = kind
         self.row = row
         titles = {ACCEPT: "Accept lead", REJECT: "Reject lead", OUTCOME: "How did it end?"}

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
-from PySide6.QtCore import QSize, Qt, Signal, Slot
+from PySide6.QtCore import QSize, Qt, Signal, SignalInstance, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMenu,
     QProgressBar,
     QStackedWidget,
     QWidget,
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from ui.briefing_dialog import BriefingDialog
     from ui.calendar_actions import CalendarActions
     from ui.followups_page import FollowUpsPage
+    from ui.hold_dialog import HoldDialog
     from ui.ladder_dialog import LadderDialog
     from ui.leads_page import LeadsPage
     from ui.note_dialog import NoteDialog
@@ -44,6 +47,9 @@ if TYPE_CHECKING:
     )
 
 TODAY, ACCOUNTS, SEARCH, ATTENTION, PROFILES, FOLLOW_UPS, LEADS = range(7)
+
+Key = TypeVar("Key")
+Window = TypeVar("Window")
 
 SHORTCUTS_HELP = """<table cellpadding=3>
 <tr><td><b>Ctrl+1 … 7</b></td><td>Today / Accounts / Search / Needs attention / Profiles /
@@ -169,10 +175,13 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.sync_label)
         self.sync: SyncController | None = None
         self.ask_to_sign_in = True  # tests switch the modal dialog off
+        # The windows open now, one per contact, visit and note: asked again, the open one
+        # comes forward. A closed one leaves (and is freed) once its own work is done.
         self.profile_dialogs: dict[uuid.UUID, ProfileDialog] = {}
         self.briefing_dialogs: dict[tuple[uuid.UUID, uuid.UUID | None], BriefingDialog] = {}
         self.note_dialogs: dict[uuid.UUID, NoteDialog] = {}
-        self.ladder_dialog: LadderDialog | None = None
+        self.hold_dialog: HoldDialog | None = None
+        self.ladder_dialog: LadderDialog | None = None  # one, reused for every account
 
         self._build_menus()
         runner.data_changed.connect(self._on_runner_data_changed)
@@ -275,8 +284,11 @@ class MainWindow(QMainWindow):
         dialog = LoginDialog(
             status.server if status else None, status.username if status else None, message, self
         )
-        if dialog.exec():
-            self.sync.sign_in(*dialog.values())
+        accepted = dialog.exec()
+        values = dialog.values()
+        dialog.deleteLater()  # one per sign-in: freed, not kept under the window
+        if accepted:
+            self.sync.sign_in(*values)
 
     @Slot()
     def _on_sync_started(self) -> None:
@@ -314,7 +326,11 @@ class MainWindow(QMainWindow):
             # An open briefing shows what the sync brought (a dispute opened meanwhile is
             # what a rep must not miss); an open note, another device's revision (a note
             # being typed in keeps what was typed: see NoteDialog._on_loaded).
-            for dialog in [*self.briefing_dialogs.values(), *self.note_dialogs.values()]:
+            reloadable: list[BriefingDialog | NoteDialog] = [
+                *self.briefing_dialogs.values(),
+                *self.note_dialogs.values(),
+            ]
+            for dialog in reloadable:
                 if dialog.isVisible():
                     dialog.reload()
 
@@ -383,7 +399,13 @@ class MainWindow(QMainWindow):
         help_menu = self.menuBar().addMenu("&Help")
         self._add_action(help_menu, "&Keyboard shortcuts", "F1", self._show_shortcuts)
 
-    def _add_action(self, menu, text, shortcut, slot) -> QAction:  # type: ignore[no-untyped-def]
+    def _add_action(
+        self,
+        menu: QMenu,
+        text: str,
+        shortcut: str | QKeySequence.StandardKey,
+        slot: Callable[[], object],
+    ) -> QAction:
         action = QAction(text, self)
         action.setShortcut(QKeySequence(shortcut))
         action.triggered.connect(slot)
@@ -456,7 +478,10 @@ class MainWindow(QMainWindow):
             started.append(note_id)
             return changes
 
-        self._runner.write(start, lambda _changes: self.open_note(started[0]))
+        def open_started(_changes: Changes) -> None:
+            self.open_note(started[0])
+
+        self._runner.write(start, open_started)
 
     @Slot(object)
     def open_ladder(self, account_id: uuid.UUID) -> LadderDialog:
@@ -474,8 +499,15 @@ class MainWindow(QMainWindow):
         """The account's marketing holds (Ctrl+Shift+H on Accounts)."""
         from ui.hold_dialog import HoldDialog
 
-        self.hold_dialog = HoldDialog(self._runner, self._holds, account_id, self)
-        self.hold_dialog.open()
+        dialog = HoldDialog(self._runner, self._holds, account_id, self)
+        self.hold_dialog = dialog
+
+        def forget() -> None:
+            if self.hold_dialog is dialog:
+                self.hold_dialog = None
+
+        dialog.released.connect(forget)
+        dialog.open()
 
     @Slot(object)
     def open_note(self, note_id: uuid.UUID) -> NoteDialog:
@@ -485,7 +517,7 @@ class MainWindow(QMainWindow):
         dialog = self.note_dialogs.get(note_id)
         if dialog is None:
             dialog = NoteDialog(self._runner, self._notes, note_id, self)
-            self.note_dialogs[note_id] = dialog
+            self._keep_while_open(self.note_dialogs, note_id, dialog, dialog.released)
         dialog.show()
         dialog.raise_()
         dialog.activateWindow()
@@ -501,7 +533,7 @@ class MainWindow(QMainWindow):
         dialog = self.briefing_dialogs.get(key)
         if dialog is None:
             dialog = BriefingDialog(self._runner, self._briefings, account_id, meeting_id, self)
-            self.briefing_dialogs[key] = dialog
+            self._keep_while_open(self.briefing_dialogs, key, dialog, dialog.released)
         else:
             dialog.reload()
         dialog.show()
@@ -518,11 +550,24 @@ class MainWindow(QMainWindow):
         if dialog is None:
             dialog = ProfileDialog(self._runner, self._profiles, contact_id, self)
             dialog.saved.connect(self._on_profile_saved)
-            self.profile_dialogs[contact_id] = dialog
+            self._keep_while_open(self.profile_dialogs, contact_id, dialog, dialog.released)
         dialog.show()
         dialog.raise_()
         dialog.activateWindow()
         return dialog
+
+    @staticmethod
+    def _keep_while_open(
+        windows: dict[Key, Window], key: Key, window: Window, released: SignalInstance
+    ) -> None:
+        """Keeps an open window under its key until it is released (closed and done)."""
+        windows[key] = window
+
+        def forget() -> None:
+            if windows.get(key) is window:
+                del windows[key]
+
+        released.connect(forget)
 
     @Slot(str)
     def _on_profile_saved(self, question_id: str) -> None:

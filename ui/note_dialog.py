@@ -4,6 +4,7 @@ the note offline."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -37,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui.tasks import Runner
+from ui.window_runner import WindowRunner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
     from db.changes import Changes
@@ -48,6 +50,8 @@ _UNCHECKED = QTextBlockFormat.MarkerType.Unchecked
 _CHECKED = QTextBlockFormat.MarkerType.Checked
 _NO_MARKER = QTextBlockFormat.MarkerType.NoMarker
 _HEADING_SIZES = {1: 1.6, 2: 1.35, 3: 1.15}
+
+log = logging.getLogger(__name__)
 
 
 class NoteTextEdit(QTextEdit):
@@ -111,7 +115,10 @@ def set_heading(cursor: QTextCursor, level: int) -> None:
 
 
 class NoteDialog(QDialog):
-    """One note, saved as it is typed; non-modal, one window per note."""
+    """One note, saved as it is typed; non-modal, one window per note.
+
+    Closed, it frees itself once what was typed is in the store (while a save fails, it
+    stays, hidden, with the text)."""
 
     saved = Signal(int)  # characters of Markdown now in the store
     loaded = Signal()
@@ -121,7 +128,11 @@ class NoteDialog(QDialog):
         self, runner: Runner, book: NoteBook, note_id: uuid.UUID, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
-        self._runner = runner
+        # Typed but not yet in the store (a deleted note has nowhere to save it to).
+        self._runner = WindowRunner(
+            runner, self, unsaved=lambda: self._dirty and self.view is not None
+        )
+        self.released = self._runner.released
         self._book = book
         self.note_id = note_id
         self.view: NoteView | None = None
@@ -226,14 +237,14 @@ class NoteDialog(QDialog):
             ("Ctrl+Shift+O", self.check_out),
             ("Ctrl+S", self.save_now),
         ):
-            QShortcut(QKeySequence(keys), self, activated=action)
+            QShortcut(QKeySequence(keys), self, action)
         self.reload()
 
     # -- loading ---------------------------------------------------------------------------
 
     def reload(self) -> None:
-        note_id = self.note_id
-        self._runner.read(lambda: self._book.note(note_id), self._on_loaded)
+        book, note_id = self._book, self.note_id
+        self._runner.read(lambda: book.note(note_id), self._on_loaded)
 
     def _on_loaded(self, view: NoteView | None) -> None:
         self.view = view
@@ -303,9 +314,9 @@ class NoteDialog(QDialog):
         self._dirty = False
         self._saving = True
         self._status.setText("Saving…")
-        note_id = self.note_id
+        book, note_id = self._book, self.note_id
         self._runner.write(
-            lambda: self._book.save(note_id, body),
+            lambda: book.save(note_id, body),
             lambda _changes: self._on_saved(len(body)),
             self._on_save_failed,
         )
@@ -314,14 +325,25 @@ class NoteDialog(QDialog):
         self._saving = False
         self._status.setText(f"Saved {datetime.now():%H:%M:%S}")
         self.saved.emit(length)
-        if self._dirty and not self._save_timer.isActive():
-            self._save_timer.start()
+        if not self._dirty:
+            return
+        if self.isVisible():
+            if not self._save_timer.isActive():
+                self._save_timer.start()
+        else:
+            self.save_now()  # closed: nothing more will be typed, so no reason to wait
 
     def _on_save_failed(self, exc: Exception) -> None:
+        log.error("saving a visit note failed", exc_info=exc)
         self._saving = False
         self._dirty = True
         self._status.setText("Not saved")
-        QMessageBox.warning(self, "Visit note", f"The note could not be saved: {exc}")
+        # Closed meanwhile, the window stays (hidden) with the text: opening the note again
+        # brings it back, so nothing typed is lost.
+        message = f"The note could not be saved: {exc}"
+        if not self.isVisible():
+            message += "\n\nOpen the note again to keep what you typed."
+        QMessageBox.warning(self, "Visit note", message)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_now()

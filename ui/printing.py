@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,6 +11,8 @@ from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QDialog, QMessageBox, QPushButton, QWidget
 
 from ui.tasks import Runner
+
+log = logging.getLogger(__name__)
 
 
 def write_pdf(html: str, path: Path) -> None:
@@ -62,10 +65,9 @@ def export_in_background(
     runner: Runner, parent: QWidget, html: str, path: Path, done: Callable[[str], None]
 ) -> None:
     """Writes the PDF off the GUI thread; `done` gets its path, a failure a message box."""
-    runner.network(
-        lambda: write_pdf(html, path),
-        lambda _: done(str(path)),
-        lambda exc: QMessageBox.warning(
-            parent, parent.windowTitle(), f"Could not write {path}: {exc}"
-        ),
-    )
+
+    def failed(exc: Exception) -> None:
+        log.error("writing a PDF failed", exc_info=exc)
+        QMessageBox.warning(parent, parent.windowTitle(), f"Could not write {path}: {exc}")
+
+    runner.network(lambda: write_pdf(html, path), lambda _: done(str(path)), failed)

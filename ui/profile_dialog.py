@@ -8,13 +8,14 @@ section. Sensitive questions are hidden until asked for, and need the person's c
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDate, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QDateEdit,
@@ -46,13 +47,19 @@ from ui.models.table import Column, RowTableModel
 from ui.printing import ask_and_print, export_in_background, paper_buttons
 from ui.profile_fields import FieldEditor, make_editor
 from ui.tasks import Runner
+from ui.window_runner import WindowRunner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
     from db.profiles.book import ProfileBook
 
+log = logging.getLogger(__name__)
+
 
 class ProfileDialog(QDialog):
-    """Edits one contact's profile; non-modal, so the rep can look things up meanwhile."""
+    """Edits one contact's profile; non-modal, so the rep can look things up meanwhile.
+
+    Closed, it is freed once the answers it was saving are in the store; one refused
+    meanwhile brings the window back, at its question."""
 
     saved = Signal(str)  # question id, once its answer is in the store
     loaded = Signal()
@@ -66,7 +73,8 @@ class ProfileDialog(QDialog):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self._runner = runner
+        self._runner = WindowRunner(runner, self)
+        self.released = self._runner.released
         self._book = book
         self.definition: ProfileDefinition = book.definition
         self.contact_id = contact_id
@@ -143,7 +151,7 @@ class ProfileDialog(QDialog):
             ("Ctrl+E", self.ask_export),
             ("Ctrl+P", self.ask_print),
         ):
-            QShortcut(QKeySequence(keys), self, activated=action)
+            QShortcut(QKeySequence(keys), self, action)
         self.sections.setCurrentRow(0)
         self.reload()
 
@@ -196,7 +204,8 @@ class ProfileDialog(QDialog):
     # -- loading ---------------------------------------------------------------------------
 
     def reload(self) -> None:
-        self._runner.read(lambda: self._book.profile(self.contact_id), self._on_loaded)
+        book, contact_id = self._book, self.contact_id
+        self._runner.read(lambda: book.profile(contact_id), self._on_loaded)
 
     def _on_loaded(self, profile: ContactProfile | None) -> None:
         if profile is None:
@@ -246,8 +255,9 @@ class ProfileDialog(QDialog):
 
     def _save(self, question_id: str) -> None:
         value = self.editors[question_id].value()
+        book, contact_id = self._book, self.contact_id
         self._runner.write(
-            lambda: self._book.set_answer(self.contact_id, question_id, value),
+            lambda: book.set_answer(contact_id, question_id, value),
             lambda _changes: self._on_saved(question_id),
             lambda exc: self._on_refused(question_id, exc),
         )
@@ -258,18 +268,29 @@ class ProfileDialog(QDialog):
         self.reload()  # the store normalised the answer: its counts are the true ones
 
     def _on_refused(self, question_id: str, exc: Exception) -> None:
+        log.error("saving a profile answer failed", exc_info=exc)
         error = self._errors[question_id]
         error.setText(str(exc) if isinstance(exc, StoreUserError) else f"Not saved: {exc}")
         error.show()
+        if not self.isVisible():  # closed before the refusal came: show what was refused
+            self._show_question(question_id)
+            self.show()
+            self.raise_()
+
+    def _show_question(self, question_id: str) -> None:
+        for row, section in enumerate(self.definition.sections):
+            if any(question.id == question_id for question in section.questions):
+                self.sections.setCurrentRow(row)
+                return
 
     def flush(self) -> None:
         """Saves every answer still waiting for the typing pause."""
         for editor in self.editors.values():
             editor.flush()
 
-    def closeEvent(self, event: object) -> None:  # noqa: N802 - Qt's name
-        self.flush()
-        super().closeEvent(event)  # type: ignore[arg-type]
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.flush()  # the answers' writes keep the closed window until they come back
+        super().closeEvent(event)
 
     # -- navigation ------------------------------------------------------------------------
 
@@ -300,8 +321,10 @@ class ProfileDialog(QDialog):
                 self._write(lambda: self._book.withdraw_consent(self.contact_id), reset=True)
             return
         dialog = ConsentDialog(profile.name, self)
-        if dialog.exec() == QDialog.DialogCode.Accepted:
-            given_on, how = dialog.result_values()
+        accepted = dialog.exec() == QDialog.DialogCode.Accepted
+        given_on, how = dialog.result_values()
+        dialog.deleteLater()
+        if accepted:
             self._write(lambda: self._book.record_consent(self.contact_id, given_on, how))
 
     def _write(self, fn: Callable[[], object], reset: bool = False) -> None:
@@ -310,13 +333,20 @@ class ProfileDialog(QDialog):
                 self.profile = None  # reload the editors too
             self.reload()
 
-        self._runner.write(fn, done, lambda exc: QMessageBox.warning(self, "Profile", str(exc)))  # type: ignore[arg-type]
+        self._runner.write(fn, done, self._on_write_failed)
+
+    def _on_write_failed(self, exc: Exception) -> None:
+        log.error("changing a profile's consent failed", exc_info=exc)
+        QMessageBox.warning(self, "Profile", str(exc))
 
     def show_history(self) -> None:
-        self._runner.read(
-            lambda: self._book.history(self.contact_id),
-            lambda rows: HistoryDialog(rows, self.definition, self).exec(),
-        )
+        def show(rows: list[ProfileHistoryRow]) -> None:
+            history = HistoryDialog(rows, self.definition, self)
+            history.exec()
+            history.deleteLater()
+
+        book, contact_id = self._book, self.contact_id
+        self._runner.read(lambda: book.history(contact_id), show)
 
     def ask_export(self) -> None:
         profile = self.profile

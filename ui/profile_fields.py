@@ -219,11 +219,12 @@ class _People(FieldEditor):
         row = self.table.rowCount()
         self._loading = True
         self.table.insertRow(row)
-        for column in range(len(PEOPLE_HEADERS)):
-            self.table.setItem(row, column, QTableWidgetItem(""))
+        cells = [QTableWidgetItem("") for _ in PEOPLE_HEADERS]
+        for column, cell in enumerate(cells):
+            self.table.setItem(row, column, cell)
         self._loading = False
         self.table.setCurrentCell(row, 0)
-        self.table.editItem(self.table.item(row, 0))
+        self.table.editItem(cells[0])
 
     def _remove_selected(self) -> None:
         rows = sorted({index.row() for index in self.table.selectedIndexes()}, reverse=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFont
@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from db.dto import MeetingRow, ProfileReminder
 from ui.account_pane import TableOrEmpty, make_table, section_title
 from ui.formatting import time_range, weekday_label
-from ui.models.table import Column, RowTableModel
+from ui.models.table import Column, Index, RowTableModel
 from ui.profiles_page import reminders_table
 from ui.tasks import Runner
 
@@ -32,7 +32,7 @@ def meeting_columns(today: date) -> list[Column[MeetingRow]]:
     return [
         Column("", lambda _m: "Briefing ›", tooltip=lambda _m: "Open the briefing (Ctrl+B)"),
         Column("Day", lambda m: weekday_label(m.starts_at, today)),
-        Column("Time", lambda m: time_range(m.starts_at, m.ends_at)),
+        Column("Time", lambda m: time_range(m.starts_at, m.ends_at, m.all_day)),
         Column("Account", lambda m: m.account_name),
         Column("With", lambda m: ", ".join(m.attendees), tooltip=lambda m: "\n".join(m.attendees)),
         Column("Purpose", lambda m: m.purpose or ""),
@@ -47,7 +47,7 @@ class TodayModel(RowTableModel[MeetingRow]):
         super().__init__(meeting_columns(today), parent)
         self.today = today
 
-    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:  # type: ignore[override]
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         link = index.isValid() and index.column() == BRIEFING_COLUMN
         if link and role == Qt.ItemDataRole.ForegroundRole:
             return QColor("#1f5fa8")  # a link: one click opens the briefing

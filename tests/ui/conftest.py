@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, time
 
 import pytest
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from db.enums import Channel, TeamRole
@@ -74,3 +75,13 @@ def search_to_acme(qtbot: QtBot, window: MainWindow) -> None:
     qtbot.waitUntil(
         lambda: pane.detail is not None and pane.detail.name == "Acme Logistics", timeout=5000
     )
+
+
+@pytest.fixture
+def window_parent(qtbot: QtBot) -> QWidget:
+    """A parent for windows that free themselves once closed, as the main window is in the
+    app: pytest-qt closes the widgets it was given after the test, and cannot close one Qt
+    has already freed; their parent it can."""
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    return parent

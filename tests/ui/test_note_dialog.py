@@ -7,6 +7,7 @@ import uuid
 
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QTextCursor
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -19,9 +20,10 @@ from ui.main_window import ACCOUNTS, TODAY, MainWindow
 from ui.note_dialog import SAVE_AFTER_MS, NoteDialog
 
 
-def open_note(qtbot: QtBot, store: Store, runner: TaskRunner, note_id: uuid.UUID) -> NoteDialog:
-    dialog = NoteDialog(runner, NoteBook(store), note_id)
-    qtbot.addWidget(dialog)
+def open_note(
+    qtbot: QtBot, parent: QWidget, store: Store, runner: TaskRunner, note_id: uuid.UUID
+) -> NoteDialog:
+    dialog = NoteDialog(runner, NoteBook(store), note_id, parent)
     with qtbot.waitSignal(dialog.loaded, timeout=5000):
         dialog.show()
     return dialog
@@ -34,10 +36,10 @@ def stored(store: Store, note_id: uuid.UUID) -> str:
 
 
 def test_typing_is_saved_within_a_second_and_survives_a_reopen(
-    qtbot: QtBot, store: Store, runner: TaskRunner
+    qtbot: QtBot, window_parent: QWidget, store: Store, runner: TaskRunner
 ) -> None:
     note_id, _ = NoteBook(store).start(add_account(store, "Acme Logistics"))
-    dialog = open_note(qtbot, store, runner, note_id)
+    dialog = open_note(qtbot, window_parent, store, runner, note_id)
     assert SAVE_AFTER_MS <= 1000  # the promise: in the store within two seconds of typing
     dialog.editor.moveCursor(QTextCursor.MoveOperation.End)
     qtbot.keyClicks(dialog.editor, "Wants a pilot")
@@ -46,17 +48,17 @@ def test_typing_is_saved_within_a_second_and_survives_a_reopen(
         pass
     assert "Wants a pilot" in stored(store, note_id)
     dialog.close()
-    again = open_note(qtbot, store, runner, note_id)
+    again = open_note(qtbot, window_parent, store, runner, note_id)
     assert "Wants a pilot" in again.editor.toPlainText()
     assert "Visit report: Acme Logistics" in again.editor.toPlainText()
     assert runner.shutdown()
 
 
 def test_a_checkbox_is_a_follow_up_ticked_with_a_click(
-    qtbot: QtBot, store: Store, runner: TaskRunner
+    qtbot: QtBot, window_parent: QWidget, store: Store, runner: TaskRunner
 ) -> None:
     note_id, _ = NoteBook(store).start(add_account(store, "Acme Logistics"))
-    dialog = open_note(qtbot, store, runner, note_id)
+    dialog = open_note(qtbot, window_parent, store, runner, note_id)
     dialog.editor.moveCursor(QTextCursor.MoveOperation.End)
     qtbot.keyClicks(dialog.editor, "Send the SLA draft")
     dialog.activateWindow()
@@ -90,9 +92,11 @@ def test_a_checkbox_is_a_follow_up_ticked_with_a_click(
     assert runner.shutdown()
 
 
-def test_check_in_and_out(qtbot: QtBot, store: Store, runner: TaskRunner) -> None:
+def test_check_in_and_out(
+    qtbot: QtBot, window_parent: QWidget, store: Store, runner: TaskRunner
+) -> None:
     note_id, _ = NoteBook(store).start(add_account(store, "Acme Logistics"))
-    dialog = open_note(qtbot, store, runner, note_id)
+    dialog = open_note(qtbot, window_parent, store, runner, note_id)
     with qtbot.waitSignal(dialog.loaded, timeout=5000):
         dialog.check_in_button.click()
     assert not dialog.check_in_button.isEnabled() and dialog._times.text().startswith("in ")
@@ -103,12 +107,12 @@ def test_check_in_and_out(qtbot: QtBot, store: Store, runner: TaskRunner) -> Non
 
 
 def test_two_versions_side_by_side_and_merged(
-    qtbot: QtBot, store: Store, runner: TaskRunner
+    qtbot: QtBot, window_parent: QWidget, store: Store, runner: TaskRunner
 ) -> None:
     note_id, _ = NoteBook(store).start(add_account(store, "Acme Logistics"))
     NoteBook(store).save(note_id, "Laptop: they want a pilot.")
     conflict_id = add_note_conflict(store, note_id, "Tablet: budget approved.")
-    dialog = open_note(qtbot, store, runner, note_id)
+    dialog = open_note(qtbot, window_parent, store, runner, note_id)
     assert dialog.other.isVisible() and "Tablet: budget approved." in dialog.other.toPlainText()
     assert "Laptop: they want a pilot." in dialog.editor.toPlainText()
     dialog.editor.moveCursor(QTextCursor.MoveOperation.End)
@@ -137,7 +141,12 @@ def test_ctrl_n_writes_the_meetings_note_from_today_and_a_new_one_from_accounts(
     qtbot.waitUntil(lambda: dialog.view is not None, timeout=5000)
     assert dialog.view is not None and dialog.view.meeting_label is not None
     assert "Zoë Núñez" in dialog.editor.toPlainText()  # the meeting's attendee, filled in
+    meetings_note = dialog.note_id
+    freed: list[bool] = []
+    dialog.destroyed.connect(lambda: freed.append(True))
     dialog.close()
+    qtbot.waitUntil(lambda: bool(freed), timeout=5000)  # closed, its window is freed
+    assert window.note_dialogs == {}
 
     window.show_page(ACCOUNTS)
     window.open_account(window.today_page.model.row_at(0).account_id)
@@ -146,5 +155,9 @@ def test_ctrl_n_writes_the_meetings_note_from_today_and_a_new_one_from_accounts(
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow)
     qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: len(window.note_dialogs) == 2, timeout=5000)
+    qtbot.waitUntil(lambda: len(window.note_dialogs) == 1, timeout=5000)
+    (new_note,) = window.note_dialogs.values()
+    assert new_note.note_id != meetings_note
+    qtbot.waitUntil(lambda: new_note.view is not None, timeout=5000)
+    assert new_note.view is not None and new_note.view.meeting_label is None
     qtbot.waitUntil(lambda: pane.notes_model.rowCount() >= 3, timeout=5000)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QDate, Qt
-from PySide6.QtWidgets import QDialog
+from PySide6.QtWidgets import QDialog, QWidget
 from pytestqt.qtbot import QtBot
 
 from db.profiles.book import ProfileBook
@@ -25,10 +25,9 @@ def contact(store: Store) -> uuid.UUID:
     return add_contact(store, add_account(store, "Acme Logistics"), "Robert", "Stone")
 
 
-def open_dialog(qtbot: QtBot, store: Store, contact: uuid.UUID) -> ProfileDialog:
+def open_dialog(qtbot: QtBot, parent: QWidget, store: Store, contact: uuid.UUID) -> ProfileDialog:
     runner = TaskRunner()
-    dialog = ProfileDialog(runner, ProfileBook(store), contact)
-    qtbot.addWidget(dialog)
+    dialog = ProfileDialog(runner, ProfileBook(store), contact, parent)
     with qtbot.waitSignal(dialog.loaded, timeout=5000):
         pass
     dialog.show()
@@ -42,9 +41,9 @@ def save(qtbot: QtBot, dialog: ProfileDialog, editor: FieldEditor) -> None:
 
 
 def test_fill_each_type_the_meter_moves_and_a_restart_keeps_it(
-    qtbot: QtBot, data_dir: Path, store: Store, contact: uuid.UUID
+    qtbot: QtBot, window_parent: QWidget, data_dir: Path, store: Store, contact: uuid.UUID
 ) -> None:
-    dialog = open_dialog(qtbot, store, contact)
+    dialog = open_dialog(qtbot, window_parent, store, contact)
     assert dialog.meter.value() == 0 and dialog.meter.maximum() == 66
     e = dialog.editors
     qtbot.keyClicks(e["nickname"].widget, "Bob")  # text, typed
@@ -72,7 +71,7 @@ def test_fill_each_type_the_meter_moves_and_a_restart_keeps_it(
 
     again = Store.open(data_dir)
     try:
-        reopened = open_dialog(qtbot, again, contact)
+        reopened = open_dialog(qtbot, window_parent, again, contact)
         assert reopened.meter.value() == 7
         r = reopened.editors
         assert r["nickname"].value() == "Bob"
@@ -88,8 +87,10 @@ def test_fill_each_type_the_meter_moves_and_a_restart_keeps_it(
         again.close()
 
 
-def test_a_bad_value_shows_under_its_field(qtbot: QtBot, store: Store, contact: uuid.UUID) -> None:
-    dialog = open_dialog(qtbot, store, contact)
+def test_a_bad_value_shows_under_its_field(
+    qtbot: QtBot, window_parent: QWidget, store: Store, contact: uuid.UUID
+) -> None:
+    dialog = open_dialog(qtbot, window_parent, store, contact)
     children = dialog.editors["children"]
     children.add_person()  # type: ignore[attr-defined]
     children.table.item(0, 0).setText("Ada")  # type: ignore[attr-defined]
@@ -102,9 +103,9 @@ def test_a_bad_value_shows_under_its_field(qtbot: QtBot, store: Store, contact: 
 
 
 def test_sensitive_questions_hide_until_asked_and_need_consent(
-    qtbot: QtBot, store: Store, contact: uuid.UUID
+    qtbot: QtBot, window_parent: QWidget, store: Store, contact: uuid.UUID
 ) -> None:
-    dialog = open_dialog(qtbot, store, contact)
+    dialog = open_dialog(qtbot, window_parent, store, contact)
     dialog.sections.setCurrentRow(5)  # lifestyle: health comes first
     health = dialog.editors["health"].widget
     assert not health.isVisible()
@@ -127,13 +128,13 @@ def test_sensitive_questions_hide_until_asked_and_need_consent(
 
 
 def test_export_writes_a_pdf_without_sensitive_answers(
-    qtbot: QtBot, tmp_path: Path, store: Store, contact: uuid.UUID
+    qtbot: QtBot, window_parent: QWidget, tmp_path: Path, store: Store, contact: uuid.UUID
 ) -> None:
     book = ProfileBook(store)
     book.set_answer(contact, "nickname", "Bob")
     book.record_consent(contact, dt.date(2026, 11, 2), "signed form")
     book.set_answer(contact, "religion", "Quaker")
-    dialog = open_dialog(qtbot, store, contact)
+    dialog = open_dialog(qtbot, window_parent, store, contact)
     target = tmp_path / "profile.pdf"
     with qtbot.waitSignal(dialog.exported, timeout=10000):
         dialog.export_pdf(target)
@@ -197,14 +198,19 @@ def test_reminders_on_today_and_profiles_open_from_the_contact_list(
 
 
 def test_print_goes_through_the_print_dialog_to_the_printer(
-    qtbot: QtBot, tmp_path: Path, store: Store, contact: uuid.UUID, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot,
+    window_parent: QWidget,
+    tmp_path: Path,
+    store: Store,
+    contact: uuid.UUID,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Ctrl+P: the system print dialog, then the profile on the chosen printer (here one
     that prints to a file); cancelling prints nothing."""
     target = tmp_path / "printed.pdf"
     print_to_file(monkeypatch, target, QDialog.DialogCode.Rejected, QDialog.DialogCode.Accepted)
     ProfileBook(store).set_answer(contact, "hobbies", ["sailing", "chess"])
-    dialog = open_dialog(qtbot, store, contact)
+    dialog = open_dialog(qtbot, window_parent, store, contact)
     dialog.ask_print()
     assert not target.exists()
     dialog.ask_print()

@@ -66,7 +66,9 @@ class AccountTableModel(RowTableModel[AccountRow]):
             return
         self._query = query
         self._generation += 1
-        self._fetching = False
+        # Fetching already: whoever hears of the reset (a view, Qt's model tester) and asks
+        # for more must not start a second first page beside the one asked for below.
+        self._fetching = True
         self._exhausted = False
         self.total = None
         self.set_rows([])
@@ -104,13 +106,15 @@ class AccountTableModel(RowTableModel[AccountRow]):
     def _on_page(self, generation: int, rows: list[AccountRow]) -> None:
         if generation != self._generation:
             return
-        self._fetching = False
         self._exhausted = len(rows) < PAGE_SIZE
         if rows:
             first = len(self._rows)
             self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
             self._rows.extend(rows)
             self.endInsertRows()
+        # Only once the rows are in: a view (or Qt's model tester) may ask for more while
+        # they go in, and that page starts after them, not at the same offset again.
+        self._fetching = False
         self.page_loaded.emit(len(self._rows))
 
     def _on_count(self, generation: int, total: int) -> None:

@@ -41,11 +41,26 @@ class RowTableModel(QAbstractTableModel, Generic[Row]):
         self.endResetModel()
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        """Sorts the rows in place (a view with sorting enabled calls this)."""
+        """Sorts the rows in place (a view with sorting enabled calls this).
+
+        Persistent indexes (a view's selection and current row) move with their rows, so
+        the record a rep selected stays selected in its new place."""
         declared = self._columns[column]
         key = declared.sort_key or (lambda row: declared.text(row).casefold())
+        rows = self._rows
+        # Asked for after layoutAboutToBeChanged: its receivers may take persistent indexes.
         self.layoutAboutToBeChanged.emit()
-        self._rows.sort(key=key, reverse=order == Qt.SortOrder.DescendingOrder)
+        before = self.persistentIndexList()
+        # Stable both ways: equal rows keep their order, as list.sort(reverse=True) does.
+        new_order = sorted(
+            range(len(rows)),
+            key=lambda i: key(rows[i]),
+            reverse=order == Qt.SortOrder.DescendingOrder,
+        )
+        new_row = {old: new for new, old in enumerate(new_order)}
+        self._rows = [rows[i] for i in new_order]
+        after = [self.index(new_row[index.row()], index.column()) for index in before]
+        self.changePersistentIndexList(before, after)
         self.layoutChanged.emit()
 
     def row_at(self, row: int) -> Row:
