@@ -315,24 +315,8 @@ class MainWindow(QMainWindow):
         said = "Synced: " + "; ".join(describe_outcome(outcome))
         self.statusBar().showMessage(said, 30_000 if outcome.warnings else 10_000)
         self.sync_label.setToolTip(said)  # all of it, where the status bar had to cut
-        self.attention_page.refresh()
-        if outcome.pulled and self.pages.currentWidget() is self.leads_page:
-            self.leads_page.refresh()  # marketing's new leads
-        if outcome.pulled or outcome.pushed:
-            self.accounts_page.model.refresh()
-            self.accounts_page.pane.reload()
-            self.today_page.refresh()
-        if outcome.pulled:
-            # An open briefing shows what the sync brought (a dispute opened meanwhile is
-            # what a rep must not miss); an open note, another device's revision (a note
-            # being typed in keeps what was typed: see NoteDialog._on_loaded).
-            reloadable: list[BriefingDialog | NoteDialog] = [
-                *self.briefing_dialogs.values(),
-                *self.note_dialogs.values(),
-            ]
-            for dialog in reloadable:
-                if dialog.isVisible():
-                    dialog.reload()
+        self.attention_page.refresh()  # what was refused, or settled, or set aside
+        self._refresh_for(outcome.changes, synced=True)
 
     @Slot(str)
     def _on_sync_failed(self, message: str) -> None:
@@ -581,6 +565,8 @@ class MainWindow(QMainWindow):
 
     @Slot(int)
     def _on_page_shown(self, page: int) -> None:
+        if page == SEARCH:
+            self.search_page.refresh()  # a sync may have brought new hits meanwhile
         if page == PROFILES:
             self.profiles_page.refresh()
         if page == LEADS:
@@ -609,17 +595,47 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_runner_data_changed(self, changes: Changes) -> None:
-        if not self._attached:
-            return
-        if changes.touches("account"):
+        if self._attached:
+            self._refresh_for(changes, synced=False)
+
+    def _refresh_for(self, changes: Changes, *, synced: bool) -> None:
+        """Each page and open window reloads what `changes` touched (a local write's, or
+        everything a sync wrote). Pages out of sight refresh when shown (_on_page_shown)."""
+        shown = self.pages.currentWidget()
+        touches = changes.touches
+        if touches("account"):
             self.accounts_page.model.refresh()
+        if touches("account") or (synced and touches("contact")):
             self.accounts_page.pane.reload()
-        if changes.touches("meeting"):
-            self.today_page.refresh()
-        if changes.touches("visit_note"):
+        elif touches("visit_note"):
             self.accounts_page.pane.reload_notes()
-        if changes.touches("task") and self.pages.currentWidget() is self.followups_page:
+        if touches("meeting") or touches("meeting_attendee"):
+            self.today_page.refresh()
+        elif synced and touches("profile_answer"):
+            self.today_page.refresh_reminders()
+        if touches("task") and shown is self.followups_page:
             self.followups_page.refresh()
+        if touches("lead") and shown is self.leads_page:
+            self.leads_page.refresh()
+        if (
+            synced
+            and shown is self.profiles_page
+            and (touches("contact") or touches("profile_answer"))
+        ):
+            self.profiles_page.refresh()
+        if synced and shown is self.search_page:
+            self.search_page.refresh()
+        if not synced or not changes:
+            return
+        # An open briefing shows what the sync brought (a dispute opened meanwhile is what
+        # a rep must not miss); an open note, another device's revision (a note being
+        # typed in keeps what was typed: see NoteDialog._on_loaded).
+        reloadable: list[BriefingDialog | NoteDialog] = [*self.briefing_dialogs.values()]
+        if touches("visit_note"):
+            reloadable += self.note_dialogs.values()
+        for dialog in reloadable:
+            if dialog.isVisible():
+                dialog.reload()
 
     @Slot(str)
     def _on_runner_failed(self, message: str) -> None:

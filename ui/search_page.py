@@ -62,6 +62,11 @@ class SearchPage(QWidget):
         self.search_box.returnPressed.connect(self._on_search_box_return_pressed)
         self.table.activated.connect(self._on_table_activated)
 
+    def refresh(self) -> None:
+        """Runs the shown search again (the store changed under it)."""
+        if self._shown_text and self._shown_text.strip():
+            self._run_search()
+
     def focus_search(self) -> None:
         self.search_box.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.search_box.selectAll()

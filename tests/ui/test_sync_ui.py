@@ -18,7 +18,7 @@ from desktop.runner import TaskRunner
 from desktop.sync_service import SERVER_KEY, SyncService
 from server.records import ScopedRecords
 from tests.helpers.live_server import REP_PASSWORD, rep_server
-from ui.main_window import MainWindow
+from ui.main_window import FOLLOW_UPS, SEARCH, MainWindow
 
 PASSWORD = REP_PASSWORD
 
@@ -155,3 +155,52 @@ def test_an_open_briefing_shows_what_a_sync_brought(
         qtbot.waitUntil(lambda: "Greta Lind" in briefing.view.toPlainText())
         window.close()
     assert runner.shutdown()
+
+
+def test_what_a_sync_brings_shows_on_the_open_pages(
+    qtbot: QtBot, tmp_path: Path, store: Store, runner: TaskRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Follow-ups and search were not refreshed after a pull: each page now reloads what
+    the sync's changes touched."""
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    with rep_server(tmp_path / "office") as server:
+        account_id = uuid.uuid4()
+
+        def office(entity: str, row_id: uuid.UUID, data: dict[str, object]) -> None:
+            with server.store.session() as session:
+                ScopedRecords(session, frozenset({"north"}), server.auth.clock).create(
+                    entity, row_id, "north", data
+                )
+
+        office("account", account_id, {"name": "Harbour Mills", "territory": "north"})
+        window = build_window(store, runner, SyncService(store, runner.on_store_thread))
+        window.ask_to_sign_in = False
+        qtbot.addWidget(window)
+        with qtbot.waitSignal(window.ready, timeout=10_000):
+            window.show()
+        try:
+            signed_in(window, qtbot, server.url)
+            assert window.sync is not None
+            window.show_page(FOLLOW_UPS)
+            window.search_page.search_box.setText("Quayside")
+            qtbot.waitUntil(lambda: window.followups_page.model.rowCount() == 0)
+
+            office("task", uuid.uuid4(), {"account_id": str(account_id), "title": "Call back"})
+            with qtbot.waitSignal(window.sync.synced, timeout=15_000) as synced:
+                window.sync.sync_now()
+            assert "task" in synced.args[0].changes.tables
+            qtbot.waitUntil(
+                lambda: [r.title for r in window.followups_page.model.rows] == ["Call back"]
+            )
+
+            window.show_page(SEARCH)
+            qtbot.waitUntil(lambda: "Nothing matches" in window.search_page._summary.text())
+            office("account", uuid.uuid4(), {"name": "Quayside Ltd", "territory": "north"})
+            with qtbot.waitSignal(window.sync.synced, timeout=15_000):
+                window.sync.sync_now()
+            qtbot.waitUntil(
+                lambda: [h.title for h in window.search_page.model.rows] == ["Quayside Ltd"]
+            )
+        finally:
+            window.close()
+            assert runner.shutdown()
