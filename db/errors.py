@@ -19,3 +19,11 @@ class StoreTooNew(StoreUserError):
 
 class StoreNotEmpty(StoreUserError):
     """A command that needs an empty store (such as writing demo data) found data in it."""
+
+
+class DiskFull(StoreUserError):
+    """The disk holding the store is full: nothing was written."""
+
+
+class StoreReadOnly(StoreUserError):
+    """The store's file or folder cannot be written (permissions, a read-only disk)."""

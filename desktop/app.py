@@ -16,8 +16,8 @@ from PySide6.QtCore import QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
 from db.errors import StoreUserError
-from db.store.private_files import private_file, private_folder
 from db.store.probe import STORE_FILENAME
+from desktop.logs import LOG_FILENAME, log_to
 from desktop.runner import TaskRunner
 from ui.main_window import MainWindow
 from ui.style import STYLE_ARGUMENTS, apply_style
@@ -55,7 +55,7 @@ def run_app(data_dir: Path, screenshot: Path | None = None, screenshot_when: str
     """Runs the window until it closes. With `screenshot`, saves the window once the first
     accounts are on screen (or, for benchmarks, as soon as it is shown) and exits."""
 
-    _log_to(data_dir / "fieldbrief.log")
+    _log_to(data_dir / LOG_FILENAME)
     existing = QApplication.instance()
     app = existing or QApplication([*sys.argv[:1], *STYLE_ARGUMENTS])
     assert isinstance(app, QApplication)
@@ -119,16 +119,9 @@ def run_app(data_dir: Path, screenshot: Path | None = None, screenshot_when: str
 
 
 def _log_to(path: Path) -> None:
-    """Our log and Qt's messages go to a file in the data folder, not the terminal.
-
-    Private like the store (folder 0700, file 0600): a log names accounts and errors."""
-    private_folder(path.parent)
-    private_file(path)
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
+    """Our log, every uncaught failure and Qt's messages go to a file in the data folder,
+    not the terminal (desktop.logs)."""
+    log_to(path.parent)
     qt_log = logging.getLogger("qt")
     levels = {
         QtMsgType.QtDebugMsg: logging.DEBUG,

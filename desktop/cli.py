@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -103,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return _fail("interrupted")
     except Exception as exc:  # a bug: still one line, never a traceback in the rep's face
+        logging.getLogger(__name__).error("the command failed", exc_info=True)
         return _fail(f"unexpected error ({exc.__class__.__name__}: {exc}); please report it")
 
 
@@ -146,10 +148,12 @@ def _run_sync(data_dir: Path, server: str, user: str) -> int:
     from db.attention import AttentionDesk
     from db.store.local_store import Store
     from db.store.replica import LocalReplica
+    from desktop.logs import log_to
     from sync.engine import sync_once
     from sync.outcome import describe_outcome
 
     store = Store.open(data_dir)
+    log_to(data_dir)  # as the app logs: each sync's line, any failure's traceback
     try:
         printer = _sync_printer()
         outcome = sync_once(LocalReplica(store), server, user, password, printer)

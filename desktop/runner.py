@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from db.changes import Changes
 from db.errors import StoreUserError
+from sync.outcome import SyncError
 
 log = logging.getLogger(__name__)
 
@@ -172,10 +173,11 @@ class TaskRunner(QObject):
         def deliver_error(exc: Exception) -> None:
             if not self._finish(delivery):
                 return
-            if on_error is not None:
-                on_error(exc)
-            else:
+            if on_error is None:
                 self._report(exc)
+                return
+            _log_failure(exc)  # the caller shows it; the log keeps its traceback
+            on_error(exc)
 
         delivery.done.connect(deliver_result)
         delivery.error.connect(deliver_error)
@@ -191,8 +193,17 @@ class TaskRunner(QObject):
         return True
 
     def _report(self, exc: Exception) -> None:
+        _log_failure(exc)
         if isinstance(exc, StoreUserError):
             self.failed.emit(str(exc))
             return
-        log.error("background task failed", exc_info=exc)
         self.failed.emit(f"Something went wrong: {exc}. Details are in the log.")
+
+
+def _log_failure(exc: Exception) -> None:
+    """Every failure of a job reaches the log with its traceback: a bug as an error, what
+    the rep can act on (a full disk) as a warning. The sync engine logs its own."""
+    if isinstance(exc, SyncError):
+        return
+    level = logging.WARNING if isinstance(exc, StoreUserError) else logging.ERROR
+    log.log(level, "a background job failed", exc_info=exc)

@@ -6,6 +6,8 @@ through its constructor and runs its blocking calls off the GUI thread.
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import threading
 from datetime import datetime
 
@@ -14,23 +16,40 @@ from db.store.local_store import Store
 from db.store.replica import LocalReplica, StoreThread
 from db.store.types import utc_now
 from desktop.credentials import SERVICE, keyring_available, keyring_key
-from sync.engine import AccessToken, NeedsSignIn, Progress, SyncEngine, SyncOutcome, http_client
+from sync.engine import (
+    AccessToken,
+    NeedsSignIn,
+    Progress,
+    RetryPolicy,
+    SyncEngine,
+    SyncOutcome,
+    http_client,
+)
 from sync.outcome import SyncStatus
 
 SERVER_KEY, LAST_SYNC_KEY = "server_url", "last_sync_at"
 USER_KEY = USERNAME  # the profile history names the signed-in rep
+
+log = logging.getLogger(__name__)
 
 
 class SyncService:
     """Signs in and syncs this store with its server. Every method blocks: run off the GUI
     thread."""
 
-    def __init__(self, store: Store, store_thread: StoreThread | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        store_thread: StoreThread | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
         # The app hands the store's own thread: sync writes in turn with the rep's saves.
         self._replica = LocalReplica(store, store_thread) if store_thread else LocalReplica(store)
+        self._retry = retry  # None: the engine's (tests wait less for a server that is gone)
         self._memory_token: str | None = None  # when no keyring backend exists
         self._access: AccessToken | None = None  # memory only, for syncs within its lifetime
         self._keyring_known: bool | None = None  # probed on first use, off the GUI thread
+        self._keyring_problem: str | None = None  # for the outcome of the sync under way
 
     def status(self) -> SyncStatus:
         last = self._replica.state(LAST_SYNC_KEY)
@@ -96,9 +115,13 @@ class SyncService:
                 on_refresh_token=lambda new: self._save_token(server, username, new),
                 access=self._access,
                 on_access=self._keep_access,
+                retry=self._retry,
             )
             outcome = engine.run(stop, progress)
         self._replica.set_state(LAST_SYNC_KEY, utc_now().isoformat())
+        problem, self._keyring_problem = self._keyring_problem, None
+        if problem is not None:
+            outcome = dataclasses.replace(outcome, warnings=(*outcome.warnings, problem))
         return outcome
 
     def _keep_access(self, access: AccessToken) -> None:
@@ -106,18 +129,33 @@ class SyncService:
 
     def _save_token(self, server: str, username: str, token: str) -> None:
         self._memory_token = token
+        if not self._keyring:
+            return  # none to keep it in: kept in memory, and the status bar says why
         try:
             import keyring
 
             keyring.set_password(SERVICE, keyring_key(server, username) + "#refresh", token)
-        except Exception:  # no backend: the token stays in memory for this session only
-            pass
+        except Exception as exc:  # kept in memory for this session; said, not swallowed
+            log.warning("the keyring refused the sign-in", exc_info=True)
+            self._keyring_problem = (
+                f"your sign-in could not be kept in the system keyring "
+                f"({exc.__class__.__name__}): you will be asked for your password after "
+                "a restart"
+            )
 
     def _load_token(self, server: str, username: str) -> str | None:
+        if not self._keyring:
+            return self._memory_token
         try:
             import keyring
 
             stored = keyring.get_password(SERVICE, keyring_key(server, username) + "#refresh")
-        except Exception:
+        except Exception as exc:
+            log.warning("the keyring could not be read", exc_info=True)
+            if self._memory_token is None:
+                raise NeedsSignIn(
+                    f"the system keyring could not be read ({exc.__class__.__name__}): "
+                    "please sign in again"
+                ) from exc
             stored = None
         return stored or self._memory_token

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import json
+import logging
 import queue
 import random
 import re
@@ -26,7 +27,7 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 import orjson
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from db.changes import Changes
 from db.store.replica import (
@@ -82,6 +83,7 @@ __all__ = [
     "tls_context",
 ]
 
+log = logging.getLogger(__name__)
 PUSH_BATCH = 200
 # Rounds of "reused" numbers one sync renumbers before it stops (one is the usual).
 MAX_RENUMBERING = 3
@@ -204,7 +206,42 @@ class SyncEngine:
         self, stop: threading.Event | None = None, progress: Progress | None = None
     ) -> SyncOutcome:
         """Checks the server, signs in, pushes every pending mutation, then pulls everything
-        new, then checks that both sides hold the same rows (repairing what differs)."""
+        new, then checks that both sides hold the same rows (repairing what differs).
+
+        Logs one line for the sync (what it did and how long it took, no customer data),
+        and a failure with its traceback; an answer of a shape this app does not read is
+        one SyncError, its detail in the log."""
+        started = time.monotonic()
+        try:
+            outcome = self._run(stop, progress)
+        except ValidationError as exc:
+            log.error("sync failed: an answer of the wrong shape", exc_info=True)
+            raise SyncError(
+                "the server's answer was not what this app reads: check the server address, "
+                "or whether the app needs an update"
+            ) from exc
+        except SyncError as exc:
+            log.warning(
+                "sync failed after %.1f s: %s", time.monotonic() - started, exc, exc_info=True
+            )
+            raise
+        except BaseException:
+            log.error("sync failed after %.1f s", time.monotonic() - started, exc_info=True)
+            raise
+        log.info(
+            "sync done in %.1f s: pushed %d, refused %d, pulled %d, conflicts %d, "
+            "set aside %d, repaired %s",
+            time.monotonic() - started,
+            outcome.pushed,
+            outcome.rejected,
+            outcome.pulled,
+            outcome.conflicts,
+            outcome.set_aside,
+            ",".join(outcome.repaired) or "nothing",
+        )
+        return outcome
+
+    def _run(self, stop: threading.Event | None, progress: Progress | None) -> SyncOutcome:
         stop = stop or threading.Event()
         self._stop = stop
         report = progress or (lambda _stage, _count, _total: None)
@@ -551,9 +588,11 @@ class SyncEngine:
         return self._call("POST", path, json=body.model_dump(mode="json"))
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        """One API call, retried on transient failures (network, 5xx, 429) with backoff."""
+        """One API call, retried on transient failures (network, an answer cut off or
+        garbled on the way, 5xx, 429) with backoff."""
         attempt = 0
         while True:
+            retry_after: float | None = None
             try:
                 response = self._http.request(
                     method, f"{PREFIX}{path}", headers=self._headers, **kwargs
@@ -562,25 +601,37 @@ class SyncEngine:
                 failure: SyncError = Offline(
                     f"cannot reach the server ({exc.__class__.__name__}); keep working offline"
                 )
-                retry_after = None
             else:
                 if not self._clock_checked:
                     self._check_clock(response)
                 if response.status_code < 400:
-                    return _json_of(response)
-                failure = _error_of(response)
-                if isinstance(failure, NeedsSignIn) and self._reusing_access:
-                    # The kept access token was revoked meanwhile: sign in as usual, and
-                    # send this request again with the new one.
-                    self._access = None
-                    assert self._client_id is not None
-                    self._sign_in(self._client_id)
-                    continue
-                if response.status_code != 429 and response.status_code < 500:
-                    raise failure
-                retry_after = _retry_after(response)
-                if retry_after is not None and retry_after > self._retry.max_delay:
-                    raise failure  # a sign-in lock-out: say so now, not after minutes of retries
+                    try:
+                        return _json_of(response)
+                    except ValueError:
+                        log.warning(
+                            "%s %s answered %d bytes that are not JSON",
+                            method,
+                            path,
+                            len(response.content),
+                        )
+                        failure = Offline(
+                            "the server's answer arrived cut off or garbled; "
+                            "keep working offline, the next sync tries again"
+                        )
+                else:
+                    failure = _error_of(response)
+                    if isinstance(failure, NeedsSignIn) and self._reusing_access:
+                        # The kept access token was revoked meanwhile: sign in as usual,
+                        # and send this request again with the new one.
+                        self._access = None
+                        assert self._client_id is not None
+                        self._sign_in(self._client_id)
+                        continue
+                    if response.status_code != 429 and response.status_code < 500:
+                        raise failure
+                    retry_after = _retry_after(response)
+                    if retry_after is not None and retry_after > self._retry.max_delay:
+                        raise failure  # a sign-in lock-out: say so now, not after retries
             attempt += 1
             if attempt >= self._retry.attempts:
                 raise failure

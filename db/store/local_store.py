@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import DatabaseError
+from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.errors import StoreUnreadable
+from db.errors import DiskFull, StoreReadOnly, StoreUnreadable
 from db.store.bulk_indexes import restore_on_open
 from db.store.engine import READING, RELAXED, create_store_engine
 from db.store.private_files import private_folder, private_sqlite_file
@@ -57,6 +58,7 @@ class Store:
             private_sqlite_file(path)  # before SQLite: its -wal and -shm take this mode
         except OSError as exc:
             raise StoreUnreadable(f"cannot open the store at {path}: {exc.strerror}") from exc
+        _check_writable(path)
         engine = create_store_engine(path)
         try:
             restore_on_open(engine)  # before migrations: they expect every index
@@ -80,8 +82,11 @@ class Store:
         commit skips the wait for the disk, so a power cut may undo it, never corrupt it,
         and the WAL is copied back into the database less often (see relax_durability).
         """
-        with (self._sessions if durable else self._relaxed).begin() as session:
-            yield session
+        try:
+            with (self._sessions if durable else self._relaxed).begin() as session:
+                yield session
+        except OperationalError as exc:
+            raise _plain(exc, self.path) from exc
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
@@ -92,3 +97,25 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _check_writable(path: Path) -> None:
+    """A store that cannot be written is said when it opens, not at the rep's first save
+    (SQLite needs the folder too, for its -wal and -shm files)."""
+    for place in (path, path.parent):
+        if place.exists() and not os.access(place, os.W_OK):
+            raise StoreReadOnly(
+                f"the store at {path} is read-only: Fieldbrief needs to write to "
+                f"{place} (check its permissions, or whether the disk is read-only)"
+            )
+
+
+def _plain(exc: OperationalError, path: Path) -> Exception:
+    """A write SQLite refused because of the disk, in words a rep can act on; anything
+    else as it was (a bug, logged with its traceback by whoever catches it)."""
+    message = str(exc.orig)
+    if "disk is full" in message:
+        return DiskFull("the disk is full: free some space and try again (nothing was lost)")
+    if "readonly database" in message or "read-only" in message:
+        return StoreReadOnly(f"the store at {path} has become read-only: nothing was saved")
+    return exc

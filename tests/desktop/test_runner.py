@@ -177,3 +177,17 @@ def test_shutdown_releases_a_thread_waiting_for_the_store(qtbot: QtBot) -> None:
     thread.join(10)
     assert not thread.is_alive()
     assert len(outcome) == 1 and type(outcome[0]).__name__ == "CancelledError"
+
+
+def test_a_failure_the_caller_shows_is_logged_with_its_traceback_too(
+    runner: TaskRunner, qtbot: QtBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken() -> None:
+        raise KeyError("no such row")
+
+    shown: list[Exception] = []
+    runner.read(broken, lambda _none: None, shown.append)
+    qtbot.waitUntil(lambda: len(shown) == 1)
+    [record] = [r for r in caplog.records if r.name == "desktop.runner"]
+    assert record.levelname == "ERROR" and record.exc_info is not None
+    assert record.exc_info[1] is shown[0]

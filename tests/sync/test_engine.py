@@ -16,7 +16,7 @@ from db.store.replica import LocalReplica
 from server.app import create_app
 from server.auth import AuthService
 from server.store import ServerStore, database_url_for
-from sync.engine import SyncEngine, SyncError
+from sync.engine import RetryPolicy, SyncEngine, SyncError
 from tests.helpers.live_server import REP_PASSWORD, rep_server, serving
 
 PASSWORD = REP_PASSWORD
@@ -28,6 +28,10 @@ def base_url(tmp_path: Path, server_database_url: str) -> Iterator[str]:
         yield server.url
 
 
+# Retries that do not make a test wait through real back-off for a server that is gone.
+FAST = RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.01)
+
+
 class Device:
     def __init__(self, folder: Path, base_url: str) -> None:
         self.store = Store.open(folder)
@@ -36,7 +40,8 @@ class Device:
 
     def sync(self, password: str = PASSWORD):  # type: ignore[no-untyped-def]
         with httpx.Client(base_url=self.base_url, timeout=10) as http:
-            return SyncEngine(LocalReplica(self.store), http, "ana", password).run()
+            engine = SyncEngine(LocalReplica(self.store), http, "ana", password, retry=FAST)
+            return engine.run()
 
     def account(self, name: str) -> Account:
         with self.store.reading() as session:

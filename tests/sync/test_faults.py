@@ -45,6 +45,14 @@ class FaultyTransport(httpx.BaseTransport):
         if fault == "lose":  # the server did the work; the answer never arrives
             response.read()
             raise httpx.ReadError("response lost", request=request)
+        if fault in ("cut", "garbage", "shape"):  # the server did the work; the answer...
+            body = response.read()
+            mangled = {
+                "cut": body[: len(body) // 2],  # ...arrives cut off
+                "garbage": b"<html>proxy error</html>",  # ...is replaced on the way
+                "shape": b'{"results": "not a list"}',  # ...is JSON of another shape
+            }[fault]
+            return httpx.Response(200, content=mangled, request=request)
         return response
 
 
@@ -128,3 +136,40 @@ def test_pull_resumes_from_the_last_applied_page(
         ]
     writer.close()
     reader.close()
+
+
+def test_an_answer_cut_off_or_garbled_is_retried_and_nothing_is_lost(
+    tmp_path: Path, server: tuple[str, ServerStore]
+) -> None:
+    url, server_store = server
+    laptop = Store.open(tmp_path / "laptop")
+    editor = LocalEditor(laptop)
+    for i in range(3):
+        editor.create("account", name=f"Account {i}", territory="north")
+    plan = {"/v1/sync/push": ["cut", "garbage"], "/v1/sync/snapshot": ["garbage", "cut"]}
+    outcome, transport = sync(laptop, url, plan)
+    assert outcome.pushed == 3
+    assert ("/v1/sync/push", "cut") in transport.seen and ("/v1/sync/push", "ok") in transport.seen
+    assert server_names(server_store) == ["Account 0", "Account 1", "Account 2"]
+    with laptop.reading() as session:
+        assert session.scalars(select(OutboxEntry)).all() == []
+    laptop.close()
+
+
+def test_an_answer_of_the_wrong_shape_is_one_line_with_the_detail_in_the_log(
+    tmp_path: Path, server: tuple[str, ServerStore], caplog: pytest.LogCaptureFixture
+) -> None:
+    url, server_store = server
+    laptop = Store.open(tmp_path / "laptop")
+    LocalEditor(laptop).create("account", name="Acme", territory="north")
+    with pytest.raises(SyncError) as failed:
+        sync(laptop, url, {"/v1/sync/push": ["shape"]})
+    assert "\n" not in str(failed.value) and "not what this app reads" in str(failed.value)
+    logged = [r for r in caplog.records if r.name == "sync.engine" and r.exc_info]
+    assert logged and "validation error" in str(logged[-1].exc_info[1]).lower()
+    outcome, _ = sync(laptop, url, {})  # the next sync sends it: the push was applied once
+    assert server_names(server_store) == ["Acme"]
+    with laptop.reading() as session:
+        assert session.scalars(select(OutboxEntry)).all() == []
+    assert outcome.pushed == 1
+    laptop.close()

@@ -76,6 +76,10 @@ def test_sync_with_the_password_from_the_environment(server_url: str, data_dir: 
     assert "pulled 1 row (first download)" in result.stdout
     again = sync(server_url, data_dir, FIELDBRIEF_PASSWORD=PASSWORD)
     assert "pushed 0 changes" in again.stdout and "pulled 0 rows" in again.stdout
+    # It logs like the app: one line a sync, in the data folder's log, no password.
+    logged = (data_dir / "fieldbrief.log").read_text()
+    assert logged.count("sync done in") == 2 and "pushed 1, refused 0, pulled 1" in logged
+    assert PASSWORD not in logged
 
 
 def test_the_keyring_comes_first(server_url: str, data_dir: Path, tmp_path: Path) -> None:
@@ -99,3 +103,5 @@ def test_failures_are_one_line(server_url: str, data_dir: Path) -> None:
     assert "FIELDBRIEF_PASSWORD" in missing
     offline = one_line(sync("http://127.0.0.1:9", data_dir, FIELDBRIEF_PASSWORD=PASSWORD))
     assert "cannot reach the server" in offline
+    logged = (data_dir / "fieldbrief.log").read_text()  # each with its traceback
+    assert logged.count("sync failed after") == 2 and "Traceback" in logged

@@ -17,10 +17,13 @@ from desktop.app import build_window
 from desktop.runner import TaskRunner
 from desktop.sync_service import SERVER_KEY, SyncService
 from server.records import ScopedRecords
+from sync.engine import RetryPolicy
 from tests.helpers.live_server import REP_PASSWORD, rep_server
 from ui.main_window import FOLLOW_UPS, SEARCH, MainWindow
 
 PASSWORD = REP_PASSWORD
+# Retries that do not make a test wait through real back-off for a server that is gone.
+FAST = RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.01)
 
 
 @pytest.fixture
@@ -43,7 +46,7 @@ def window(
     qtbot: QtBot, store: Store, runner: TaskRunner, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[MainWindow]:
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
-    main_window = build_window(store, runner, SyncService(store, runner.on_store_thread))
+    main_window = build_window(store, runner, SyncService(store, runner.on_store_thread, FAST))
     main_window.ask_to_sign_in = False
     qtbot.addWidget(main_window)
     with qtbot.waitSignal(main_window.ready, timeout=10_000):
@@ -133,7 +136,7 @@ def test_an_open_briefing_shows_what_a_sync_brought(
         with server.store.session() as session:
             records = ScopedRecords(session, frozenset({"north"}), server.auth.clock)
             records.create("account", account, "north", {"name": "Zenith", "territory": "north"})
-        window = build_window(store, runner, SyncService(store, runner.on_store_thread))
+        window = build_window(store, runner, SyncService(store, runner.on_store_thread, FAST))
         window.ask_to_sign_in = False
         qtbot.addWidget(window)
         with qtbot.waitSignal(window.ready, timeout=10_000):
@@ -173,7 +176,7 @@ def test_what_a_sync_brings_shows_on_the_open_pages(
                 )
 
         office("account", account_id, {"name": "Harbour Mills", "territory": "north"})
-        window = build_window(store, runner, SyncService(store, runner.on_store_thread))
+        window = build_window(store, runner, SyncService(store, runner.on_store_thread, FAST))
         window.ask_to_sign_in = False
         qtbot.addWidget(window)
         with qtbot.waitSignal(window.ready, timeout=10_000):

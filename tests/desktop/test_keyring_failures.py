@@ -1,0 +1,36 @@
+"""A keyring that refuses is reported (a warning with the sync, its traceback in the log),
+never swallowed; the sign-in stays in memory for the session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from db.store.local_store import Store
+from desktop.sync_service import SyncService
+from sync.outcome import NeedsSignIn
+from tests.helpers.live_server import REP_PASSWORD, rep_server
+
+
+def test_a_keyring_that_refuses_is_said_and_logged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.helpers.broken_keyring.BrokenKeyring")
+    store = Store.open(tmp_path / "laptop")
+    try:
+        with rep_server(tmp_path / "server") as server:
+            service = SyncService(store)
+            outcome = service.sign_in(server.url, "ana", REP_PASSWORD)
+            [said] = [w for w in outcome.warnings if "keyring" in w]
+            assert "KeyringLocked" in said and "password after a restart" in said
+            refused = [r for r in caplog.records if "keyring refused" in r.getMessage()]
+            assert refused and refused[0].exc_info is not None
+            # Later syncs of this session use the sign-in kept in memory.
+            assert service.sync().pushed == 0
+
+            fresh = SyncService(store)  # after a restart: nothing could be kept
+            with pytest.raises(NeedsSignIn, match="keyring could not be read"):
+                fresh.sync()
+    finally:
+        store.close()

@@ -1,0 +1,20 @@
+"""A keyring backend that exists but refuses everything (a locked or broken OS keyring),
+chosen with PYTHON_KEYRING_BACKEND=tests.helpers.broken_keyring.BrokenKeyring."""
+
+from __future__ import annotations
+
+from keyring.backend import KeyringBackend
+from keyring.errors import KeyringLocked
+
+
+class BrokenKeyring(KeyringBackend):
+    priority = 1  # type: ignore[assignment]
+
+    def get_password(self, service: str, username: str) -> str | None:
+        raise KeyringLocked("the keyring is locked")
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise KeyringLocked("the keyring is locked")
+
+    def delete_password(self, service: str, username: str) -> None:
+        raise KeyringLocked("the keyring is locked")
