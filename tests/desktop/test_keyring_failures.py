@@ -3,20 +3,33 @@ never swallowed; the sign-in stays in memory for the session."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import keyring
 import pytest
 
 from db.store.local_store import Store
 from desktop.sync_service import SyncService
 from sync.outcome import NeedsSignIn
+from tests.helpers.broken_keyring import BrokenKeyring
 from tests.helpers.live_server import REP_PASSWORD, rep_server
 
 
+@pytest.fixture
+def broken_keyring() -> Iterator[None]:
+    """The process's keyring refuses everything (keyring keeps the backend it chose first
+    for the whole process, so it is set here, not through the environment)."""
+    before = keyring.get_keyring()
+    keyring.set_keyring(BrokenKeyring())
+    yield
+    keyring.set_keyring(before)
+
+
+@pytest.mark.usefixtures("broken_keyring")
 def test_a_keyring_that_refuses_is_said_and_logged(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.helpers.broken_keyring.BrokenKeyring")
     store = Store.open(tmp_path / "laptop")
     try:
         with rep_server(tmp_path / "server") as server:

@@ -1,5 +1,4 @@
-"""A keyring backend that exists but refuses everything (a locked or broken OS keyring),
-chosen with PYTHON_KEYRING_BACKEND=tests.helpers.broken_keyring.BrokenKeyring."""
+"""A keyring backend that exists but refuses everything (a locked or broken OS keyring)."""
 
 from __future__ import annotations
 
