@@ -92,7 +92,7 @@ PEOPLE_VERSION = 2
 def _generator() -> str:
     """Version of the demo data: a changed generator means new server data."""
     digest = hashlib.sha1(f"people {PEOPLE_VERSION}".encode())
-    for path in ("db/demo/territory.py", "sync/seed.py"):
+    for path in ("sync/demo/territory.py", "sync/demo/profiles.py", "sync/seed.py"):
         digest.update((ROOT / path).read_bytes())
     return digest.hexdigest()[:8]
 

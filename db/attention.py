@@ -12,11 +12,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.changes import Changes
-from db.edits import LocalEditor, to_wire
+from db.edits import LocalEditor
 from db.errors import StoreUserError
 from db.store.local_store import Store
 from db.store.models import SYNCED_MODELS, OutboxEntry, RemoteRecord, SetAsideRow
 from db.store.wire_values import from_wire
+from sync.entities import to_wire
 
 _MODELS: dict[str, type[Any]] = {
     model.__tablename__: model  # type: ignore[attr-defined]

@@ -9,8 +9,8 @@ from enum import StrEnum
 from typing import Any
 
 from db.changes import Changes
-from db.enums import Channel, DealRole, LadderRung, TeamRole
 from db.profiles.values import Completeness
+from sync.enums import Channel, DealRole, LadderRung, TeamRole
 
 
 class AccountSort(StrEnum):

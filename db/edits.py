@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
-from enum import Enum
 from typing import Any
 
 from sqlalchemy import select
@@ -15,23 +13,14 @@ from db.errors import StoreUserError
 from db.store.local_store import Store
 from db.store.models import SYNCED_MODELS, OutboxEntry, SyncedRow
 from db.store.types import utc_now
+from sync.entities import to_wire
 
-# Columns the store manages itself; they never travel in a mutation.
+# Columns the store manages itself; they never travel in a mutation (nor are they in
+# sync.entities).
 LOCAL_COLUMNS = frozenset(
     {"id", "version", "server_version", "created_at", "updated_at", "deleted_at"}
 )
 _MODELS = {model.__tablename__: model for model in SYNCED_MODELS}  # type: ignore[attr-defined]
-
-
-def to_wire(value: Any) -> Any:
-    """A column value as JSON the server stores and compares: text for ids, times, enums."""
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
 
 
 class LocalEditor:

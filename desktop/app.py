@@ -25,6 +25,7 @@ from ui.style import STYLE_ARGUMENTS, apply_style
 if TYPE_CHECKING:
     from db.services import LocalServices
     from db.store.local_store import Store
+    from desktop.diagnostics import Diagnostics
     from desktop.sync_service import SyncService
 
 log = logging.getLogger(__name__)
@@ -32,22 +33,28 @@ log = logging.getLogger(__name__)
 SCREENSHOT_TIMEOUT_MS = 60_000
 
 
-def open_services(data_dir: Path, runner: TaskRunner) -> tuple[Store, LocalServices, SyncService]:
+def open_services(
+    data_dir: Path, runner: TaskRunner
+) -> tuple[Store, LocalServices, SyncService, Diagnostics]:
     """Opens (and migrates) the store and builds its services; runs on the store thread."""
     from db.services import LocalServices
     from db.store.local_store import Store
+    from desktop.diagnostics import Diagnostics
     from desktop.sync_service import SyncService
 
     store = Store.open(data_dir)
-    return store, LocalServices.for_store(store), SyncService(store, runner.on_store_thread)
+    sync = SyncService(store, runner.on_store_thread)
+    diagnostics = Diagnostics(store, runner.on_store_thread, data_dir / LOG_FILENAME)
+    return store, LocalServices.for_store(store), sync, diagnostics
 
 
 def build_window(store: Store, runner: TaskRunner, sync: SyncService | None = None) -> MainWindow:
     """A window attached to an already open store (tests and tools)."""
     from db.services import LocalServices
+    from desktop.diagnostics import Diagnostics
 
     window = MainWindow(runner, store_label=str(store.path))
-    window.attach(LocalServices.for_store(store), sync)
+    window.attach(LocalServices.for_store(store), sync, Diagnostics(store, runner.on_store_thread))
     return window
 
 
@@ -72,10 +79,10 @@ def run_app(data_dir: Path, screenshot: Path | None = None, screenshot_when: str
         outcome["code"] = code
         window.close()
 
-    def on_opened(opened: tuple[Store, LocalServices, SyncService]) -> None:
-        outcome["store"], services, sync = opened
+    def on_opened(opened: tuple[Store, LocalServices, SyncService, Diagnostics]) -> None:
+        outcome["store"], services, sync, diagnostics = opened
         # A headless render shows the store as it is: no sync, no sign-in dialog.
-        window.attach(services, sync if screenshot is None else None)
+        window.attach(services, sync if screenshot is None else None, diagnostics)
 
     def on_open_failed(exc: Exception) -> None:
         message = str(exc) if isinstance(exc, StoreUserError) else f"the store failed: {exc}"

@@ -11,7 +11,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TextIO
 
-from db.store.private_files import private_file, private_folder
+from sync.private_files import private_file, private_folder
 
 LOG_FILENAME = "fieldbrief.log"
 # A crash of the interpreter itself (a segfault in Qt or SQLite) is written here by

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import logging
 import os
 import socket
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from server.errors import ServerError
 from sync.protocol import TOMBSTONE_DAYS
@@ -62,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="the largest push or ingest request taken, in MiB (default 32); larger ones "
         "are refused with 413 before they are read",
+    )
+    serve.add_argument(
+        "--uvicorn-access-log",
+        action="store_true",
+        help="also print uvicorn's own access log, which names each client's address "
+        "(personal data); the server's own line per request names no one",
     )
     for sub in (serve,):
         _shared(sub)
@@ -255,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
                 from server.door import MAX_BODY_VARIABLE
 
                 os.environ[MAX_BODY_VARIABLE] = str(args.max_body_mib)  # for every worker
-            return _serve(auth, url, args.host, args.port, args.workers)
+            return _serve(auth, url, args.host, args.port, args.workers, args.uvicorn_access_log)
         if args.command == "demo":
             return _demo(auth, store, args.accounts, args.seed, args.territory)
         if args.command == "import" and args.kind == "events":
@@ -492,15 +499,34 @@ def _data_dir(path: Path) -> Path:
     return path
 
 
-def _serve(auth: object, url: str, host: str, port: int, workers: int) -> int:
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging, with the server's own loggers (the line per request, failed
+    sign-ins) printed by uvicorn's handler too: without it they would not be shown."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["server"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
+
+
+def _serve(
+    auth: object, url: str, host: str, port: int, workers: int, uvicorn_access_log: bool = False
+) -> int:
     import uvicorn
 
     from server.app import DATABASE_URL_VARIABLE, create_app
     from server.auth import AuthService
 
     assert isinstance(auth, AuthService)
+    # uvicorn's access log is off unless asked for: it prints client addresses, and our
+    # own line per request (server.access_log) says the rest without them.
+    logging_options: dict[str, Any] = {
+        "log_level": "info",
+        "log_config": log_config(),
+        "access_log": uvicorn_access_log,
+    }
     if workers == 1:
-        uvicorn.run(create_app(auth.store, auth), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(auth.store, auth), host=host, port=port, **logging_options)
         return 0
     from uvicorn.supervisors import Multiprocess
 
@@ -512,7 +538,7 @@ def _serve(auth: object, url: str, host: str, port: int, workers: int) -> int:
         host=host,
         port=port,
         workers=workers,
-        log_level="info",
+        **logging_options,
     )
     # What uvicorn.run does for workers, but with a listener of our own: uvicorn's leaves
     # the socket's protocol unset, so asyncio never turns Nagle's algorithm off on the

@@ -30,9 +30,9 @@ from pydantic import (
     model_validator,
 )
 
-from db.enums import Channel
-from db.store.row_schema import EARLIEST, LATEST, json_problem, no_nul
 from server.errors import BadRequest
+from sync.enums import Channel
+from sync.row_schema import EARLIEST, LATEST, json_problem, no_nul
 
 BATCH_EVENTS = 1000  # events per request at most
 TITLE_CHARS = 300  # the app's Activity.title

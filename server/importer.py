@@ -1,7 +1,7 @@
 """CSV import of accounts as CRMs export them: ours, Salesforce's and HubSpot's headers.
 
 All or nothing: a file with any bad row writes nothing and reports every bad row, checked
-by the same row schema as a rep's push (db.store.row_schema), and refusing formula-looking cells.
+by the same row schema as a rep's push (sync.row_schema), and refusing formula-looking cells.
 Re-importing updates: a row's id in the source system finds its record through the
 server's own table of outside keys (OutsideKey); new records get random ids. An account
 the file moves to another territory takes its contacts, notes and the rest along.
@@ -20,12 +20,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.csv_safe import looks_like_formula
-from db.store.row_schema import INT64_MAX, RowProblem, checked_fields
 from server.errors import BadRequest, NotFound
 from server.models import OutsideKey, Record, Territory
 from server.records import Clock, ScopedRecords
 from server.store import ServerStore
+from sync.csv_safe import looks_like_formula
+from sync.row_schema import INT64_MAX, RowProblem, checked_fields
 
 SOURCE_ID_CHARS = 200  # OutsideKey.key's size
 # Our field -> the headers each source uses for it (compared without case or spaces).

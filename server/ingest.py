@@ -24,7 +24,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.store.row_schema import RowProblem, checked_fields
 from server.errors import BadRequest, Conflict, NotFound, Unauthorized
 from server.events import (
     BATCH_EVENTS,
@@ -42,6 +41,7 @@ from server.importer import SOURCES, accounts_by_crm_id
 from server.models import ApiKey, IngestedEvent, Record, Territory, utc_now
 from server.records import Clock, ScopedRecords
 from server.store import ServerStore
+from sync.row_schema import RowProblem, checked_fields
 
 KEY_PREFIX = "fbk_"  # tells an API key from a rep's token at a glance (logs, leak scanners)
 SOURCE_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,99}")

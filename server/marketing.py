@@ -14,8 +14,8 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.csv_safe import csv_text
 from server.models import Record
+from sync.csv_safe import csv_text
 
 
 @dataclass

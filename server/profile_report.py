@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.profiles.definition import ProfileDefinition, load_definition
 from server.models import Record, User
+from sync.profile_definition import ProfileDefinition, load_definition
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,14 +16,13 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.profiles.definition import load_definition
-from db.store.row_schema import DERIVED_IDS, RowProblem, checked_fields, describe, row_problem
 from server.auth import Caller
 from server.errors import Forbidden
 from server.models import AppliedMutation, Record
 from server.records import Clock, ScopedRecords
 from server.settings import sensitive_policy
 from server.store import ServerStore
+from sync.profile_definition import load_definition
 from sync.protocol import (
     CLIENT_ENTITIES,
     ENTITY_PARENT,
@@ -35,6 +34,7 @@ from sync.protocol import (
     PushResponse,
     SensitivePolicy,
 )
+from sync.row_schema import DERIVED_IDS, RowProblem, checked_fields, describe, row_problem
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +186,7 @@ def _apply(
 
 
 def _checked(records: ScopedRecords, m: Mutation) -> Mutation:
-    """The mutation with its fields as the row schema allows them (db.store.row_schema), the
+    """The mutation with its fields as the row schema allows them (sync.row_schema), the
     rows they name in the caller's scope, and a derived id that is its own; or Rejected,
     saying which field and why. Nothing is written before this passes."""
     try:

@@ -19,7 +19,6 @@ from typing import Any
 from sqlalchemy import CursorResult, String, Text, cast, delete, func, select, type_coerce, update
 from sqlalchemy.orm import Session
 
-from db.store.row_schema import INT64_MAX
 from server.errors import BadRequest, ResyncRequired
 from server.models import Record, ScopeTotal, SyncCounter
 from sync.protocol import (
@@ -34,6 +33,7 @@ from sync.protocol import (
     PullPage,
     SnapshotPage,
 )
+from sync.row_schema import INT64_MAX
 
 Clock = Callable[[], datetime]
 

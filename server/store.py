@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import URL, Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.store.private_files import private_folder, private_sqlite_file
+from sync.private_files import private_folder, private_sqlite_file
 
 SERVER_DB_FILENAME = "server.sqlite3"
 # The PostgreSQL advisory lock migrations take: any number, as long as every server agrees.
@@ -42,12 +42,15 @@ def create_server_engine(url: str) -> Engine:
             parsed,
             connect_args={"check_same_thread": False, "timeout": 30},
             json_serializer=_json_text,
+            hide_parameters=True,  # a logged error's SQL never carries customer values
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    return create_engine(parsed, pool_pre_ping=True, json_serializer=_json_text)
+    return create_engine(
+        parsed, pool_pre_ping=True, json_serializer=_json_text, hide_parameters=True
+    )
 
 
 def _sqlite_file(url: URL) -> Path | None:

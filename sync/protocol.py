@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict
 
-from db.store.row_schema import INT64_MAX, no_nul
+from sync.row_schema import INT64_MAX, no_nul
 
 API_VERSION = 1
 MIN_CLIENT_API = 1

@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
-from db.demo.territory import demo_rows
-from db.edits import LOCAL_COLUMNS, to_wire
+from sync.demo.territory import demo_rows
+from sync.entities import ENTITIES, to_wire
 
 DEFAULT_TERRITORY = "demo"  # what `fieldbrief demo` and `fieldbrief-server demo` fill
 
@@ -25,15 +25,15 @@ def demo_records(
     by its name, so demo territories of one server never share an id.
     """
     moved = territory_ids(territory)
-    for table, row in demo_rows(
+    for entity, row in demo_rows(
         accounts, seed, today=today, territory=territory, owner_rep=owner_rep
     ):
         fields = {
             k: to_wire(moved(v) if isinstance(v, uuid.UUID) else v)
             for k, v in row.items()
-            if k not in LOCAL_COLUMNS
+            if k in ENTITIES[entity]  # not the columns the app's store manages itself
         }
-        yield table, moved(row["id"]), fields
+        yield entity, moved(row["id"]), fields
 
 
 def territory_ids(territory: str) -> Callable[[uuid.UUID], uuid.UUID]:

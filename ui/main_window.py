@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from PySide6.QtCore import QSize, Qt, Signal, SignalInstance, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -76,6 +76,17 @@ them as .ics</td></tr>
 <tr><td><b>F5</b></td><td>Sync now</td></tr>
 <tr><td><b>Ctrl+Shift+L</b></td><td>Sign in to the sync server</td></tr>
 <tr><td><b>Ctrl+Q</b></td><td>Quit</td></tr></table>"""
+
+
+class DiagnosticsSource(Protocol):
+    """What Help > Copy diagnostics asks of desktop/ (desktop.diagnostics.Diagnostics)."""
+
+    def gather(self) -> str:
+        """The text for support, with no customer data. Blocks: run off the GUI thread."""
+        ...
+
+
+DIAGNOSTICS_COPIED = "Diagnostics copied: paste them into your message to support"
 
 
 def sync_summary(status: SyncStatus, online: bool | None = None) -> str:
@@ -182,12 +193,18 @@ class MainWindow(QMainWindow):
         self.note_dialogs: dict[uuid.UUID, NoteDialog] = {}
         self.hold_dialog: HoldDialog | None = None
         self.ladder_dialog: LadderDialog | None = None  # one, reused for every account
+        self._diagnostics: DiagnosticsSource | None = None
 
         self._build_menus()
         runner.data_changed.connect(self._on_runner_data_changed)
         runner.failed.connect(self._on_runner_failed)
 
-    def attach(self, services: LocalServices, sync: SyncBackend | None = None) -> None:
+    def attach(
+        self,
+        services: LocalServices,
+        sync: SyncBackend | None = None,
+        diagnostics: DiagnosticsSource | None = None,
+    ) -> None:
         """Builds the screens on the opened store's services and loads their data."""
         # Imported here, not at the top: the first paint of the window does not need them.
         from ui.accounts_page import AccountsPage
@@ -254,6 +271,9 @@ class MainWindow(QMainWindow):
         self.today_page.refresh()
         self.attention_page.count_changed.connect(self._on_attention_count_changed)
         self.attention_page.refresh()
+        if diagnostics is not None:
+            self._diagnostics = diagnostics
+            self._diagnostics_action.setEnabled(True)
         if sync is not None:
             from ui.sync_controller import SyncController
 
@@ -382,6 +402,10 @@ class MainWindow(QMainWindow):
         self._sign_in_action.setEnabled(False)
         help_menu = self.menuBar().addMenu("&Help")
         self._add_action(help_menu, "&Keyboard shortcuts", "F1", self._show_shortcuts)
+        self._diagnostics_action = self._add_action(
+            help_menu, "Copy &diagnostics", "", self.copy_diagnostics
+        )
+        self._diagnostics_action.setEnabled(False)  # until the store is open
 
     def _add_action(
         self,
@@ -640,6 +664,15 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_runner_failed(self, message: str) -> None:
         self.statusBar().showMessage(message, 15_000)
+
+    def copy_diagnostics(self) -> None:
+        """Help > Copy diagnostics: gathered off the GUI thread, then put on the clipboard."""
+        if self._diagnostics is not None:
+            self._runner.network(self._diagnostics.gather, self._on_diagnostics_gathered)
+
+    def _on_diagnostics_gathered(self, text: str) -> None:
+        QGuiApplication.clipboard().setText(text)
+        self.statusBar().showMessage(DIAGNOSTICS_COPIED, 15_000)
 
     def _show_shortcuts(self) -> None:
         from PySide6.QtWidgets import QMessageBox

@@ -21,8 +21,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from db.profiles.definition import ProfileQuestion, QuestionType
-from db.profiles.values import EARLIEST_DATE, LONG_TEXT_LIMIT, PERSON_KEYS, TEXT_LIMIT
+from db.profiles.definition import (
+    EARLIEST_DATE,
+    LONG_TEXT_LIMIT,
+    PERSON_KEYS,
+    TEXT_LIMIT,
+    ProfileQuestion,
+    QuestionType,
+)
 
 # Typing pauses this long before an answer is saved (focus leaving saves at once).
 SAVE_AFTER_MS = 700

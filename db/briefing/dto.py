@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from db.briefing.rules import Promise, Scheduled, Warning
-from db.enums import LadderRung
+from sync.enums import LadderRung
 
 
 @dataclass(frozen=True, slots=True)

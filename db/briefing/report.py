@@ -12,7 +12,7 @@ from html import escape
 
 from db.briefing.dto import Briefing, TimelineGroup
 from db.briefing.rules import STOP
-from db.enums import LadderRung
+from sync.enums import LadderRung
 
 GROUP_LINK = "group:"
 ITEMS_SHOWN = 50  # events listed under an opened group

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from db.enums import LadderRung
+from sync.enums import LadderRung
 
 HIGH_SEVERITIES = frozenset({"high", "urgent", "critical"})
 DETRACTOR_NPS = 6  # NPS 0-6 is a detractor, 9-10 a promoter

@@ -29,10 +29,9 @@ from db.briefing.dto import (
     VisitRecap,
 )
 from db.briefing.rules import Facts, Promise, Scheduled
-from db.enums import Channel, TeamRole
 from db.field.holds import ContactHolds, HoldRow
 from db.profiles.book import CONSENT_ID, next_occurrence
-from db.profiles.definition import ProfileDefinition, load_definition
+from db.profiles.definition import load_definition
 from db.profiles.report import format_answer
 from db.profiles.values import recurring_dates
 from db.store.local_store import Store
@@ -47,6 +46,8 @@ from db.store.models import (
     TeamMember,
     VisitNote,
 )
+from sync.enums import Channel, TeamRole
+from sync.profile_definition import ProfileDefinition
 
 NO_VISIT_DAYS = 90  # with no earlier visit, "since the last visit" means this many days
 SCHEDULED_DAYS = 42  # marketing's sends this far ahead

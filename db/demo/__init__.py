@@ -1,1 +1,1 @@
-"""Demo territories: the account and the profile generators."""
+"""Demo territories in the local store (the rows themselves come from sync.demo)."""

@@ -18,13 +18,13 @@ from db.accounts import AccountDirectory
 from db.changes import Changes
 from db.dto import AccountQuery
 from db.edits import change_row, create_row
-from db.enums import LadderRung
 from db.errors import StoreUserError
 from db.profiles.book import USERNAME
 from db.search import fts_query, narrow_match
 from db.store.local_store import Store
 from db.store.models import Account, LadderChange, SyncState
 from db.store.types import utc_now
+from sync.enums import LadderRung
 
 REASON_LIMIT = 500
 HISTORY_LIMIT = 500

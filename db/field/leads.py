@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session
 
 from db.changes import Changes
 from db.edits import change_row
-from db.enums import LeadOutcome, LeadStatus, RejectReason
 from db.errors import StoreUserError
 from db.profiles.book import USERNAME
 from db.store.local_store import Store
 from db.store.models import Account, Contact, Lead, SyncState
 from db.store.types import utc_now
+from sync.enums import LeadOutcome, LeadStatus, RejectReason
 
 NOTE_LIMIT = 2_000
 

@@ -24,14 +24,14 @@ from db.dto import (
 )
 from db.edits import change_row, create_row
 from db.errors import StoreUserError
-from db.profiles.definition import ProfileDefinition, load_definition
+from db.profiles.definition import load_definition
 from db.profiles.values import completeness, normalise_answer, recurring_dates
 from db.store.local_store import Store
 from db.store.models import Account, Contact, ProfileAnswer, ProfileChange, SyncState
 from db.store.types import utc_now
+from sync.entities import answer_id
+from sync.profile_definition import ProfileDefinition
 
-# Stable namespace for answer ids: uuid5(namespace, "<contact id>/<question id>").
-ANSWER_NAMESPACE = uuid.UUID("6f1c1a52-5a0e-4f55-9d55-66c0ffee6606")
 # The consent to keep special-category answers, stored like an answer under a reserved id
 # (definition ids start with a letter, so they can never take it).
 CONSENT_ID = "_consent"
@@ -45,11 +45,6 @@ CONSENT_HOW_LIMIT = 200
 
 class ProfileError(StoreUserError):
     """A profile edit that cannot be made (no consent, company policy); plain words."""
-
-
-def answer_id(contact_id: uuid.UUID, question_id: str) -> uuid.UUID:
-    """The id of a contact's answer to a question: the same on every device."""
-    return uuid.uuid5(ANSWER_NAMESPACE, f"{contact_id}/{question_id}")
 
 
 def next_occurrence(day: dt.date, today: dt.date) -> dt.date:

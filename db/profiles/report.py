@@ -7,7 +7,7 @@ from html import escape
 from typing import Any
 
 from db.dto import ContactProfile
-from db.profiles.definition import ProfileDefinition, ProfileQuestion, QuestionType
+from sync.profile_definition import ProfileDefinition, ProfileQuestion, QuestionType
 
 _STYLE = """
 body { font-family: sans-serif; font-size: 10pt; color: #1f2d3d; }

@@ -9,16 +9,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from db.errors import StoreUserError
-from db.profiles.definition import ProfileDefinition, ProfileQuestion, QuestionType, Recurrence
-
-TEXT_LIMIT = 500
-LONG_TEXT_LIMIT = 20_000
-LIST_ITEMS_LIMIT = 100
-PEOPLE_LIMIT = 30
-AGE_LIMIT = 130
-EARLIEST_DATE = dt.date(1900, 1, 1)
-LATEST_DATE = dt.date(2100, 12, 31)
-PERSON_KEYS = ("name", "birth_date", "age", "interests")
+from db.profiles.definition import (
+    AGE_LIMIT,
+    EARLIEST_DATE,
+    LATEST_DATE,
+    LIST_ITEMS_LIMIT,
+    LONG_TEXT_LIMIT,
+    PEOPLE_LIMIT,
+    PERSON_KEYS,
+    TEXT_LIMIT,
+)
+from sync.profile_definition import ProfileDefinition, ProfileQuestion, QuestionType, Recurrence
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _YES = frozenset({"yes", "y", "true"})

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.errors import DiskFull, StoreReadOnly, StoreUnreadable
 from db.store.bulk_indexes import restore_on_open
 from db.store.engine import READING, RELAXED, create_store_engine
-from db.store.private_files import private_folder, private_sqlite_file
 from db.store.probe import STORE_FILENAME, probe_store_file
 from db.store.schema import migrate
+from sync.private_files import private_folder, private_sqlite_file
 
 __all__ = ["STORE_FILENAME", "Store"]
 

@@ -3,6 +3,9 @@
 Every synced table shares `SyncedRow`: a UUID key made on the device (so offline inserts
 never collide), UTC timestamps, a per-row version counter bumped by SQLAlchemy on every
 UPDATE (`version_id_col`), and a soft-delete marker so deletes can travel as tombstones.
+The other columns of a synced table are the fields of its entity in sync.entities, with the
+same types, lengths, nullability and defaults (tests/db/test_models_match_entities.py);
+rules a column cannot hold (ranges, no blank names) are the specs' alone.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
-from db.enums import (
+from db.store.types import UtcDateTime, utc_now
+from sync.enums import (
     Channel,
     DealRole,
     LadderRung,
@@ -36,7 +40,6 @@ from db.enums import (
     RejectReason,
     TeamRole,
 )
-from db.store.types import UtcDateTime, utc_now
 
 NOCASE = "NOCASE"
 
@@ -84,17 +87,16 @@ class Account(SyncedRow, Base):
 
     __tablename__ = "account"
 
-    # info: extra rules the sync schema checks at every door (db.store.row_schema).
-    name: Mapped[str] = mapped_column(String(200, collation=NOCASE), info={"non_blank": True})
+    name: Mapped[str] = mapped_column(String(200, collation=NOCASE))
     industry: Mapped[str | None] = mapped_column(String(100, collation=NOCASE))
-    employees: Mapped[int | None] = mapped_column(info={"min": 0})
+    employees: Mapped[int | None]
     street: Mapped[str | None] = mapped_column(String(200))
     postal_code: Mapped[str | None] = mapped_column(String(20))
     city: Mapped[str | None] = mapped_column(String(100, collation=NOCASE))
     country: Mapped[str | None] = mapped_column(String(100))
     phone: Mapped[str | None] = mapped_column(String(50))
     website: Mapped[str | None] = mapped_column(String(200))
-    territory: Mapped[str] = mapped_column(String(100), info={"non_blank": True})
+    territory: Mapped[str] = mapped_column(String(100))
     owner_rep: Mapped[str | None] = mapped_column(String(100, collation=NOCASE))
     ladder_rung: Mapped[LadderRung] = mapped_column(_enum(LadderRung), default=LadderRung.PROSPECT)
 
@@ -234,7 +236,7 @@ class TeamMember(SyncedRow, Base):
 class ProfileAnswer(SyncedRow, Base):
     """One answer of a contact's customer profile, under the definition's question id.
 
-    Its id is derived from (contact, question) (see db.profiles.book.answer_id), so two devices
+    Its id is derived from (contact, question) (see sync.entities.answer_id), so two devices
     answering one question offline write the same row and the server merges the two
     instead of keeping both. Answers to questions this app's definition lacks are kept.
     """
@@ -281,7 +283,7 @@ class Lead(SyncedRow, Base):
     contact_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contact.id"))
     campaign: Mapped[str] = mapped_column(String(200))
     source_system: Mapped[str | None] = mapped_column(String(100))
-    score: Mapped[int | None] = mapped_column(info={"min": 0, "max": 100})
+    score: Mapped[int | None]
     handed_over_at: Mapped[datetime]
     status: Mapped[LeadStatus] = mapped_column(_enum(LeadStatus, 20), default=LeadStatus.NEW)
     reject_reason: Mapped[RejectReason | None] = mapped_column(_enum(RejectReason, 40))

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from server.access_log import note_caller
 from server.auth import AuthService, Caller
 from server.routes.deps import ClientApi, bearer_caller, check_client_api, me_of
 from server.settings import sensitive_policy
@@ -31,6 +32,7 @@ def add_auth_routes(
         """Signs in. After repeated failures of a user name or from one address, answers
         429 with Retry-After (seconds) until the wait is over."""
         check_client_api(client_api, min_client_api)
+        note_caller(request, f"device {body.client_id}")  # never the name signing in
         address = request.client.host if request.client else None
         return auth.login(body.username, body.password, body.client_id, address=address)
 

@@ -4,9 +4,10 @@
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from server.access_log import note_caller
 from server.auth import AuthService, Caller
 from server.errors import ClientTooOld, Unauthorized
 from server.ingest import ApiKeys
@@ -20,28 +21,34 @@ ClientApi = Annotated[int | None, Header(alias=API_HEADER)]
 
 def bearer_caller(
     auth: AuthService, min_client_api: int
-) -> Callable[[HTTPAuthorizationCredentials | None, int | None], Caller]:
+) -> Callable[[Request, HTTPAuthorizationCredentials | None, int | None], Caller]:
     """The dependency for a rep's routes: the signed-in caller behind the access token, on a
     client the server still serves."""
 
-    def caller(credentials: Credentials, client_api: ClientApi = None) -> Caller:
+    def caller(request: Request, credentials: Credentials, client_api: ClientApi = None) -> Caller:
         check_client_api(client_api, min_client_api)
         if credentials is None:
             raise Unauthorized("not signed in; send an access token")
-        return auth.authenticate(credentials.credentials)
+        who = auth.authenticate(credentials.credentials)
+        note_caller(request, f"user {who.user_id} device {who.client_id}")
+        return who
 
     return caller
 
 
-def api_key_source(keys: ApiKeys) -> Callable[[HTTPAuthorizationCredentials | None], str]:
+def api_key_source(
+    keys: ApiKeys,
+) -> Callable[[Request, HTTPAuthorizationCredentials | None], str]:
     """The dependency for other systems' routes: the source name of the API key sent."""
 
-    def calling_system(credentials: Credentials) -> str:
+    def calling_system(request: Request, credentials: Credentials) -> str:
         # Another system's API key, never a rep's token: the two are looked up in tables
         # of their own, so neither opens the other's routes.
         if credentials is None:
             raise Unauthorized("no API key; send it as: Authorization: Bearer <key>")
-        return keys.source_of(credentials.credentials)
+        source = keys.source_of(credentials.credentials)
+        note_caller(request, f"system {source}")
+        return source
 
     return calling_system
 

@@ -8,9 +8,9 @@ import pytest
 
 from db.accounts import AccountDirectory
 from db.dto import AccountQuery, AccountSort
-from db.enums import Channel, LadderRung, TeamRole
 from db.field.meetings import MeetingCalendar
 from db.store.local_store import Store
+from sync.enums import Channel, LadderRung, TeamRole
 from tests.helpers.factories import (
     add_account,
     add_activity,

@@ -13,9 +13,9 @@ from db.briefing.report import briefing_html
 from db.briefing.rules import STOP
 from db.briefing.service import BriefingService
 from db.edits import LocalEditor
-from db.enums import Channel, TeamRole
 from db.profiles.book import ProfileBook
 from db.store.local_store import Store
+from sync.enums import Channel, TeamRole
 from tests.helpers.factories import (
     add_account,
     add_activity,

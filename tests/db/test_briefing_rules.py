@@ -21,7 +21,7 @@ from db.briefing.rules import (
     talking_points,
     warnings,
 )
-from db.enums import LadderRung
+from sync.enums import LadderRung
 
 TODAY = date(2026, 11, 23)
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -13,9 +13,8 @@ from sqlalchemy import func, select, text
 
 import db.demo.territory as demo_module
 from db.accounts import AccountDirectory
-from db.demo.territory import MAX_PAST_MEETINGS, DemoSummary, _Territory, generate_demo
+from db.demo.territory import generate_demo
 from db.dto import AccountQuery
-from db.enums import ActivityType, Channel, LadderRung
 from db.errors import StoreNotEmpty
 from db.search import fts_query, matching_account_ids
 from db.store.local_store import Store
@@ -31,6 +30,9 @@ from db.store.models import (
     TeamMember,
     VisitNote,
 )
+from sync.demo.territory import MAX_PAST_MEETINGS, DemoSummary, DemoTerritory
+from sync.entities import answer_id
+from sync.enums import ActivityType, Channel, LadderRung
 
 TODAY = date(2026, 11, 23)  # a Monday
 MIDNIGHT = datetime.combine(TODAY, time(0), tzinfo=UTC)
@@ -290,7 +292,7 @@ def test_meetings_this_week_have_attendees_from_their_account(demo: Store) -> No
 
 def test_the_week_is_capped_however_big_the_territory() -> None:
     # Plans only: generating 100k accounts is the bench's job, not a unit test's.
-    plan = _Territory(100_000, 1, TODAY, "demo", "demo")
+    plan = DemoTerritory(100_000, 1, TODAY, "demo", "demo")
     assert 12 <= sum(len(slots) for slots in plan.week.values()) <= 20
     assert 1_900 <= sum(plan.past.values()) <= MAX_PAST_MEETINGS
     assert len(plan.disputed) == 3_000
@@ -412,7 +414,7 @@ def test_synced_columns_are_set_on_every_table(demo: Store) -> None:
 def test_some_key_contacts_have_believable_profiles(demo: Store, summary: DemoSummary) -> None:
     """Every demo answer is what the editor itself would store for its question, so the rep
     can edit it; there are birthdays and anniversaries coming up to be reminded of."""
-    from db.profiles.book import ProfileBook, answer_id
+    from db.profiles.book import ProfileBook
     from db.profiles.definition import load_definition
     from db.profiles.values import normalise_answer
     from db.store.models import ProfileAnswer

@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import event, select
 
 from db.edits import LocalEditor
-from db.enums import LadderRung
 from db.errors import StoreUserError
 from db.store.local_store import Store
 from db.store.models import Account, OutboxEntry
+from sync.enums import LadderRung
 from tests.helpers.factories import add_account
 
 

@@ -13,13 +13,13 @@ from sqlalchemy import select
 import db.field.ladder
 from db.accounts import AccountDirectory
 from db.dto import AccountQuery
-from db.enums import LadderRung
 from db.errors import StoreUserError
 from db.field.ladder import REASON_LIMIT, Ladder, LadderError, LadderStep
 from db.profiles.book import USERNAME
 from db.services import LocalServices
 from db.store.local_store import Store
 from db.store.models import Account, LadderChange, OutboxEntry, SyncState
+from sync.enums import LadderRung
 from tests.helpers.factories import add_account, add_contact, add_numbered_accounts
 
 

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import select
 
 from db.edits import LocalEditor
-from db.enums import LeadOutcome, LeadStatus, RejectReason
 from db.field.holds import ContactHolds, HoldError
 from db.field.leads import LeadDesk, LeadError
 from db.profiles.book import USERNAME
 from db.store.local_store import Store
 from db.store.models import OutboxEntry, SyncState
+from sync.enums import LeadOutcome, LeadStatus, RejectReason
 from tests.helpers.factories import add_account, add_contact
 
 TODAY = date(2026, 11, 23)

@@ -16,13 +16,13 @@ from db.profiles.book import (
     USERNAME,
     ProfileBook,
     ProfileError,
-    answer_id,
     next_occurrence,
 )
 from db.profiles.values import AnswerError
 from db.store.local_store import Store
 from db.store.models import Contact, OutboxEntry, SyncState
 from db.store.replica import LocalReplica, PulledRow
+from sync.entities import answer_id
 from tests.helpers.factories import add_account, add_contact
 
 # One question of every type, with what the rep gives and what the store keeps.

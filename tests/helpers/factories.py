@@ -6,7 +6,6 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from db.enums import Channel, DealRole, LadderRung, TeamRole
 from db.store.local_store import Store
 from db.store.models import (
     Account,
@@ -18,6 +17,7 @@ from db.store.models import (
     VisitNote,
 )
 from db.store.types import utc_now
+from sync.enums import Channel, DealRole, LadderRung, TeamRole
 
 
 def add_account(store: Store, name: str, **fields: Any) -> uuid.UUID:

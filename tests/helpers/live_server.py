@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import socket
+import re
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -21,16 +22,11 @@ from server.auth import AuthService
 from server.store import ServerStore, database_url_for
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def serving(app: FastAPI) -> Iterator[str]:
-    """Runs `app` until the block ends; yields its base URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")
+    """Runs `app` until the block ends; yields its base URL. The server binds port 0 and
+    the URL names the port it got (no free-port race with other tests)."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -39,11 +35,65 @@ def serving(app: FastAPI) -> Iterator[str]:
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError("the test server did not start")
         time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield f"http://127.0.0.1:{config.port}"
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=20)
+
+
+# What `fieldbrief-server serve` says once it listens (uvicorn's words, with the real port).
+_LISTENING = re.compile(r"running on (http://[0-9.]+:[0-9]+)")
+
+
+class ServerProcess:
+    """`python -m server.cli ARGS --port 0` as a real process, its output in `log`; the
+    URL is read from what it says once it listens (no free-port race)."""
+
+    def __init__(self, args: list[str], log: Path) -> None:
+        self.log = log
+        with log.open("w") as output:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "server.cli", *args, "--port", "0"],
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        self._url: str | None = None
+
+    @property
+    def url(self) -> str:
+        assert self._url is not None, "wait_until_up first"
+        return self._url
+
+    def wait_until_up(self) -> str:
+        """Its URL, once it answers /v1/health (a minute at most)."""
+        deadline = time.monotonic() + 60
+        while self._url is None:
+            found = _LISTENING.search(self.log.read_text())
+            if found:
+                self._url = found.group(1)
+                break
+            assert self.process.poll() is None, self.log.read_text()
+            assert time.monotonic() < deadline, self.log.read_text()
+            time.sleep(0.05)
+        wait_for_health(self._url, self.process, self.log)
+        return self._url
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+@contextmanager
+def server_process(args: list[str], log: Path) -> Iterator[str]:
+    """A ServerProcess that is up; yields its URL and stops it when the block ends."""
+    server = ServerProcess(args, log)
+    try:
+        yield server.wait_until_up()
+    finally:
+        server.stop()
 
 
 def wait_for_health(url: str, process: subprocess.Popen[Any], log: Path | None = None) -> None:

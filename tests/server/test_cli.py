@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import pytest
 
 from server.auth import AuthService
 from server.store import ServerStore, database_url_for
-from tests.helpers.live_server import free_port
+from tests.helpers.live_server import server_process
 
 pytestmark = pytest.mark.slow
 
@@ -109,31 +108,8 @@ def test_serve_answers_on_loopback(tmp_path: Path) -> None:
         "--password-stdin",
         stdin="a long secret\n",
     )
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "server.cli",
-            "serve",
-            "--data-dir",
-            str(tmp_path),
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                health = httpx.get(f"{url}/v1/health", timeout=2)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline and process.poll() is None
-                time.sleep(0.1)
+    with server_process(["serve", "--data-dir", str(tmp_path)], tmp_path / "serve.log") as url:
+        health = httpx.get(f"{url}/v1/health", timeout=2)
         assert health.json()["status"] == "ok"
         login = httpx.post(
             f"{url}/v1/auth/login",
@@ -144,9 +120,6 @@ def test_serve_answers_on_loopback(tmp_path: Path) -> None:
             },
         )
         assert login.status_code == 200
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def test_report_profiles_gives_completeness_per_rep(tmp_path: Path) -> None:

@@ -14,11 +14,11 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from db.profiles.book import answer_id
 from db.store.local_store import Store
 from db.store.replica import LocalReplica
 from server.models import Record
 from sync.engine import SyncEngine
+from sync.entities import answer_id
 from tests.helpers.live_server import REP_PASSWORD, RunningServer, rep_server
 
 ACCOUNT = uuid.UUID("00000000-0000-4000-8000-00000000000a")

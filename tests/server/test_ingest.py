@@ -15,7 +15,6 @@ import pytest
 from sqlalchemy import select
 
 from db.edits import LOCAL_COLUMNS
-from db.enums import Channel
 from db.store.local_store import Store
 from db.store.models import Activity
 from db.store.replica import LocalReplica
@@ -27,6 +26,7 @@ from server.ingest import ApiKeys
 from server.models import IngestedEvent, OutsideKey, Record
 from server.records import ScopedRecords, encode_cursor
 from sync.engine import SyncEngine
+from sync.enums import Channel
 from tests.server.conftest import PASSWORD, Clock
 
 EVENTS = "/v1/ingest/events"

@@ -12,7 +12,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from db.enums import LeadOutcome, RejectReason
 from db.field.holds import ContactHolds
 from db.field.leads import LeadDesk
 from db.store.local_store import Store
@@ -21,6 +20,7 @@ from server.auth import AuthService
 from server.cli import main as server_main
 from server.ingest import ApiKeys
 from sync.engine import SyncEngine
+from sync.enums import LeadOutcome, RejectReason
 from tests.server.conftest import PASSWORD, Clock
 from tests.server.test_ingest import Customers, bearer, send, write
 

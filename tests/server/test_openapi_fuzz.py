@@ -25,12 +25,12 @@ from schemathesis.checks import (
     unsupported_method,
 )
 
-from db.store.row_schema import INT64_MAX
 from server.app import create_app
 from server.auth import AuthService
 from server.ingest import ApiKeys
 from server.store import ServerStore, create_server_engine
 from sync.protocol import CLIENT_ENTITIES
+from sync.row_schema import INT64_MAX
 from tests.helpers.live_server import REP_PASSWORD, rep_server
 
 pytestmark = pytest.mark.slow

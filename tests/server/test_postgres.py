@@ -7,7 +7,6 @@ import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -15,7 +14,7 @@ import pytest
 from sqlalchemy import make_url
 
 from server.records import encode_cursor
-from tests.helpers.live_server import free_port, wait_for_health
+from tests.helpers.live_server import ServerProcess
 
 pytestmark = [
     pytest.mark.slow,
@@ -33,33 +32,14 @@ def server_cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     )
 
 
-@dataclass(frozen=True)
-class Server:
-    url: str
-    process: subprocess.Popen[str]
-    log: Path
-
-    def wait_until_up(self) -> None:
-        wait_for_health(self.url, self.process, self.log)
-
-
 @contextmanager
-def serving(database_url: str, log: Path) -> Iterator[Server]:
-    """`fieldbrief-server serve --database-url URL` on a free port, its output in `log`."""
-    port = free_port()
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--database-url", database_url]
-            + ["--port", str(port)],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+def serving(database_url: str, log: Path) -> Iterator[ServerProcess]:
+    """`fieldbrief-server serve --database-url URL` on a port of its own, output in `log`."""
+    server = ServerProcess(["serve", "--database-url", database_url], log)
     try:
-        yield Server(f"http://127.0.0.1:{port}", process, log)
+        yield server
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        server.stop()
 
 
 def test_two_servers_share_one_database(server_database_url: str, tmp_path: Path) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import subprocess
-import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -27,7 +25,7 @@ from server.errors import BadRequest
 from server.models import AuthToken, Device, LoginFailure, User
 from server.store import ServerStore, create_server_engine
 from server.throttle import ADDRESS_LIMITS, USER_LIMITS
-from tests.helpers.live_server import free_port, wait_for_health
+from tests.helpers.live_server import server_process
 from tests.server.conftest import PASSWORD, Clock
 
 WRONG = "not the password at all"
@@ -182,22 +180,10 @@ def test_counts_are_forgotten_after_a_quiet_day(
 
 @contextmanager
 def serve(database_url: str, log: Path) -> Iterator[str]:
-    """`fieldbrief-server serve` as a real process on a free port; yields its URL once up."""
-    port = free_port()
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "--database-url", database_url, "serve"]
-            + ["--port", str(port), "--workers", "1"],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_health(url, process, log)
+    """`fieldbrief-server serve` as a real process; yields its URL once up."""
+    args = ["--database-url", database_url, "serve", "--workers", "1"]
+    with server_process(args, log) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 @pytest.mark.slow

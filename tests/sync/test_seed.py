@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from db.demo.territory import demo_rows
+from sync.demo.territory import demo_rows
 from sync.seed import demo_records
 
 TODAY = date(2026, 3, 2)

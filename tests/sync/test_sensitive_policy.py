@@ -14,12 +14,13 @@ import pytest
 from sqlalchemy import select
 
 from db.edits import LocalEditor, create_row
-from db.profiles.book import ProfileBook, ProfileError, answer_id
+from db.profiles.book import ProfileBook, ProfileError
 from db.store.models import OutboxEntry, ProfileAnswer
 from server.cli import main as server_cli
 from server.models import Record
 from server.records import ScopedRecords, WireRecord
 from server.store import ServerStore
+from sync.entities import answer_id
 from tests.helpers.live_server import RunningServer, rep_server
 from tests.sync.test_engine import Device
 

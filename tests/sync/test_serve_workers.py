@@ -15,7 +15,7 @@ from db.store.local_store import Store
 from db.store.models import Account
 from db.store.replica import LocalReplica
 from sync.engine import SyncEngine
-from tests.helpers.live_server import free_port, wait_for_health
+from tests.helpers.live_server import ServerProcess
 
 PASSWORD = "a long secret"
 
@@ -43,17 +43,12 @@ def test_devices_sync_through_several_server_processes(tmp_path: Path) -> None:
         stdin=f"{PASSWORD}\n",
     )  # fmt: skip
     assert added.returncode == 0, added.stderr
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "--data-dir", str(folder), "serve"]
-        + ["--port", str(port), "--workers", "2"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    server = ServerProcess(
+        ["--data-dir", str(folder), "serve", "--workers", "2"], tmp_path / "serve.log"
     )
-    url = f"http://127.0.0.1:{port}"
     laptop, tablet = Store.open(tmp_path / "laptop"), Store.open(tmp_path / "tablet")
     try:
-        wait_for_health(url, server)
+        url = server.wait_until_up()
         for number in range(3):  # each sync on new connections: both workers take part
             LocalEditor(laptop).create("account", name=f"Acme {number}", territory="north")
             _sync(laptop, url)
@@ -64,9 +59,8 @@ def test_devices_sync_through_several_server_processes(tmp_path: Path) -> None:
     finally:
         laptop.close()
         tablet.close()
-        server.terminate()
-        server.wait(timeout=30)
-    assert server.returncode is not None
+        server.stop()
+    assert server.process.returncode is not None
 
 
 def test_workers_must_be_a_positive_number(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from db.csv_safe import csv_text, safe_cell
+from sync.csv_safe import csv_text, safe_cell
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The one row schema every door checks (db/store/row_schema.py), derived from the models."""
+"""The one row schema every door checks (sync/row_schema.py), built from sync.entities."""
 
 from __future__ import annotations
 
@@ -9,15 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from db.store.models import SYNCED_MODELS
-from db.store.row_schema import (
-    INT64_MAX,
-    INT64_MIN,
-    RowProblem,
-    checked_fields,
-    json_problem,
-    pulled_problem,
-)
+from db.store.row_schema import pulled_problem
+from sync.entities import ENTITIES
+from sync.protocol import CLIENT_ENTITIES, SNAPSHOT_ORDER
+from sync.row_schema import INT64_MAX, INT64_MIN, RowProblem, checked_fields, json_problem
 
 ACCOUNT = {"name": "Acme", "territory": "north"}
 
@@ -28,9 +23,13 @@ def problem(entity: str, fields: dict[str, Any], whole: bool = True) -> str:
     return str(refused.value)
 
 
-def test_every_synced_table_has_a_schema_of_its_columns() -> None:
-    for model in SYNCED_MODELS:
-        entity = model.__tablename__  # type: ignore[attr-defined]
+def test_the_protocols_entities_are_the_specs_in_their_order() -> None:
+    assert [e for e in SNAPSHOT_ORDER if e in CLIENT_ENTITIES] == list(ENTITIES)
+    assert set(ENTITIES) == CLIENT_ENTITIES
+
+
+def test_every_entity_has_a_schema_of_its_fields() -> None:
+    for entity in ENTITIES:
         with pytest.raises(RowProblem, match="not a field"):
             checked_fields(entity, {"no_such_column": 1}, whole=False)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from db.store.private_files import private_file, private_folder, private_sqlite_file
+from sync.private_files import private_file, private_folder, private_sqlite_file
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
 

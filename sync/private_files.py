@@ -4,7 +4,8 @@ A territory is customers' personal data; on a shared machine (or a server with o
 accounts) the default umask would let every local user read it. Modes are set when a
 folder or file is made and tightened when one from an older version is found looser.
 SQLite gives the -wal and -shm files it makes the mode of the database file, so the
-database file is made 0600 before SQLite opens it.
+database file is made 0600 before SQLite opens it. The app's store and the server's
+database both use these.
 """
 
 from __future__ import annotations
