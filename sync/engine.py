@@ -463,7 +463,9 @@ class SyncEngine:
 
     def _verify(self, stop: threading.Event, report: Progress, done: _Pulled) -> list[str]:
         """Compares per-entity counts and checksums with the server's; an entity that
-        differs is downloaded again and what the server no longer has is let go of."""
+        differs is downloaded again and what the server no longer has is let go of. Rows
+        apart from the server with no edit queued count as differing (mark_diverged)."""
+        self._replica.mark_diverged()
         for _attempt in range(3):
             cursor = self._replica.state(CURSOR)
             assert cursor is not None

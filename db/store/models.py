@@ -409,6 +409,12 @@ def _index_synced_rows(model: type[SyncedRow]) -> None:
         table.c.server_version,
         sqlite_where=table.c.deleted_at.is_(None) & table.c.server_version.is_not(None),
     )
+    # The rows whose version is not the server's: a few (those with queued edits), so the
+    # end-of-sync search for rows apart from the server (LocalReplica.mark_diverged) reads
+    # this index instead of the table.
+    Index(
+        f"ix_{table.name}_apart", table.c.id, sqlite_where=table.c.version != table.c.server_version
+    )
 
 
 for _model in SYNCED_MODELS:

@@ -26,6 +26,7 @@ KNOWN_REVISIONS: tuple[str, ...] = (
     "0007_synced_row_index",
     "0008_set_aside_rows",
     "0009_all_day_meetings",
+    "0010_versions_follow_server",
 )
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 

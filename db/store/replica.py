@@ -345,6 +345,35 @@ class LocalReplica:
         return totals
 
     @_on_store_thread
+    def mark_diverged(self) -> dict[str, int]:
+        """Rows whose content left the server's without a change on its way there: a
+        pulled row's local version is the server's, and a rep's edit bumps it and queues an
+        outbox entry in one transaction, so a version apart with nothing queued means an
+        edit was dropped (or a bug). Their server version becomes 0, which the end-of-sync
+        check sees, and the repair download puts the server's content back. Returns how
+        many rows of each entity were marked."""
+        marked: dict[str, int] = {}
+        with self._store.session() as session:
+            queued = select(OutboxEntry.entity_id)
+            for entity, model in _MODELS.items():
+                table = model.__table__
+                found = session.execute(
+                    update(table)
+                    .where(
+                        table.c.server_version.is_not(None),
+                        table.c.server_version != 0,
+                        table.c.version != table.c.server_version,
+                        table.c.id.not_in(queued),
+                    )
+                    .values(server_version=0)
+                )
+                if found.rowcount:  # type: ignore[attr-defined]
+                    marked[entity] = int(found.rowcount)  # type: ignore[attr-defined]
+        if marked:
+            log.warning("rows apart from the server with nothing queued: %s", marked)
+        return marked
+
+    @_on_store_thread
     def set_aside_count(self) -> int:
         """Pulled rows this device could not store (see SetAsideRow)."""
         with self._store.reading() as session:
@@ -668,7 +697,7 @@ def _apply_synced(
         values = {name: v for name, v in values.items() if not _same(current.get(name), v)}
         if row.deleted != (deleted_at is not None):
             values["deleted_at"] = now if row.deleted else None
-        values["server_version"] = row.version
+        values["server_version"] = values["version"] = row.version
         values["updated_at"] = now
         updates.setdefault(frozenset(values), []).append(
             {"row_id": row.id, **{f"new_{k}": v for k, v in values.items()}}
@@ -680,7 +709,6 @@ def _apply_synced(
             update(table)
             .where(table.c.id == bindparam("row_id"))
             .values({name: bindparam(f"new_{name}") for name in names})
-            .values(version=table.c.version + 1)
         )
         session.execute(change, batch, execution_options={"synchronize_session": False})
     return changed

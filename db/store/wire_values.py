@@ -87,7 +87,8 @@ class RowWriter:
             if raw is not None or not keeps_none:
                 fields[at] = store(raw)
         deleted_at = stamp if deleted else None
-        return (self.stored_id(row_id), stamp, stamp, 1, deleted_at, version, *fields)
+        # A pulled row's local version is the server's (see LocalReplica.mark_diverged).
+        return (self.stored_id(row_id), stamp, stamp, version, deleted_at, version, *fields)
 
 
 def _given(data: dict[str, Any], name: str, default: Callable[[], Any] | None) -> Any:

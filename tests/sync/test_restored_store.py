@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from db.edits import LocalEditor
 from db.store.local_store import STORE_FILENAME, Store
@@ -205,3 +205,23 @@ def test_an_older_app_is_refused_a_reused_number_instead_of_losing_the_edit(
     assert "last_applied" not in body  # an older app's models refuse fields they do not know
     [result] = body["results"]
     assert result["status"] == "rejected" and "reused the number" in result["reason"]
+
+
+def test_an_edit_dropped_on_its_way_is_found_and_the_row_repaired(
+    laptop: Laptop, tablet: Laptop
+) -> None:
+    """What an older app did when the server wrongly said "duplicate": the outbox entry
+    went, the edit stayed on the laptop alone. The end-of-sync check finds the row apart
+    from the server with nothing queued and puts the server's content back."""
+    account_id = laptop.add("Acme")
+    laptop.sync()
+    tablet.sync()
+    LocalEditor(laptop.store).set_fields("account", account_id, city="Köln")
+    with laptop.store.session() as session:  # dropped on its way, as "duplicate" did
+        session.execute(delete(OutboxEntry))
+    outcome = laptop.sync()
+    assert outcome.repaired == ("account",)
+    with laptop.store.reading() as session:
+        account = session.get(Account, account_id)
+        assert account is not None and account.city is None  # the server's, as everyone's
+    assert laptop.sync().repaired == () and tablet.sync().repaired == ()
