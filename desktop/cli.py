@@ -80,6 +80,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sync.add_argument("--server", required=True, metavar="URL", help="e.g. http://127.0.0.1:8740")
     sync.add_argument("--user", required=True, metavar="NAME")
+    sync.add_argument(
+        "--retries",
+        type=_attempts,
+        default=5,
+        metavar="N",
+        help="tries per request when the network or server fails, with a growing pause "
+        "between them (default 5; 1 gives up at the first failure)",
+    )
     sync.add_argument("--data-dir", type=Path, metavar="D", default=argparse.SUPPRESS)
     return parser
 
@@ -93,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     data_dir: Path = args.data_dir
     try:
         if args.command == "sync":
-            return _run_sync(data_dir, args.server, args.user)
+            return _run_sync(data_dir, args.server, args.user, args.retries)
         if args.command == "demo":
             return _run_demo(data_dir, args.accounts, args.seed, replace=args.replace)
         return _run_window(data_dir, args.screenshot, args.screenshot_when)
@@ -106,6 +114,16 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: still one line, never a traceback in the rep's face
         logging.getLogger(__name__).error("the command failed", exc_info=True)
         return _fail(f"unexpected error ({exc.__class__.__name__}: {exc}); please report it")
+
+
+def _attempts(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= 20:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 20, not {text!r}")
+    return number
 
 
 def _fail(message: str) -> int:
@@ -137,7 +155,7 @@ def _run_demo(data_dir: Path, accounts: int, seed: int, *, replace: bool) -> int
     return EXIT_OK
 
 
-def _run_sync(data_dir: Path, server: str, user: str) -> int:
+def _run_sync(data_dir: Path, server: str, user: str, attempts: int = 5) -> int:
     from desktop.credentials import NoPassword, password_for
     from sync.engine import SyncError
 
@@ -149,14 +167,15 @@ def _run_sync(data_dir: Path, server: str, user: str) -> int:
     from db.store.local_store import Store
     from db.store.replica import LocalReplica
     from desktop.logs import log_to
-    from sync.engine import sync_once
+    from sync.engine import RetryPolicy, sync_once
     from sync.outcome import describe_outcome
 
     store = Store.open(data_dir)
     log_to(data_dir)  # as the app logs: each sync's line, any failure's traceback
     try:
         printer = _sync_printer()
-        outcome = sync_once(LocalReplica(store), server, user, password, printer)
+        retry = RetryPolicy(attempts=attempts)
+        outcome = sync_once(LocalReplica(store), server, user, password, printer, retry)
         conflicts = AttentionDesk(store).conflicts()
     except SyncError as exc:
         return _fail(f"sync failed: {exc}")

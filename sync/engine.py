@@ -815,7 +815,8 @@ def sync_once(
     username: str,
     password: str,
     progress: Progress | None = None,
+    retry: RetryPolicy | None = None,
 ) -> SyncOutcome:
     """One full sync with a fresh HTTP client (the CLI's entry point)."""
     with http_client(server) as http:
-        return SyncEngine(replica, http, username, password).run(progress=progress)
+        return SyncEngine(replica, http, username, password, retry=retry).run(progress=progress)

@@ -151,3 +151,13 @@ def test_screenshot_into_a_missing_folder_fails_cleanly(tmp_path: Path) -> None:
         fieldbrief("--data-dir", tmp_path, "--screenshot", tmp_path / "nope" / "x.png")
     )
     assert "does not exist" in line
+
+
+@pytest.mark.parametrize("retries", ["0", "21", "lots"])
+def test_sync_retries_outside_1_to_20_are_a_usage_error(tmp_path: Path, retries: str) -> None:
+    done = fieldbrief(
+        "sync", "--server", "http://127.0.0.1:9", "--user", "ana", "--retries", retries,
+        "--data-dir", tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 2 and "from 1 to 20" in done.stderr
+    assert not (tmp_path / STORE_FILENAME).exists()  # refused before anything was opened

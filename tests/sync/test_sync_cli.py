@@ -33,7 +33,9 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "laptop"
 
 
-def sync(server: str, data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
+def sync(
+    server: str, data_dir: Path, *options: str, **env: str
+) -> subprocess.CompletedProcess[str]:
     environment = {
         k: v
         for k, v in os.environ.items()
@@ -53,6 +55,7 @@ def sync(server: str, data_dir: Path, **env: str) -> subprocess.CompletedProcess
             "ana",
             "--data-dir",
             str(data_dir),
+            *options,
         ],
         capture_output=True,
         text=True,
@@ -101,7 +104,9 @@ def test_failures_are_one_line(server_url: str, data_dir: Path) -> None:
     assert wrong == "fieldbrief: sync failed: wrong user name or password"
     missing = one_line(sync(server_url, data_dir))
     assert "FIELDBRIEF_PASSWORD" in missing
-    offline = one_line(sync("http://127.0.0.1:9", data_dir, FIELDBRIEF_PASSWORD=PASSWORD))
+    offline = one_line(
+        sync("http://127.0.0.1:9", data_dir, "--retries", "1", FIELDBRIEF_PASSWORD=PASSWORD)
+    )
     assert "cannot reach the server" in offline
     logged = (data_dir / "fieldbrief.log").read_text()  # each with its traceback
     assert logged.count("sync failed after") == 2 and "Traceback" in logged
