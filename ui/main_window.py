@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QProgressBar,
+    QPushButton,
     QStackedWidget,
     QWidget,
 )
@@ -89,7 +90,9 @@ class DiagnosticsSource(Protocol):
 DIAGNOSTICS_COPIED = "Diagnostics copied: paste them into your message to support"
 
 
-def sync_summary(status: SyncStatus, online: bool | None = None) -> str:
+def sync_summary(
+    status: SyncStatus, online: bool | None = None, needs_sign_in: bool = False
+) -> str:
     """The status bar's sync text: where we stand, what waits, what needs the rep."""
     if not status.configured:
         parts = ["Not signed in · working offline"]
@@ -97,7 +100,9 @@ def sync_summary(status: SyncStatus, online: bool | None = None) -> str:
         parts = [f"Not synced yet with {status.server}"]
     else:
         parts = [f"Synced {status.last_sync_at.astimezone():%d %b %H:%M}"]
-    if status.configured and online is not None:
+    if status.configured and needs_sign_in:
+        parts.insert(0, "Sign-in needed")  # never "Online" while sync cannot sign in
+    elif status.configured and online is not None:
         parts.insert(0, "Online" if online else "Offline")
     if status.pending:
         parts.append(f"{status.pending:,} change{'s' * (status.pending != 1)} waiting")
@@ -184,6 +189,17 @@ class MainWindow(QMainWindow):
         self.sync_label.setToolTip("Everything here works without a network.")
         self.sync_label.setObjectName("subtitle")
         self.statusBar().addPermanentWidget(self.sync_label)
+        # Shown when an automatic sync could not sign in: the rep signs in when they choose
+        # (a dialog opened by a timer would take the keys they are typing into a note).
+        self._sign_in_message = ""
+        self.sign_in_bar = QPushButton()
+        self.sign_in_bar.setObjectName("signInBar")
+        self.sign_in_bar.setFlat(True)
+        self.sign_in_bar.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.sign_in_bar.setToolTip("Sign in to your company's server (or press F5)")
+        self.sign_in_bar.clicked.connect(lambda: self.show_sign_in(self._sign_in_message))
+        self.sign_in_bar.hide()
+        self.statusBar().addWidget(self.sign_in_bar)
         self.sync: SyncController | None = None
         self.ask_to_sign_in = True  # tests switch the modal dialog off
         # The windows open now, one per contact, visit and note: asked again, the open one
@@ -330,6 +346,7 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_sync_synced(self, outcome: SyncOutcome) -> None:
         self.sync_progress.hide()
+        self.sign_in_bar.hide()
         from sync.outcome import describe_outcome
 
         said = "Synced: " + "; ".join(describe_outcome(outcome))
@@ -343,11 +360,13 @@ class MainWindow(QMainWindow):
         self.sync_progress.hide()
         self.statusBar().showMessage(f"Not synced: {message}", 15_000)
 
-    @Slot(str)
-    def _on_sync_sign_in_needed(self, message: str) -> None:
+    @Slot(str, bool)
+    def _on_sync_sign_in_needed(self, message: str, asked: bool) -> None:
         self.sync_progress.hide()
-        self.sync_label.setText("Not signed in · working offline")
-        if self.ask_to_sign_in:
+        self.sync_label.setText("Sign-in needed · working offline")
+        self._sign_in_message = message
+        self._show_sign_in_bar()
+        if asked and self.ask_to_sign_in:
             self.show_sign_in(message)
 
     @Slot(int)
@@ -355,12 +374,29 @@ class MainWindow(QMainWindow):
         item = self.navigation.item(ATTENTION)
         item.setText(f"Attention ({count})" if count else "Attention")
 
+    def _show_sign_in_bar(self) -> None:
+        pending = self._sync_status.pending if self._sync_status else 0
+        self.sign_in_bar.setText(
+            f"Sign in to send {pending:,} change{'s' * (pending != 1)}…"
+            if pending
+            else "Sign in to sync…"
+        )
+        self.sign_in_bar.show()
+
     @Slot(object)
     def _on_sync_status_changed(self, status: SyncStatus) -> None:
         self._sync_status = status
+        if self.sign_in_bar.isVisible():
+            self._show_sign_in_bar()  # the count of changes waiting moved
         if self.sync is not None and self.sync.running:
             return
-        self.sync_label.setText(sync_summary(status, self.sync.online if self.sync else None))
+        self.sync_label.setText(
+            sync_summary(
+                status,
+                self.sync.online if self.sync else None,
+                self.sync.needs_sign_in if self.sync else False,
+            )
+        )
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")

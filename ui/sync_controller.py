@@ -50,7 +50,9 @@ class SyncController(QObject):
     progressed = Signal(str, int, object)  # stage, count, total (None: not known)
     synced = Signal(object)  # SyncOutcome
     failed = Signal(str)  # plain words; the app keeps working offline
-    sign_in_needed = Signal(str)
+    # The message, and whether the rep asked for this sync (F5, a click): only then may the
+    # window ask for the password at once; an automatic sync never opens a dialog.
+    sign_in_needed = Signal(str, bool)
     status_changed = Signal(object)  # SyncStatus
 
     def __init__(self, runner: Runner, backend: SyncBackend, parent: QObject | None = None):
@@ -65,12 +67,14 @@ class SyncController(QObject):
         self._poll.timeout.connect(self._on_poll_timeout)
         self._auto = QTimer(self)
         self._auto.setInterval(AUTO_SYNC_MS)
-        self._auto.timeout.connect(self.sync_now)
+        self._auto.timeout.connect(self._sync_automatically)
         self._after_save = QTimer(self)
         self._after_save.setSingleShot(True)
         self._after_save.setInterval(AFTER_SAVE_MS)
         self._after_save.timeout.connect(self._on_after_save_timeout)
         self.online: bool | None = None  # None until a sync has tried
+        self.needs_sign_in = False  # the last sync could not sign in
+        self._asked = False  # the running sync was asked for by the rep
         self._configured = False
         runner.data_changed.connect(self._on_runner_data_changed)
 
@@ -92,9 +96,18 @@ class SyncController(QObject):
 
     @Slot()
     def sync_now(self) -> None:
+        """A sync the rep asked for (F5, a click): a needed sign-in may be asked at once."""
+        self._sync(asked=True)
+
+    @Slot()
+    def _sync_automatically(self) -> None:
+        self._sync(asked=False)
+
+    def _sync(self, *, asked: bool) -> None:
         if self.running:
             return
         self._begin()
+        self._asked = asked
         self._runner.network(
             lambda: self._backend.sync(self._stop, self._progress), self._on_done, self._on_error
         )
@@ -103,6 +116,7 @@ class SyncController(QObject):
         if self.running:
             return
         self._begin()
+        self._asked = True
         self._runner.network(
             lambda: self._backend.sign_in(server, username, password), self._on_done, self._on_error
         )
@@ -124,7 +138,7 @@ class SyncController(QObject):
         if self.running:
             self._after_save.start()  # try again once the running sync is done
         else:
-            self.sync_now()
+            self._sync_automatically()
 
     def _begin(self) -> None:
         self.running = True
@@ -140,18 +154,21 @@ class SyncController(QObject):
 
     def _on_first_status(self, status: Any) -> None:
         if status.configured:
-            self.sync_now()
+            self._sync_automatically()
 
     def _on_done(self, outcome: SyncOutcome) -> None:
         self.online = True
+        self.needs_sign_in = False
         self._finish()
         self.synced.emit(outcome)
 
     def _on_error(self, exc: Exception) -> None:
-        self.online = not isinstance(exc, Offline)
+        # Reaching a server that will not sign us in is not being "online".
+        self.online = not isinstance(exc, Offline | NeedsSignIn)
+        self.needs_sign_in = isinstance(exc, NeedsSignIn)
         self._finish()
         if isinstance(exc, NeedsSignIn):
-            self.sign_in_needed.emit(str(exc))
+            self.sign_in_needed.emit(str(exc), self._asked)
         elif isinstance(exc, SyncError):
             self.failed.emit(str(exc))
         else:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from db.edits import LocalEditor
@@ -15,7 +16,7 @@ from db.store.local_store import Store
 from db.store.replica import LocalReplica
 from desktop.app import build_window
 from desktop.runner import TaskRunner
-from desktop.sync_service import SERVER_KEY, SyncService
+from desktop.sync_service import SERVER_KEY, USER_KEY, SyncService
 from server.records import ScopedRecords
 from sync.engine import RetryPolicy
 from tests.helpers.live_server import REP_PASSWORD, rep_server
@@ -207,3 +208,45 @@ def test_what_a_sync_brings_shows_on_the_open_pages(
         finally:
             window.close()
             assert runner.shutdown()
+
+
+def test_an_automatic_sync_never_opens_a_dialog_or_takes_what_is_typed(
+    window: MainWindow, qtbot: QtBot, server_url: str, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rep typing while a timer's sync finds it must sign in keeps typing where they
+    were: a bar offers the sign-in; only F5 (or a click on the bar) asks for it."""
+    assert window.sync is not None
+    asked: list[str] = []
+    window.ask_to_sign_in = True
+    monkeypatch.setattr(window, "show_sign_in", lambda message="": asked.append(message))
+    replica = LocalReplica(store)
+    replica.set_state(SERVER_KEY, server_url)  # signed in before a restart; no keyring
+    replica.set_state(USER_KEY, "ana")
+    LocalEditor(store).create("account", name="Typed offline", territory="north")
+    window.activateWindow()
+    box = window.accounts_page.search_box
+    box.setFocus()
+    qtbot.keyClicks(box, "Acme")
+
+    with qtbot.waitSignal(window.sync.sign_in_needed) as needed:
+        window.sync._sync_automatically()  # as the 5-minute timer and the save timer do
+    assert needed.args[1] is False and asked == []
+    assert QApplication.activeModalWidget() is None
+    qtbot.keyClicks(box, " Logistics")
+    assert box.text() == "Acme Logistics"  # every key went where the rep was typing
+    qtbot.waitUntil(lambda: window.sign_in_bar.text() == "Sign in to send 1 change…")
+    assert window.sign_in_bar.isVisible()
+    assert not window.sync_label.text().startswith("Online")
+    assert window.sync_label.text().startswith("Sign-in needed")
+
+    window.sign_in_bar.click()  # the rep chooses to sign in now
+    assert len(asked) == 1
+    with qtbot.waitSignal(window.sync.sign_in_needed) as needed:
+        qtbot.keyClick(window, Qt.Key.Key_F5)  # asked for: the sign-in is asked at once
+    assert needed.args[1] is True
+    qtbot.waitUntil(lambda: len(asked) == 2)
+
+    with qtbot.waitSignal(window.sync.synced, timeout=15_000):
+        window.sync.sign_in(server_url, "ana", PASSWORD)
+    assert not window.sign_in_bar.isVisible()
+    qtbot.waitUntil(lambda: window.sync_label.text().startswith("Online"))
