@@ -70,11 +70,22 @@ def apply_push(
         # in the session's identity map (it holds unchanged objects only weakly).
         applied = _applied_before(session, caller.client_id, request.mutations)
         loaded = records.preload((m.entity, m.id) for m in request.mutations)
+        renumbering = False  # a number used again was met: the rest wait their turn
         for mutation in request.mutations:
             digest = mutation.digest()
             done = applied.get(mutation.mutation_id)
-            if done is not None and done.digest not in (None, digest):
+            if not renumbering and done is not None and done.digest not in (None, digest):
+                log.warning(
+                    "a device pushed mutation %s again with other content", mutation.mutation_id
+                )
+                # Everything after a reused number goes back with it, so the device sends
+                # them again in their order: applied now, a later edit would land before
+                # the one it follows (a note before its account, an old value last).
+                renumbering = request.renumbers
                 results.append(_reused(mutation, request.renumbers))
+                continue
+            if renumbering:
+                results.append(_reused(mutation, renumbers=True))
                 continue
             if done is not None:
                 results.append(
@@ -119,7 +130,6 @@ def _reused(mutation: Mutation, renumbers: bool) -> MutationResult:
     that lost its last writes, numbers its new edits again): never a "duplicate", which
     would drop the edit. A client that renumbers pushes it again under a new number; an
     older one is refused, so the edit waits in Needs attention instead of vanishing."""
-    log.warning("a device pushed mutation %s again with other content", mutation.mutation_id)
     if renumbers:
         return MutationResult(mutation_id=mutation.mutation_id, status="reused")
     return MutationResult(

@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select
 
 from db.edits import LocalEditor
 from db.store.local_store import STORE_FILENAME, Store
-from db.store.models import Account, OutboxEntry
+from db.store.models import Account, OutboxEntry, Task
 from db.store.replica import LocalReplica
 from sync.engine import SyncEngine
 from sync.outcome import SyncOutcome
@@ -104,13 +104,24 @@ def test_edits_after_a_restore_from_yesterdays_backup_reach_everyone(
     assert laptop.sync().pushed == 2
 
     put_back(laptop, backup)
-    laptop.add("Made after the restore")
+    made = laptop.add("Made after the restore")
     laptop.add("And another")
+    # Edits that must land in their order: a follow-up on the new account, a city twice.
+    editor = LocalEditor(laptop.store)
+    editor.create("task", account_id=made, title="Send the quote")
+    editor.set_fields("account", made, city="Bonn")
+    editor.set_fields("account", made, city="Köln")
     outcome = laptop.sync()
-    assert outcome.pushed == 2 and laptop.unsent() == 0
+    assert outcome.pushed == 5 and outcome.rejected == 0 and laptop.unsent() == 0
 
     tablet.sync()
     assert {"Made after the restore", "And another"} <= tablet.names()
+    with tablet.store.reading() as session:
+        account = session.get(Account, made)
+        assert account is not None and account.city == "Köln"  # the last edit, not the first
+        assert session.scalars(select(Task.title).where(Task.account_id == made)).all() == [
+            "Send the quote"
+        ]
     # The two pushed before the restore came back from the server too.
     assert (
         laptop.names()
