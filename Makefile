@@ -16,7 +16,7 @@ QT_DEBS := libegl1 libgl1 libglib2.0-0 libfontconfig1 libfreetype6 libdbus-1-3 \
 	libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 \
 	libxcb-xfixes0 libxcb-xkb1 libxcb-sync1 fonts-dejavu-core
 
-.PHONY: run test bench install sysdeps pgdeps lint clean
+.PHONY: run test bench soak install sysdeps pgdeps lint clean
 
 run: install
 	@test -f $(DEMO_DIR)/fieldbrief.sqlite3 || \
@@ -44,6 +44,13 @@ test: install pgdeps
 bench: install
 	$(BIN)/python -m compileall -q desktop ui db sync server resources
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m bench
+
+# Kills, store copies and network faults, trial after trial, against the real app, CLI and
+# server on 127.0.0.1 (bench/soak/; about 15 minutes on 2 cores, SOAK_ARGS=--quick about 2).
+# Prints a table; each failure with the seed that replays it. Not part of `make test`.
+soak: install
+	$(BIN)/python -m compileall -q desktop ui db sync server resources bench
+	$(BIN)/python -m bench.soak $(SOAK_ARGS)
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy

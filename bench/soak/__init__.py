@@ -1,0 +1,1 @@
+"""`make soak`: kills, copies and network faults, trial after trial, against real processes."""
