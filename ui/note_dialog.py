@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QCloseEvent,
     QFont,
@@ -164,7 +164,9 @@ class NoteDialog(QDialog):
         header.addWidget(self.check_out_button)
 
         self.editor = NoteTextEdit()
-        self.editor.setEnabled(False)  # until the note is loaded
+        # Read-only (not disabled) until the note is loaded: the keyboard's focus starts in
+        # the text, never on a button a typed space or Enter would press.
+        self.editor.setReadOnly(True)
         self.editor.setPlaceholderText("What happened at the visit…")
         self.editor.textChanged.connect(self._on_text_changed)
         toolbar = QHBoxLayout()
@@ -222,6 +224,15 @@ class NoteDialog(QDialog):
         layout.addWidget(self._merge_bar)
         layout.addWidget(splitter, stretch=1)
         layout.addLayout(footer)
+        # No button is the dialog's default: Enter in the note is a new line, never "the
+        # visit started now"; a click leaves the keyboard in the text.
+        for push in self.findChildren(QPushButton):
+            push.setAutoDefault(False)
+            push.setDefault(False)
+            push.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        for tool in self.findChildren(QToolButton):
+            tool.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.editor.setFocus(Qt.FocusReason.OtherFocusReason)
 
         self._save_timer = QTimer(self)
         self._save_timer.setSingleShot(True)
@@ -247,10 +258,10 @@ class NoteDialog(QDialog):
         self._runner.read(lambda: book.note(note_id), self._on_loaded)
 
     def _on_loaded(self, view: NoteView | None) -> None:
-        self.view = view
+        first_load, self.view = self.view is None, view
         if view is None:
             self._title.setText("This note was deleted")
-            self.editor.setEnabled(False)
+            self.editor.setReadOnly(True)
             return
         self.setWindowTitle(f"Visit note · {view.account_name}")
         self._title.setText(view.account_name)
@@ -262,7 +273,10 @@ class NoteDialog(QDialog):
             self.editor.setMarkdown(view.body)
             self._loading = False
         self._show_merge(view)
-        self.editor.setEnabled(True)
+        self.editor.setReadOnly(False)
+        if first_load:
+            self.editor.moveCursor(QTextCursor.MoveOperation.End)  # where the rep goes on
+            self.editor.setFocus(Qt.FocusReason.OtherFocusReason)
         self.loaded.emit()
 
     def _show_times(self, view: NoteView) -> None:

@@ -7,7 +7,7 @@ import uuid
 
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QTextCursor
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -161,3 +161,35 @@ def test_ctrl_n_writes_the_meetings_note_from_today_and_a_new_one_from_accounts(
     qtbot.waitUntil(lambda: new_note.view is not None, timeout=5000)
     assert new_note.view is not None and new_note.view.meeting_label is None
     qtbot.waitUntil(lambda: pane.notes_model.rowCount() >= 3, timeout=5000)
+
+
+def test_ctrl_n_puts_the_keyboard_in_the_text_and_enter_never_checks_in(
+    qtbot: QtBot, window: MainWindow, store: Store
+) -> None:
+    """A rep who presses Ctrl+N and types: the words go into the note, a space or Enter
+    presses no button (today they stamped "in 14:19 · out 14:19")."""
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    window.show_page(TODAY)
+    qtbot.waitUntil(lambda: window.today_page.model.rowCount() == 1, timeout=5000)
+    window.today_page.table.selectRow(0)
+    qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: len(window.note_dialogs) == 1, timeout=5000)
+    (dialog,) = window.note_dialogs.values()
+    qtbot.waitUntil(lambda: dialog.view is not None, timeout=5000)
+    qtbot.waitUntil(dialog.isActiveWindow)
+    qtbot.waitUntil(dialog.editor.hasFocus)
+    focused = QApplication.focusWidget()
+    assert focused is dialog.editor
+    for key in (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Space):
+        qtbot.keyClick(QApplication.focusWidget(), key)
+    qtbot.keyClicks(QApplication.focusWidget(), "Wants a pilot")
+    assert dialog.editor.toPlainText().rstrip().endswith("Wants a pilot")
+    assert dialog.check_in_button.isEnabled() and dialog.check_out_button.isEnabled()
+    assert not any(
+        button.isDefault() or button.autoDefault() for button in dialog.findChildren(QPushButton)
+    )
+    with qtbot.waitSignal(dialog.saved, timeout=5000):
+        pass
+    view = NoteBook(store).note(dialog.note_id)
+    assert view is not None and view.check_in_at is None and view.check_out_at is None
