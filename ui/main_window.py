@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from ui.icons import icon
 from ui.tasks import Runner
+from ui.wheel_guard import install_wheel_guard
 
 if TYPE_CHECKING:
     # Only what the first paint needs is imported before it: these load when first used.
@@ -136,6 +137,7 @@ class MainWindow(QMainWindow):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        install_wheel_guard()  # a wheel turned over a field scrolls, never sets its value
         self._runner = runner
         self._ready = False
         self._attached = False

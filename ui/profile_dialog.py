@@ -47,6 +47,7 @@ from ui.models.table import Column, RowTableModel
 from ui.printing import ask_and_print, export_in_background, paper_buttons
 from ui.profile_fields import FieldEditor, make_editor
 from ui.tasks import Runner
+from ui.wheel_guard import install_wheel_guard
 from ui.window_runner import WindowRunner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
@@ -73,6 +74,7 @@ class ProfileDialog(QDialog):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        install_wheel_guard()  # scrolling the profile never changes an answer
         self._runner = WindowRunner(runner, self)
         self.released = self._runner.released
         self._book = book

@@ -7,8 +7,9 @@ import uuid
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QDate, Qt
-from PySide6.QtWidgets import QDialog, QWidget
+from PySide6.QtCore import QDate, QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication, QComboBox, QDateEdit, QDialog, QScrollArea, QWidget
 from pytestqt.qtbot import QtBot
 
 from db.profiles.book import ProfileBook
@@ -216,3 +217,62 @@ def test_print_goes_through_the_print_dialog_to_the_printer(
     dialog.ask_print()
     text = pdf_text(target)
     assert "Robert Stone" in text and "sailing" in text
+
+
+def wheel_over(widget: QWidget, steps: int) -> None:
+    """A mouse wheel turned `steps` notches (negative: towards the rep) over `widget`."""
+    at = QPointF(widget.rect().center())
+    event = QWheelEvent(
+        at,
+        QPointF(widget.mapToGlobal(at.toPoint())),
+        QPoint(0, 0),
+        QPoint(0, 120 * steps),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(widget, event)
+
+
+def test_the_wheel_scrolls_past_fields_without_changing_them(
+    qtbot: QtBot, window_parent: QWidget, store: Store, contact: uuid.UUID
+) -> None:
+    """Scrolling the profile once flipped "Relationship status" on the way, saved it and
+    synced it: a field without the keyboard's focus lets the page scroll instead."""
+    dialog = open_dialog(qtbot, window_parent, store, contact)
+    dialog.resize(700, 260)  # a small window: every section scrolls
+    combos = [e for e in dialog.editors.values() if isinstance(e.widget, QComboBox)]
+    dates = [e for e in dialog.editors.values() if isinstance(e.widget, QDateEdit)]
+    assert combos and dates
+    for editor in (combos[0], dates[0]):
+        dialog.pages.setCurrentWidget(_page_of(dialog, editor.widget))
+        field = editor.widget
+        scroll = _scroll_of(field)
+        qtbot.waitUntil(lambda scroll=scroll: scroll.verticalScrollBar().maximum() > 0)
+        before, at = editor.value(), scroll.verticalScrollBar().value()
+        with qtbot.assertNotEmitted(dialog.saved, wait=300):
+            wheel_over(field, -1)
+        assert editor.value() == before
+        assert scroll.verticalScrollBar().value() > at  # the page scrolled instead
+    field = combos[0].widget
+    field.setFocus()
+    qtbot.waitUntil(field.hasFocus)
+    wheel_over(field, -1)  # the field the rep is in: the wheel is theirs to use
+    assert combos[0].value() is not None
+
+
+def _scroll_of(widget: QWidget) -> QScrollArea:
+    parent = widget.parentWidget()
+    while not isinstance(parent, QScrollArea):
+        assert parent is not None
+        parent = parent.parentWidget()
+    return parent
+
+
+def _page_of(dialog: ProfileDialog, widget: QWidget) -> QWidget:
+    parent: QWidget | None = widget
+    while parent is not None and parent.parentWidget() is not dialog.pages:
+        parent = parent.parentWidget()
+    assert parent is not None
+    return parent
