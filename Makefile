@@ -24,8 +24,13 @@ run: install
 	@test -f $(DEMO_SERVER_DIR)/server.sqlite3 || $(BIN)/fieldbrief-server \
 		--data-dir $(DEMO_SERVER_DIR) demo --accounts $(DEMO_ACCOUNTS) --seed 1 >/dev/null
 	@# The embedded server runs while the app does. Exit 3 from the app means no display:
-	@# it has said so in one line, and how to get a screenshot instead.
-	@$(BIN)/fieldbrief-server --data-dir $(DEMO_SERVER_DIR) serve --port $(DEMO_PORT) \
+	@# it has said so in one line, and how to get a screenshot instead. A second `make run`
+	@# finds both running: the open window comes forward, and nothing else starts.
+	@if $(BIN)/python -c "import socket, sys; \
+		sys.exit(socket.socket().connect_ex(('127.0.0.1', $(DEMO_PORT))) != 0)"; then \
+		$(BIN)/fieldbrief --data-dir $(DEMO_DIR); exit $$?; \
+	fi; \
+	$(BIN)/fieldbrief-server --data-dir $(DEMO_SERVER_DIR) serve --port $(DEMO_PORT) \
 		>$(DEMO_SERVER_DIR)/server.log 2>&1 & server=$$!; \
 	echo "Sync server on http://127.0.0.1:$(DEMO_PORT): press F5 and sign in as demo / demo-password"; \
 	$(BIN)/fieldbrief --data-dir $(DEMO_DIR); status=$$?; kill $$server 2>/dev/null; \

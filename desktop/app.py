@@ -19,6 +19,7 @@ from db.errors import StoreUserError
 from db.store.probe import STORE_FILENAME
 from desktop.logs import LOG_FILENAME, log_to
 from desktop.runner import TaskRunner
+from desktop.single_instance import InstanceServer, bring_running_forward, instance_name
 from ui.main_window import MainWindow
 from ui.style import STYLE_ARGUMENTS, apply_style
 
@@ -69,8 +70,16 @@ def run_app(data_dir: Path, screenshot: Path | None = None, screenshot_when: str
     app.setApplicationName("Fieldbrief")
     app.setOrganizationName("Fieldbrief")
     apply_style(app, fusion_set=existing is None)
+    if screenshot is None:
+        name = instance_name(data_dir)
+        if bring_running_forward(name):
+            print("fieldbrief: already open on this store; its window comes forward")
+            return 0
     runner = TaskRunner()
     window = MainWindow(runner, store_label=str(data_dir / STORE_FILENAME))
+    if screenshot is None:
+        instances = InstanceServer(name, window)
+        instances.raise_requested.connect(lambda: _bring_forward(window))
     outcome: dict[str, object] = {"code": 0, "store": None}
 
     def finish(code: int, message: str | None = None) -> None:
@@ -123,6 +132,14 @@ def run_app(data_dir: Path, screenshot: Path | None = None, screenshot_when: str
     if outcome["store"] is not None:
         outcome["store"].close()  # type: ignore[attr-defined]
     return int(outcome["code"]) or code  # type: ignore[call-overload]
+
+
+def _bring_forward(window: MainWindow) -> None:
+    if window.isMinimized():
+        window.showNormal()
+    window.show()
+    window.raise_()
+    window.activateWindow()
 
 
 def _log_to(path: Path) -> None:
