@@ -117,8 +117,17 @@ class LeadsPage(QWidget):
         layout.addLayout(header)
         layout.addWidget(self._body, stretch=1)
         layout.addLayout(actions)
-        for key, kind in (("A", ACCEPT), ("R", REJECT), ("O", OUTCOME)):
-            QShortcut(QKeySequence(key), self.table, lambda k=kind: self.ask(k))
+        # Each key works exactly when its button does (O never opens a form for a lead
+        # not accepted, to refuse it once filled in).
+        self._buttons = {
+            ACCEPT: self.accept_button,
+            REJECT: self.reject_button,
+            OUTCOME: self.outcome_button,
+        }
+        self._shortcuts = {
+            kind: QShortcut(QKeySequence(key), self.table, lambda k=kind: self.ask(k))
+            for key, kind in (("A", ACCEPT), ("R", REJECT), ("O", OUTCOME))
+        }
         self._update_buttons()
 
     def refresh(self) -> None:
@@ -126,6 +135,7 @@ class LeadsPage(QWidget):
         self._runner.read(lambda: self._desk.leads(include_settled=include), self._loaded)
 
     def _loaded(self, rows: list[LeadRow]) -> None:
+        was = self.selected()
         self.model.set_rows(rows)
         new = sum(1 for r in rows if r.status is LeadStatus.NEW)
         open_ = sum(1 for r in rows if r.waiting) - new
@@ -133,8 +143,9 @@ class LeadsPage(QWidget):
         self._body.show_rows(bool(rows))
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setStretchLastSection(True)
-        if rows:
-            self.table.selectRow(0)
+        if rows:  # the lead the rep was on stays selected (just accepted, say)
+            same = [i for i, r in enumerate(rows) if was is not None and r.id == was.id]
+            self.table.selectRow(same[0] if same else 0)
         self._update_buttons()
         self.loaded.emit(len(rows))
 
@@ -150,11 +161,13 @@ class LeadsPage(QWidget):
         self.accept_button.setEnabled(can_decide and not accepted)
         self.reject_button.setEnabled(can_decide)
         self.outcome_button.setEnabled(accepted)
+        for kind, shortcut in self._shortcuts.items():
+            shortcut.setEnabled(self._buttons[kind].isEnabled())
 
     def ask(self, kind: str) -> None:
         """Opens the feedback dialog for the selected lead (accept, reject or outcome)."""
         row = self.selected()
-        if row is None:
+        if row is None or not self._buttons[kind].isEnabled():
             return
         self.dialog = LeadDialog(kind, row, self)
         self.dialog.decided.connect(self._write)
@@ -199,6 +212,8 @@ class LeadDialog(QDialog):
             f"from “{row.campaign}”"
         )
         self.choice = QComboBox()
+        # Nothing chosen for the rep: a reason is theirs to pick (OK waits for one).
+        self.choice.addItem("Choose…", None)
         if kind == REJECT:
             for reason in RejectReason:
                 self.choice.addItem(reason.label, reason.value)
@@ -221,11 +236,21 @@ class LeadDialog(QDialog):
         )
         self.buttons.accepted.connect(self._ok)
         self.buttons.rejected.connect(self.reject)
+        if kind != ACCEPT:
+            self.choice.currentIndexChanged.connect(self._on_choice_current_index_changed)
+            self._on_choice_current_index_changed()
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.buttons)
 
+    @Slot()
+    def _on_choice_current_index_changed(self, *_args: int) -> None:
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setEnabled(self.choice.currentData() is not None)
+
     def _ok(self) -> None:
+        if self.kind != ACCEPT and self.choice.currentData() is None:
+            return
         choice = str(self.choice.currentData() or "")
         self.decided.emit(self.kind, self.row.id, choice, self.words.toPlainText())
         self.accept()

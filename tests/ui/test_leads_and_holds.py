@@ -85,3 +85,40 @@ def test_a_hold_placed_and_lifted_from_the_account_pane(
     with qtbot.waitSignal(dialog.changed, timeout=5000):
         dialog.lift_button.click()
     assert ContactHolds(territory).active() == []
+
+
+def test_no_reason_is_chosen_for_the_rep_o_waits_for_the_outcome_button_and_a_lead_stays_selected(
+    qtbot: QtBot, window: MainWindow, territory: Store
+) -> None:
+    acme = add_account(territory, "Brightwater Foods")
+    editor = LocalEditor(territory)
+    for day, campaign in ((1, "webinar-warehouse"), (2, "ebook-cold-chain")):
+        editor.create(
+            "lead", account_id=acme, campaign=campaign, score=60,
+            handed_over_at=datetime(2026, 11, day, tzinfo=UTC),
+        )  # fmt: skip
+    page = window.leads_page
+    with qtbot.waitSignal(page.loaded, timeout=5000):
+        window.show_page(LEADS)
+
+    page.ask(REJECT)
+    ok = page.dialog.buttons.button(page.dialog.buttons.StandardButton.Ok)
+    assert page.dialog.choice.currentData() is None and not ok.isEnabled()
+    page.dialog.choice.setCurrentIndex(page.dialog.choice.findData(RejectReason.NO_BUDGET.value))
+    assert ok.isEnabled()
+    page.dialog.close()
+
+    # O on a lead never accepted: nothing opens (the Outcome button is disabled too).
+    page.table.setFocus()
+    page.table.selectRow(1)
+    assert not page.outcome_button.isEnabled()
+    opened_before = getattr(page, "dialog", None)
+    qtbot.keyClick(page.table, Qt.Key.Key_O)
+    assert getattr(page, "dialog", None) is opened_before
+
+    second = page.model.rows[1].id
+    page.ask(ACCEPT)
+    with qtbot.waitSignal(page.loaded, timeout=5000):
+        page.dialog.buttons.button(page.dialog.buttons.StandardButton.Ok).click()
+    assert page.selected() is not None and page.selected().id == second  # kept, not row 0
+    assert page.outcome_button.isEnabled()
