@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-DEFAULT_SERVER = "http://127.0.0.1:8740"
+SERVER_HINT = "https://sync.example.com"
 
 
 class LoginDialog(QDialog):
@@ -28,7 +28,8 @@ class LoginDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Sign in to sync")
-        self.server = QLineEdit(server or DEFAULT_SERVER)
+        self.server = QLineEdit(server or "")
+        self.server.setPlaceholderText(f"{SERVER_HINT} (your sales operations team knows it)")
         self.username = QLineEdit(username or "")
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
@@ -46,23 +47,31 @@ class LoginDialog(QDialog):
         self.buttons.accepted.connect(self._on_buttons_accepted)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(
-            QLabel("Your password is used once; the app keeps a revocable token in the keyring.")
+        intro = QLabel(
+            "Sign in with the user name and password your company gave you, to send your "
+            "changes and receive your territory's."
         )
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
         layout.addLayout(form)
         layout.addWidget(self.message)
         layout.addWidget(self.buttons)
         self.setMinimumWidth(420)
-        (self.password if server and username else self.username).setFocus(
-            Qt.FocusReason.OtherFocusReason
+        first_empty = next(
+            (box for box in (self.server, self.username) if not box.text()), self.password
         )
+        first_empty.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def values(self) -> tuple[str, str, str]:
         return self.server.text().strip(), self.username.text().strip(), self.password.text()
 
     def _on_buttons_accepted(self) -> None:
         server, username, password = self.values()
-        if not server.startswith(("http://", "https://")):
+        if not server:
+            self.message.setText(
+                "Enter your company's server address (your sales operations team knows it)."
+            )
+        elif not server.startswith(("http://", "https://")):
             self.message.setText("The server address starts with http:// or https://.")
         elif not username or not password:
             self.message.setText("Enter your user name and password.")

@@ -157,14 +157,14 @@ class MainWindow(QMainWindow):
         self.navigation = QListWidget()
         self.navigation.setObjectName("navigation")
         self.navigation.setIconSize(QSize(22, 22))
-        self.navigation.setFixedWidth(160)
+        self.navigation.setFixedWidth(214)  # "Needs attention (128)" whole
         self.navigation.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.navigation.setEnabled(False)
         for name, icon_name in (
             ("Today", "today"),
             ("Accounts", "accounts"),
             ("Search", "search"),
-            ("Attention", "attention"),
+            ("Needs attention", "attention"),
             ("Profiles", "profiles"),
             ("Follow-ups", "followups"),
             ("Leads", "leads"),
@@ -374,7 +374,7 @@ class MainWindow(QMainWindow):
     @Slot(int)
     def _on_attention_count_changed(self, count: int) -> None:
         item = self.navigation.item(ATTENTION)
-        item.setText(f"Attention ({count})" if count else "Attention")
+        item.setText(f"Needs attention ({count})" if count else "Needs attention")
 
     def _show_sign_in_bar(self) -> None:
         pending = self._sync_status.pending if self._sync_status else 0

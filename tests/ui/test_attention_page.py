@@ -47,7 +47,7 @@ def test_settle_a_conflict_and_a_refused_change(
     with qtbot.waitSignal(page.count_changed) as counted:
         page.refresh()
     assert counted.args == [2]
-    assert window.navigation.item(ATTENTION).text() == "Attention (2)"
+    assert window.navigation.item(ATTENTION).text() == "Needs attention (2)"
     window.show_page(ATTENTION)
     assert not page.use_mine.isEnabled()
 
@@ -65,7 +65,7 @@ def test_settle_a_conflict_and_a_refused_change(
     with qtbot.waitSignal(page.count_changed) as counted:
         qtbot.mouseClick(page.discard, Qt.MouseButton.LeftButton)
     assert counted.args == [0]
-    assert window.navigation.item(ATTENTION).text() == "Attention"
+    assert window.navigation.item(ATTENTION).text() == "Needs attention"
     assert refused_id  # the local row stays; only the refused change was dropped
 
 
