@@ -15,13 +15,12 @@ from db.field.leads import LeadDesk
 from db.store.local_store import Store
 from tests.helpers.factories import add_account
 from tests.ui.conftest import search_to_acme
-from ui.leads_page import ACCEPT, OUTCOME, REJECT
+from ui.leads_page import ACCEPT, OUTCOME, REJECT, LeadsPage
 from ui.main_window import LEADS, MainWindow
 
 
-def test_accept_reject_and_an_outcome_from_the_leads_page(
-    qtbot: QtBot, window: MainWindow, territory: Store
-) -> None:
+def leads_page_with_two_leads(qtbot: QtBot, window: MainWindow, territory: Store) -> LeadsPage:
+    """Two leads from marketing for one account, on the leads page."""
     acme = add_account(territory, "Brightwater Foods")
     editor = LocalEditor(territory)
     for day, campaign in ((1, "webinar-warehouse"), (2, "ebook-cold-chain")):
@@ -32,6 +31,13 @@ def test_accept_reject_and_an_outcome_from_the_leads_page(
     page = window.leads_page
     with qtbot.waitSignal(page.loaded, timeout=5000):
         window.show_page(LEADS)
+    return page
+
+
+def test_accept_reject_and_an_outcome_from_the_leads_page(
+    qtbot: QtBot, window: MainWindow, territory: Store
+) -> None:
+    page = leads_page_with_two_leads(qtbot, window, territory)
     assert [r.campaign for r in page.model.rows] == ["ebook-cold-chain", "webinar-warehouse"]
     assert "2 new" in page._summary.text()
     assert page.accept_button.isEnabled() and not page.outcome_button.isEnabled()
@@ -90,16 +96,7 @@ def test_a_hold_placed_and_lifted_from_the_account_pane(
 def test_no_reason_is_chosen_for_the_rep_o_waits_for_the_outcome_button_and_a_lead_stays_selected(
     qtbot: QtBot, window: MainWindow, territory: Store
 ) -> None:
-    acme = add_account(territory, "Brightwater Foods")
-    editor = LocalEditor(territory)
-    for day, campaign in ((1, "webinar-warehouse"), (2, "ebook-cold-chain")):
-        editor.create(
-            "lead", account_id=acme, campaign=campaign, score=60,
-            handed_over_at=datetime(2026, 11, day, tzinfo=UTC),
-        )  # fmt: skip
-    page = window.leads_page
-    with qtbot.waitSignal(page.loaded, timeout=5000):
-        window.show_page(LEADS)
+    page = leads_page_with_two_leads(qtbot, window, territory)
 
     page.ask(REJECT)
     ok = page.dialog.buttons.button(page.dialog.buttons.StandardButton.Ok)

@@ -127,9 +127,8 @@ def test_two_versions_side_by_side_and_merged(
     assert runner.shutdown()
 
 
-def test_ctrl_n_writes_the_meetings_note_from_today_and_a_new_one_from_accounts(
-    qtbot: QtBot, window: MainWindow
-) -> None:
+def ctrl_n_on_todays_meeting(qtbot: QtBot, window: MainWindow) -> NoteDialog:
+    """Today's first meeting selected, Ctrl+N: its note's window, loaded."""
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow)
     window.show_page(TODAY)
@@ -139,6 +138,13 @@ def test_ctrl_n_writes_the_meetings_note_from_today_and_a_new_one_from_accounts(
     qtbot.waitUntil(lambda: len(window.note_dialogs) == 1, timeout=5000)
     (dialog,) = window.note_dialogs.values()
     qtbot.waitUntil(lambda: dialog.view is not None, timeout=5000)
+    return dialog
+
+
+def test_ctrl_n_writes_the_meetings_note_from_today_and_a_new_one_from_accounts(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    dialog = ctrl_n_on_todays_meeting(qtbot, window)
     assert dialog.view is not None and dialog.view.meeting_label is not None
     assert "Zoë Núñez" in dialog.editor.toPlainText()  # the meeting's attendee, filled in
     meetings_note = dialog.note_id
@@ -168,15 +174,7 @@ def test_ctrl_n_puts_the_keyboard_in_the_text_and_enter_never_checks_in(
 ) -> None:
     """A rep who presses Ctrl+N and types: the words go into the note, a space or Enter
     presses no button (today they stamped "in 14:19 · out 14:19")."""
-    window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow)
-    window.show_page(TODAY)
-    qtbot.waitUntil(lambda: window.today_page.model.rowCount() == 1, timeout=5000)
-    window.today_page.table.selectRow(0)
-    qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: len(window.note_dialogs) == 1, timeout=5000)
-    (dialog,) = window.note_dialogs.values()
-    qtbot.waitUntil(lambda: dialog.view is not None, timeout=5000)
+    dialog = ctrl_n_on_todays_meeting(qtbot, window)
     qtbot.waitUntil(dialog.isActiveWindow)
     qtbot.waitUntil(dialog.editor.hasFocus)
     focused = QApplication.focusWidget()
