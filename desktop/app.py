@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication
 
 from db.errors import StoreUserError
 from db.store.probe import STORE_FILENAME
+from desktop.diagnostics import app_version
 from desktop.logs import LOG_FILENAME, log_to
 from desktop.runner import TaskRunner
 from desktop.single_instance import InstanceServer, bring_running_forward, instance_name
@@ -69,6 +70,7 @@ def run_app(data_dir: Path, screenshot: Path | None = None, screenshot_when: str
     assert isinstance(app, QApplication)
     app.setApplicationName("Fieldbrief")
     app.setOrganizationName("Fieldbrief")
+    app.setApplicationVersion(app_version())  # Help > About says it
     apply_style(app, fusion_set=existing is None)
     if screenshot is None:
         name = instance_name(data_dir)

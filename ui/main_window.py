@@ -91,6 +91,16 @@ class DiagnosticsSource(Protocol):
 DIAGNOSTICS_COPIED = "Diagnostics copied: paste them into your message to support"
 
 
+def about_text(version: str) -> str:
+    """Help > About: what the app is and which version runs (support asks for it)."""
+    return (
+        f"<h3>Fieldbrief {version or 'dev'}</h3>"
+        "<p>Your territory, customer profiles and pre-call briefings, on this computer, "
+        "with or without a network.</p>"
+        "<p>Help &gt; Copy diagnostics gives support what they need to help you.</p>"
+    )
+
+
 def sync_summary(
     status: SyncStatus, online: bool | None = None, needs_sign_in: bool = False
 ) -> str:
@@ -444,6 +454,7 @@ class MainWindow(QMainWindow):
             help_menu, "Copy &diagnostics", "", self.copy_diagnostics
         )
         self._diagnostics_action.setEnabled(False)  # until the store is open
+        self._about_action = self._add_action(help_menu, "&About Fieldbrief", "", self._show_about)
 
     def _add_action(
         self,
@@ -711,6 +722,14 @@ class MainWindow(QMainWindow):
     def _on_diagnostics_gathered(self, text: str) -> None:
         QGuiApplication.clipboard().setText(text)
         self.statusBar().showMessage(DIAGNOSTICS_COPIED, 15_000)
+
+    def _show_about(self) -> None:
+        from PySide6.QtCore import QCoreApplication
+        from PySide6.QtWidgets import QMessageBox
+
+        QMessageBox.about(
+            self, "About Fieldbrief", about_text(QCoreApplication.applicationVersion())
+        )
 
     def _show_shortcuts(self) -> None:
         from PySide6.QtWidgets import QMessageBox

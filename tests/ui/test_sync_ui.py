@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from db.edits import LocalEditor
@@ -20,7 +20,7 @@ from desktop.sync_service import SERVER_KEY, USER_KEY, SyncService
 from server.records import ScopedRecords
 from sync.engine import RetryPolicy
 from tests.helpers.live_server import REP_PASSWORD, rep_server
-from ui.main_window import FOLLOW_UPS, SEARCH, MainWindow
+from ui.main_window import FOLLOW_UPS, SEARCH, MainWindow, about_text
 
 PASSWORD = REP_PASSWORD
 # Retries that do not make a test wait through real back-off for a server that is gone.
@@ -250,3 +250,23 @@ def test_an_automatic_sync_never_opens_a_dialog_or_takes_what_is_typed(
         window.sync.sign_in(server_url, "ana", PASSWORD)
     assert not window.sign_in_bar.isVisible()
     qtbot.waitUntil(lambda: window.sync_label.text().startswith("Online"))
+
+
+def test_help_about_names_the_version(window: MainWindow, qtbot: QtBot) -> None:
+    shown: list[str] = []
+
+    def read_and_close() -> None:
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QMessageBox)
+        shown.append(box.text())
+        box.accept()
+
+    before = QApplication.applicationVersion()
+    QApplication.setApplicationVersion("1.2.3")  # as desktop/app.py sets the installed one
+    try:
+        QTimer.singleShot(0, read_and_close)
+        window._about_action.trigger()
+    finally:
+        QApplication.setApplicationVersion(before)
+    assert len(shown) == 1 and "Fieldbrief 1.2.3" in shown[0]
+    assert "Fieldbrief dev" in about_text("")
