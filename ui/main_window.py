@@ -207,6 +207,8 @@ class MainWindow(QMainWindow):
         self.sign_in_bar = QPushButton()
         self.sign_in_bar.setObjectName("signInBar")
         self.sign_in_bar.setFlat(True)
+        self.sign_in_bar.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.sign_in_bar.setStyleSheet("color: palette(link); text-decoration: underline;")
         self.sign_in_bar.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.sign_in_bar.setToolTip("Sign in to your company's server (or press F5)")
         self.sign_in_bar.clicked.connect(lambda: self.show_sign_in(self._sign_in_message))
