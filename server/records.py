@@ -272,6 +272,32 @@ class ScopedRecords:
         )
         return _wire(self.session.execute(stmt))
 
+    def live_slice(
+        self,
+        entity: str,
+        after: uuid.UUID | None,
+        last: uuid.UUID | None,
+        skip: frozenset[uuid.UUID],
+        limit: int,
+    ) -> list[WireRecord] | None:
+        """Live records of `entity` in scope with ids after `after` up to `last` (None: no
+        bound), those in `skip` left out; None when there are more than `limit`."""
+        stmt = select(*_PLAIN_COLUMNS).where(
+            Record.entity == entity,
+            Record.territory.in_(self.territories),
+            Record.deleted_at.is_(None),
+        )
+        if after is not None:
+            stmt = stmt.where(Record.id > after)
+        if last is not None:
+            stmt = stmt.where(Record.id <= last)
+        rows = [
+            record
+            for record in _wire(self.session.execute(stmt.limit(limit + len(skip) + 1)))
+            if uuid.UUID(record.id_text) not in skip
+        ]
+        return rows if len(rows) <= limit else None
+
     def changed_since(self, version: int) -> bool:
         """Whether anything in scope changed after `version` (other scopes do not count)."""
         stmt = select(Record.version).where(

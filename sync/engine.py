@@ -31,6 +31,7 @@ from pydantic import BaseModel, ValidationError
 
 from db.changes import Changes
 from db.store.replica import (
+    CONTENT_CHECK,
     CURSOR,
     ENTITY_ORDER,
     SIGNED_IN_AS,
@@ -39,6 +40,8 @@ from db.store.replica import (
     PulledRow,
 )
 from sync.collector import collector_paused
+from sync.content_digest import MOST_SKIPPED, SLICE_ROWS, SliceCheck
+from sync.entities import ENTITIES
 from sync.outcome import (
     ClientTooOld,
     NeedsSignIn,
@@ -66,6 +69,7 @@ from sync.protocol import (
     PushResponse,
     RefreshRequest,
     Row,
+    SliceDigest,
     SnapshotPage,
     SyncSummary,
     TokenPair,
@@ -84,6 +88,8 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+# The entities the content check goes round.
+_CHECKED = tuple(entity for entity in ENTITY_ORDER if entity in ENTITIES)
 PUSH_BATCH = 200
 # Rounds of "reused" numbers one sync renumbers before it stops (one is the usual).
 MAX_RENUMBERING = 3
@@ -95,6 +101,13 @@ PUSH_BYTES = 8_000_000
 READ_AHEAD = 8
 SCOPE = "scope"  # the territories of the last sync, as JSON
 SNAPSHOT_AFTER = "snapshot_after"  # where an unfinished first download goes on
+
+
+def _following(part: SliceCheck) -> str:
+    """Where the content check goes on after `part` (see CONTENT_CHECK)."""
+    if part.last is not None:
+        return f"{part.entity}/{part.last}"
+    return _CHECKED[(_CHECKED.index(part.entity) + 1) % len(_CHECKED)]
 
 
 def _within_bytes(batch: list[PendingMutation]) -> list[PendingMutation]:
@@ -122,6 +135,10 @@ class _Pulled:
     # The server's counts and checksums at the cursor of the last page applied, if it sent
     # them along: the end-of-sync check then needs no request of its own.
     summary: tuple[str, dict[str, EntitySummary]] | None = None
+    # The slice of rows the content check compares this sync, and the server's digest of
+    # it at the cursor of the last page applied.
+    check: SliceCheck | None = None
+    digest: tuple[str, SliceDigest] | None = None
 
 
 @dataclass
@@ -341,6 +358,7 @@ class SyncEngine:
             done.pulled += self._snapshot(stop, report, resume=True).rows
             cursor = self._replica.state(CURSOR)
         assert cursor is not None
+        done.check = self._plan_check()
         try:
             self._pull_changes(cursor, stop, report, done)
         except ResyncRequired:
@@ -372,7 +390,9 @@ class SyncEngine:
         granted territories (True: pull again from the cursor returned)."""
 
         def fetch(at: str) -> _Fetched[PullPage]:
-            params = {"cursor": at, "include": list(PULL_INCLUDES)}
+            params: dict[str, Any] = {"cursor": at, "include": list(PULL_INCLUDES)}
+            if done.check is not None:
+                params |= done.check.params()
             return _fetched(PullPage, self._call("GET", "/sync/changes", params=params))
 
         def following(page: _Fetched[PullPage]) -> str | None:
@@ -404,6 +424,7 @@ class SyncEngine:
         done.pulled += len(rows)
         done.conflicts += sum(1 for r in rows if r.entity == "conflict")
         done.summary = (last.cursor, last.summary) if last.summary is not None else None
+        done.digest = (last.cursor, last.digest) if last.digest is not None else None
         report("pull", done.pulled, None)
         return last.cursor
 
@@ -491,13 +512,58 @@ class SyncEngine:
                 )
             )
             if not wrong:
-                return []
+                differing = self._check_content(cursor, done)
+                if differing is None:
+                    return []
+                wrong = [differing]
             repair = self._snapshot(stop, report, entities=wrong)
             assert repair.seen is not None
             if self._replica.sweep({entity: repair.seen.get(entity, set()) for entity in wrong}):
                 self._changed |= Changes(frozenset(wrong))
             return wrong
         return []  # busy server: the next sync checks again
+
+    def _plan_check(self) -> SliceCheck | None:
+        """The slice of our rows the content check compares this sync: the next one, entity
+        by entity, round and round (its digest comes with the last page of the pull)."""
+        at = self._replica.state(CONTENT_CHECK) or ""
+        entity, _, after_text = at.partition("/")
+        if entity not in _CHECKED:
+            entity, after_text = _CHECKED[0], ""
+        part = self._replica.plan_slice(
+            entity, uuid.UUID(after_text) if after_text else None, SLICE_ROWS
+        )
+        if len(part.skip) > MOST_SKIPPED:
+            self._replica.set_state(CONTENT_CHECK, _following(part))
+            return None
+        return part
+
+    def _check_content(self, cursor: str, done: _Pulled) -> str | None:
+        """Compares the content of this sync's slice of our rows with the server's and
+        names the entity when they differ: a row changed here with no change to its
+        version (a bug, a hand edit) is found although the counts and version sums agree.
+        Compared at the same cursor only; else the same slice next time."""
+        part = done.check
+        if part is None or done.digest is None or done.digest[0] != cursor:
+            return None
+        theirs = done.digest[1]
+        mine = self._replica.slice_digest(part)
+        if mine is None:
+            return None
+        self._replica.set_state(CONTENT_CHECK, _following(part))
+        if mine == (theirs.count, theirs.digest):
+            return None
+        # The download that follows rewrites these rows, versions alike or not.
+        self._replica.forget_versions(part)
+        log.warning(
+            "content check: %s rows after %s differ from the server's (%d here, %d there);"
+            " downloading them again",
+            part.entity,
+            part.after or "the start",
+            mine[0],
+            theirs.count,
+        )
+        return part.entity
 
     def _summaries(self, cursor: str) -> tuple[SyncSummary, dict[str, tuple[int, int]]]:
         """The server's counts and checksums, and ours: our side is counted while the

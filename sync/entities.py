@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum, StrEnum
 from typing import Any
@@ -55,6 +55,9 @@ class FieldSpec:
     low: int | None = None  # whole numbers: the smallest allowed (None: 64 bits' own)
     high: int | None = None
     non_blank: bool = False  # text: more than white space
+    # What the store fills in for a defaulted field left out, as JSON carries it (the
+    # content check counts a field left out as this value). Not part of equality.
+    default: Any = field(default=None, compare=False, hash=False)
 
 
 def _ident(*, nullable: bool = False) -> FieldSpec:
@@ -71,7 +74,7 @@ def _day(*, nullable: bool = False) -> FieldSpec:
 
 def _flag() -> FieldSpec:
     """A yes or no that starts as no."""
-    return FieldSpec(Kind.BOOL, defaulted=True)
+    return FieldSpec(Kind.BOOL, defaulted=True, default=False)
 
 
 def _number(
@@ -85,9 +88,17 @@ def _text(length: int | None, *, nullable: bool = False, non_blank: bool = False
 
 
 def _choice(
-    choices: type[StrEnum], length: int, *, nullable: bool = False, defaulted: bool = False
+    choices: type[StrEnum], length: int, *, nullable: bool = False, default: StrEnum | None = None
 ) -> FieldSpec:
-    return FieldSpec(Kind.CHOICE, nullable, defaulted, length=length, choices=choices)
+    defaulted = default is not None
+    return FieldSpec(
+        Kind.CHOICE,
+        nullable,
+        defaulted,
+        length=length,
+        choices=choices,
+        default=default.value if default is not None else None,
+    )
 
 
 # Entity (table) name -> field -> spec, in foreign-key order: an entity comes after every
@@ -106,7 +117,7 @@ ENTITIES: Mapping[str, Mapping[str, FieldSpec]] = {
         "website": _text(200, nullable=True),
         "territory": _text(100, non_blank=True),
         "owner_rep": _text(100, nullable=True),
-        "ladder_rung": _choice(LadderRung, 32, defaulted=True),
+        "ladder_rung": _choice(LadderRung, 32, default=LadderRung.PROSPECT),
     },
     "contact": {
         "account_id": _ident(),
@@ -155,7 +166,7 @@ ENTITIES: Mapping[str, Mapping[str, FieldSpec]] = {
         "type": _text(64),  # not a choice: ingestion may bring types this version lacks
         "title": _text(300),
         "occurred_at": _moment(),
-        "details": FieldSpec(Kind.OBJECT, defaulted=True),
+        "details": FieldSpec(Kind.OBJECT, defaulted=True, default={}),
         "source_system": _text(100, nullable=True),
     },
     "ladder_change": {
@@ -194,7 +205,7 @@ ENTITIES: Mapping[str, Mapping[str, FieldSpec]] = {
         "source_system": _text(100, nullable=True),
         "score": _number(nullable=True, low=0, high=100),
         "handed_over_at": _moment(),
-        "status": _choice(LeadStatus, 20, defaulted=True),
+        "status": _choice(LeadStatus, 20, default=LeadStatus.NEW),
         "reject_reason": _choice(RejectReason, 40, nullable=True),
         "decision_note": _text(None, nullable=True),
         "decided_at": _moment(nullable=True),

@@ -166,6 +166,13 @@ class EntitySummary(_Model):
     checksum: int  # sum of their versions: order-independent, and versions are unique
 
 
+class SliceDigest(_Model):
+    """The content of one slice of a client's rows (see sync.content_digest)."""
+
+    count: int  # live rows in the slice
+    digest: str  # the sum of their digests, as 16 hex digits
+
+
 class PullPage(_Model):
     """Changes after a cursor, oldest first, tombstones included (and, first, any rows
     they refer to that the client may lack).
@@ -173,7 +180,8 @@ class PullPage(_Model):
     Asked for with `include` (so clients that do not ask never see them): `me`, the
     caller's scope and policy as they are now, on every page; `summary`, on the last page,
     the scope's counts and checksums at `cursor` (left out when the scope changed while
-    they were counted: ask /sync/summary then).
+    they were counted: ask /sync/summary then); `digest`, on the last page, the content
+    of the slice of rows the client named, at `cursor` (left out likewise).
     """
 
     rows: list[Row]
@@ -181,9 +189,10 @@ class PullPage(_Model):
     more: bool
     me: Me | None = None
     summary: dict[str, EntitySummary] | None = None
+    digest: SliceDigest | None = None
 
 
-PULL_INCLUDES = ("me", "summary")
+PULL_INCLUDES = ("me", "summary", "digest")
 
 
 MutationOp = Literal["create", "set_fields", "revise", "delete"]

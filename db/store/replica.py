@@ -10,12 +10,23 @@ import logging
 import platform
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Concatenate, Literal, ParamSpec, Protocol, TypeVar
 
-from sqlalchemy import bindparam, delete, func, literal, select, union_all, update
+from sqlalchemy import (
+    Select,
+    Update,
+    bindparam,
+    delete,
+    func,
+    literal,
+    select,
+    union,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -39,6 +50,8 @@ from db.store.models import (
 from db.store.row_schema import pulled_problem
 from db.store.types import utc_now
 from db.store.wire_values import from_wire, row_writer
+from sync.content_digest import SliceCheck, digest_sum, row_digest
+from sync.entities import ENTITIES
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +65,8 @@ CLIENT_ID = "client_id"
 CLIENT_HOME = "client_home"
 # The client id the kept sign-in (refresh token) was issued to; a copy must sign in again.
 SIGNED_IN_AS = "signed_in_as"
+# Where the end-of-sync content check goes on: "entity" or "entity/<id of the last row>".
+CONTENT_CHECK = "content_check"
 # SYNCED_MODELS lists referenced tables before the tables that refer to them.
 ENTITY_ORDER = tuple(_MODELS)
 # What a page does to the search index: keep it current, leave it, or refill it after.
@@ -374,6 +389,65 @@ class LocalReplica:
         return marked
 
     @_on_store_thread
+    def plan_slice(self, entity: str, after: uuid.UUID | None, limit: int) -> SliceCheck:
+        """The next slice of `entity` to compare by content: the next `limit` rows the
+        server told us of, after `after` by id. Rows with an edit on its way (or refused)
+        or apart from the server, and rows set aside, are left out on both sides."""
+        table = _MODELS[entity].__table__
+        fields = tuple(name for name in ENTITIES[entity] if name in table.c)
+        stmt = select(table.c.id).where(
+            table.c.server_version.is_not(None), table.c.deleted_at.is_(None)
+        )
+        if after is not None:
+            stmt = stmt.where(table.c.id > after)
+        with self._store.reading() as session:
+            ids = list(session.scalars(stmt.order_by(table.c.id).limit(limit)))
+            last = ids[-1] if len(ids) == limit else None
+            part = SliceCheck(entity, after, last, fields, frozenset())
+            skip = set(session.scalars(_unsettled(part)))
+        return replace(part, skip=frozenset(skip))
+
+    @_on_store_thread
+    def slice_digest(self, part: SliceCheck) -> tuple[int, str] | None:
+        """The count and content digest of `part` (sync.content_digest); None when a row
+        of it became unsettled since it was planned (compare another time)."""
+        table = _MODELS[part.entity].__table__
+        columns = [table.c[name] for name in part.fields]
+        stmt = _within(part, select(table.c.id, table.c.version, *columns)).where(
+            table.c.server_version.is_not(None), table.c.deleted_at.is_(None)
+        )
+        with self._store.reading() as session:
+            if set(session.scalars(_unsettled(part))) - part.skip:
+                return None
+            rows = [row for row in session.execute(stmt) if row.id not in part.skip]
+        digests = (
+            row_digest(
+                part.entity,
+                row.id,
+                row.version,
+                dict(zip(part.fields, row[2:], strict=True)),
+                part.fields,
+            )
+            for row in rows
+        )
+        return len(rows), digest_sum(digests)
+
+    @_on_store_thread
+    def forget_versions(self, part: SliceCheck) -> int:
+        """Marks the compared rows of `part` as apart from the server (server version 0,
+        as mark_diverged does), so the repair download writes the server's content over
+        them although their versions agree."""
+        table = _MODELS[part.entity].__table__
+        stmt = _within(part, update(table)).where(
+            table.c.server_version == table.c.version, table.c.deleted_at.is_(None)
+        )
+        if part.skip:
+            stmt = stmt.where(table.c.id.not_in(part.skip))
+        with self._store.session() as session:
+            found = session.execute(stmt.values(server_version=0))
+            return int(found.rowcount)  # type: ignore[attr-defined]
+
+    @_on_store_thread
     def set_aside_count(self) -> int:
         """Pulled rows this device could not store (see SetAsideRow)."""
         with self._store.reading() as session:
@@ -487,6 +561,39 @@ def _set_state(session: Session, key: str, value: str | None) -> None:
         session.execute(delete(SyncState).where(SyncState.key == key))
     else:
         session.merge(SyncState(key=key, value=value))
+
+
+_Bounded = TypeVar("_Bounded", bound=Select[Any] | Update)
+
+
+def _within(part: SliceCheck, stmt: _Bounded) -> _Bounded:
+    """`stmt` narrowed to the ids of `part`'s slice."""
+    table = _MODELS[part.entity].__table__
+    if part.after is not None:
+        stmt = stmt.where(table.c.id > part.after)  # type: ignore[assignment]
+    if part.last is not None:
+        stmt = stmt.where(table.c.id <= part.last)  # type: ignore[assignment]
+    return stmt
+
+
+def _unsettled(part: SliceCheck) -> Select[Any]:
+    """The ids in `part`'s slice the server's content need not match: rows with an edit
+    queued or refused, rows apart from the server, rows set aside."""
+    table = _MODELS[part.entity].__table__
+    outbox = OutboxEntry.__table__
+    aside = SetAsideRow.__table__
+    edited = select(outbox.c.entity_id.label("id")).where(outbox.c.entity == part.entity)
+    set_aside = select(aside.c.id).where(aside.c.entity == part.entity)
+    apart = select(table.c.id).where(
+        table.c.server_version.is_not(None), table.c.version != table.c.server_version
+    )
+    ids = union(_within(part, apart), edited, set_aside).subquery()
+    stmt = select(ids.c.id)
+    if part.after is not None:
+        stmt = stmt.where(ids.c.id > part.after)
+    if part.last is not None:
+        stmt = stmt.where(ids.c.id <= part.last)
+    return stmt
 
 
 def _chunks(ids: list[_Id], size: int = 500) -> list[list[_Id]]:

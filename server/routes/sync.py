@@ -1,6 +1,7 @@
 """A rep's sync: the snapshot of their scope, the changes since a cursor, the summary, push."""
 # No `from __future__ import annotations` here: FastAPI reads the route annotations at runtime.
 
+import json
 import uuid
 from typing import Annotated
 
@@ -22,6 +23,8 @@ from server.records import (
 from server.routes.deps import bearer_caller, check_client_api, me_of
 from server.settings import sensitive_policy
 from server.store import ServerStore
+from sync.content_digest import MOST_SKIPPED, SLICE_ROWS, SliceCheck, digest_sum, row_digest
+from sync.entities import ENTITIES
 from sync.protocol import (
     PAGE_ROWS,
     PREFIX,
@@ -30,6 +33,7 @@ from sync.protocol import (
     PullPage,
     PushRequest,
     PushResponse,
+    SliceDigest,
     SnapshotPage,
     SyncSummary,
 )
@@ -83,13 +87,23 @@ def add_sync_routes(
         who: Annotated[Caller, Depends(caller)],
         cursor: str,
         include: Annotated[list[str] | None, Query()] = None,
+        check: Annotated[str | None, Query(max_length=40)] = None,
+        check_after: uuid.UUID | None = None,
+        check_last: uuid.UUID | None = None,
+        check_field: Annotated[list[str] | None, Query()] = None,
+        check_skip: Annotated[list[uuid.UUID] | None, Query()] = None,
     ) -> Response:
         """What changed in the caller's scope after `cursor`, oldest first. `include`
-        (repeatable) adds `me` (the caller's scope now) to every page and `summary` (what
-        /sync/summary says) to the last: a sync that has nothing to push makes one request."""
+        (repeatable) adds `me` (the caller's scope now) to every page, `summary` (what
+        /sync/summary says) to the last, and `digest`, to the last, the content digest of
+        the slice of rows `check` names (sync.content_digest): a sync that has nothing to
+        push makes one request."""
         extras = frozenset(include or ())
         if not extras <= set(PULL_INCLUDES):
-            raise BadRequest(f"include takes {' and '.join(PULL_INCLUDES)}")
+            raise BadRequest(f"include takes {', '.join(PULL_INCLUDES)}")
+        sliced = None
+        if "digest" in extras and check is not None:
+            sliced = _slice_check(check, check_after, check_last, check_field, check_skip)
         since = decode_cursor(cursor)
         with store.session() as session:
             records = ScopedRecords(session, who.territories, auth.clock)
@@ -97,14 +111,20 @@ def add_sync_routes(
             page, more = take_page(records.changes_since(since, upto, PAGE_ROWS + 1))
             last = page[-1].version if more else upto
             page = _as_allowed(records, records.with_references(page, since))
-            summary = None
-            if "summary" in extras and not more:
+            summary = digest = None
+            if not more and ("summary" in extras or sliced is not None):
                 # Counted after reading the page: they belong to `upto` only if nothing
                 # was committed meanwhile (reads here see each commit as it lands).
-                entities = records.summary()
-                summary = entities if records.current_version() == upto else None
+                entities = records.summary() if "summary" in extras else None
+                digest = _slice_digest(records, sliced) if sliced is not None else None
+                if records.current_version() == upto:
+                    summary = entities
+                else:
+                    digest = None
             me = me_of(who, sensitive_policy(session)) if "me" in extras else None
-        envelope = PullPage(rows=[], cursor=encode_cursor(last), more=more, me=me, summary=summary)
+        envelope = PullPage(
+            rows=[], cursor=encode_cursor(last), more=more, me=me, summary=summary, digest=digest
+        )
         return _json(page_json(envelope, page))
 
     @router.get(f"{PREFIX}/sync/summary", response_model=SyncSummary)
@@ -135,6 +155,38 @@ def add_sync_routes(
         """Applies a device's mutations in order; each gets its own result."""
         check_client_api(body.client_api, min_client_api)
         return apply_push(store, who, body, auth.clock)
+
+
+def _slice_check(
+    entity: str,
+    after: uuid.UUID | None,
+    last: uuid.UUID | None,
+    fields: list[str] | None,
+    skip: list[uuid.UUID] | None,
+) -> SliceCheck:
+    """The slice a client asks the digest of, checked at the door."""
+    specs = ENTITIES.get(entity)
+    if specs is None:
+        raise BadRequest(f"check names no kind of record: {entity}")
+    unknown = sorted(set(fields or ()) - set(specs))
+    if unknown:
+        raise BadRequest(f"{entity} has no field {', '.join(unknown)}")
+    if len(skip or ()) > MOST_SKIPPED:
+        raise BadRequest(f"check_skip names {MOST_SKIPPED} rows at most")
+    return SliceCheck(entity, after, last, tuple(fields or ()), frozenset(skip or ()))
+
+
+def _slice_digest(records: ScopedRecords, check: SliceCheck) -> SliceDigest | None:
+    """The slice's count and digest as the client computes its own; None when it holds
+    more rows than a slice may (the client's slice was planned on other rows)."""
+    rows = records.live_slice(check.entity, check.after, check.last, check.skip, 2 * SLICE_ROWS)
+    if rows is None:
+        return None
+    digests = (
+        row_digest(check.entity, row.id_text, row.version, json.loads(row.data), check.fields)
+        for row in _as_allowed(records, rows)
+    )
+    return SliceDigest(count=len(rows), digest=digest_sum(digests))
 
 
 def _as_allowed(records: ScopedRecords, page: list[WireRecord]) -> list[WireRecord]:

@@ -370,3 +370,32 @@ def test_a_pull_carries_scope_and_summary_only_when_asked(ana: Device, auth: Aut
         "/v1/sync/changes", params={"cursor": START, "include": "gossip"}, headers=ana.headers
     )
     assert refused.status_code == 400 and "include" in refused.json()["message"]
+
+
+def test_a_pull_carries_the_digest_of_the_slice_asked_for_and_refuses_bad_slices(
+    ana: Device,
+) -> None:
+    results = ana.push(*(new_account(f"A{i}") for i in range(3)))
+    assert [result["status"] for result in results] == ["applied"] * 3
+
+    def pull(**check: Any) -> httpx.Response:
+        params = {"cursor": START, "include": ["digest"], **check}
+        return ana.http.get("/v1/sync/changes", params=params, headers=ana.headers)
+
+    whole = pull(check="account", check_field=["name", "city"]).json()
+    assert whole["digest"]["count"] == 3 and len(whole["digest"]["digest"]) == 16
+    first = min(row["id"] for row in whole["rows"])
+    rest = pull(check="account", check_field=["name", "city"], check_after=first).json()
+    assert rest["digest"]["count"] == 2 and rest["digest"]["digest"] != whole["digest"]["digest"]
+    skipped = pull(check="account", check_field=["name", "city"], check_skip=[first]).json()
+    assert skipped["digest"] == rest["digest"]
+    assert "digest" not in pull().json()  # nothing named: nothing counted
+
+    for bad, words in (
+        ({"check": "gossip"}, "no kind of record"),
+        ({"check": "account", "check_field": ["password"]}, "no field password"),
+        ({"check": "account", "check_skip": [str(uuid.uuid4()) for _ in range(101)]}, "at most"),
+        ({"check": "account", "check_after": "not-an-id"}, "check_after"),
+    ):
+        refused = pull(**bad)
+        assert refused.status_code in (400, 422) and words in refused.text, bad
