@@ -26,6 +26,7 @@ SHARED_SYNC = (
     "sync.protocol",
     "sync.entities",
     "sync.row_schema",
+    "sync.content_digest",
     "sync.enums",
     "sync.profile_definition",
     "sync.csv_safe",
