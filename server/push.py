@@ -22,6 +22,7 @@ from server.models import AppliedMutation, Record
 from server.records import Clock, ScopedRecords
 from server.settings import sensitive_policy
 from server.store import ServerStore
+from sync.enums import LeadStatus
 from sync.profile_definition import load_definition
 from sync.protocol import (
     CLIENT_ENTITIES,
@@ -268,7 +269,11 @@ def _stamped(caller: Caller, m: Mutation) -> Mutation:
     for act in acts:
         who = STAMPED_BY.get((m.entity, act))
         if who is not None:
-            return m.model_copy(update={"fields": {**m.fields, who: caller.username}})
+            # A decision taken back (a lead new again) names no one: it clears who decided.
+            undone = m.entity == "lead" and m.fields.get("status") == LeadStatus.NEW.value
+            return m.model_copy(
+                update={"fields": {**m.fields, who: None if undone else caller.username}}
+            )
     return m
 
 

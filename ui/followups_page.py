@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from ui.account_pane import TableOrEmpty, make_table, section_title
 from ui.models.table import Column, Index, RowTableModel
 from ui.tasks import Runner
+from ui.undo_bar import UndoBar, UndoOffer, shorten
 from ui.window_runner import WindowRunner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
@@ -120,12 +121,14 @@ class FollowUpsPage(QWidget):
         self._body = TableOrEmpty(
             self.table, "Nothing promised. Checkboxes in visit notes land here."
         )
+        self.undo_bar = UndoBar(self)  # a follow-up just ticked off, for a few seconds
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
         layout.addWidget(title)
         layout.addLayout(header)
         layout.addWidget(self._body, stretch=1)
+        layout.addWidget(self.undo_bar)
         QShortcut(QKeySequence("Space"), self.table, self.toggle_selected)
         QShortcut(QKeySequence("Ctrl+Shift+N"), self, self.ask_new)
 
@@ -148,7 +151,20 @@ class FollowUpsPage(QWidget):
 
     @Slot(uuid.UUID, bool)
     def set_done(self, task_id: uuid.UUID, done: bool) -> None:
-        self._runner.write(lambda: self._follow_ups.set_done(task_id, done), lambda _c: None)
+        """Ticks a follow-up off (then offers to undo it) or reopens it."""
+        follow_ups = self._follow_ups
+        title = next((r.title for r in self.model.rows if r.id == task_id), None)
+
+        def written(changes: Changes) -> None:
+            if done and changes and title is not None:
+                self.undo_bar.offer(
+                    UndoOffer(
+                        f"Follow-up “{shorten(title)}” marked done",
+                        lambda: self.set_done(task_id, False),
+                    )
+                )
+
+        self._runner.write(lambda: follow_ups.set_done(task_id, done), written)
 
     def toggle_selected(self) -> None:
         current = self.table.currentIndex()

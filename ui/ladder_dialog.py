@@ -9,7 +9,7 @@ import logging
 import uuid
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -34,7 +34,9 @@ from ui.account_pane import make_table, section_title
 from ui.formatting import local, short_date
 from ui.models.table import Column, RowTableModel
 from ui.rungs import rung_icon, step_words
+from ui.screen_fit import fit_to_screen
 from ui.tasks import Runner
+from ui.undo_bar import UndoOffer
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
     from db.field.ladder import Ladder, LadderStanding, LadderStep
@@ -75,6 +77,9 @@ class LadderDialog(QDialog):
 
     loaded = Signal()  # the account's standing is on screen
     moved = Signal(object)  # Changes, once the move is in the store
+    # UndoOffer: the move just stored and how to take it back. The dialog closes on a move,
+    # so the window shows the offer (UndoBar.offer) in its own undo bar.
+    undo_offered = Signal(object)
 
     def __init__(self, runner: Runner, ladder: Ladder, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -162,7 +167,7 @@ class LadderDialog(QDialog):
         layout.addWidget(self._history_title)
         layout.addWidget(self._history_stack, stretch=1)
         layout.addWidget(self.buttons)
-        self.resize(720, 620)
+        fit_to_screen(self, QSize(720, 620))
         self._update_ok()
 
     # -- loading ---------------------------------------------------------------------------
@@ -287,22 +292,39 @@ class LadderDialog(QDialog):
             return
         reason = self.reason.text()
         account_id, generation = standing.account_id, self._generation
+        ladder = self._ladder
+        recorded: list[uuid.UUID] = []  # the step's id, for its undo
+
+        def write() -> Changes:
+            change_id, changes = ladder.record_move(account_id, chosen, reason)
+            recorded.append(change_id)
+            return changes
+
+        def done(changes: Changes) -> None:
+            offer = UndoOffer(
+                f"{standing.name} moved to {chosen.label}", lambda: self.undo_move(recorded[0])
+            )
+            self._on_moved(generation, changes, offer)
+
         self._saving = True
         self.buttons.setEnabled(False)
         self._update_ok()
-        self._runner.write(
-            lambda: self._ladder.move(account_id, chosen, reason),
-            lambda changes: self._on_moved(generation, changes),
-            lambda exc: self._on_refused(generation, exc),
-        )
+        self._runner.write(write, done, lambda exc: self._on_refused(generation, exc))
 
-    def _on_moved(self, generation: int, changes: Changes) -> None:
+    def _on_moved(self, generation: int, changes: Changes, offer: UndoOffer) -> None:
         self._saving = False
         self.buttons.setEnabled(True)
         if generation != self._generation:
             return
         self.moved.emit(changes)
         super().accept()
+        self.undo_offered.emit(offer)
+
+    def undo_move(self, change_id: uuid.UUID) -> None:
+        """Takes a move back: the account returns to its rung and the step leaves the
+        history. A refusal (it moved again since) reaches the window's status bar."""
+        ladder = self._ladder
+        self._runner.write(lambda: ladder.undo_move(change_id))
 
     def _on_refused(self, generation: int, exc: Exception) -> None:
         log.error("moving an account on the ladder failed", exc_info=exc)

@@ -29,6 +29,7 @@ from ui.account_pane import TableOrEmpty, make_table, section_title
 from ui.formatting import short_date
 from ui.models.table import Column, RowTableModel
 from ui.tasks import Runner
+from ui.undo_bar import UndoBar, UndoOffer, shorten
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
     from db.changes import Changes
@@ -77,6 +78,7 @@ class LeadsPage(QWidget):
         super().__init__(parent)
         self._runner = runner
         self._desk = desk
+        self._reselect: uuid.UUID | None = None  # a lead just put back, to select once shown
         self.model: RowTableModel[LeadRow] = RowTableModel(LEAD_COLUMNS, self)
         title = QLabel("Leads from marketing")
         title.setObjectName("pageTitle")
@@ -110,6 +112,7 @@ class LeadsPage(QWidget):
         self._body = TableOrEmpty(
             self.table, "No leads waiting for you. Marketing's next ones arrive with a sync."
         )
+        self.undo_bar = UndoBar(self)  # a lead just accepted or rejected, for a few seconds
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
@@ -117,6 +120,7 @@ class LeadsPage(QWidget):
         layout.addLayout(header)
         layout.addWidget(self._body, stretch=1)
         layout.addLayout(actions)
+        layout.addWidget(self.undo_bar)
         # Each key works exactly when its button does (O never opens a form for a lead
         # not accepted, to refuse it once filled in).
         self._buttons = {
@@ -136,6 +140,8 @@ class LeadsPage(QWidget):
 
     def _loaded(self, rows: list[LeadRow]) -> None:
         was = self.selected()
+        keep = self._reselect or (was.id if was is not None else None)
+        self._reselect = None
         self.model.set_rows(rows)
         new = sum(1 for r in rows if r.status is LeadStatus.NEW)
         open_ = sum(1 for r in rows if r.waiting) - new
@@ -143,8 +149,8 @@ class LeadsPage(QWidget):
         self._body.show_rows(bool(rows))
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setStretchLastSection(True)
-        if rows:  # the lead the rep was on stays selected (just accepted, say)
-            same = [i for i, r in enumerate(rows) if was is not None and r.id == was.id]
+        if rows:  # the lead the rep was on stays selected (just accepted, or put back)
+            same = [i for i, r in enumerate(rows) if r.id == keep]
             self.table.selectRow(same[0] if same else 0)
         self._update_buttons()
         self.loaded.emit(len(rows))
@@ -175,6 +181,7 @@ class LeadsPage(QWidget):
 
     def _write(self, kind: str, lead_id: uuid.UUID, choice: str, words: str) -> None:
         desk = self._desk
+        row = next((r for r in self.model.rows if r.id == lead_id), None)
 
         def write() -> Changes:
             if kind == ACCEPT:
@@ -183,7 +190,26 @@ class LeadsPage(QWidget):
                 return desk.reject(lead_id, RejectReason(choice), words)
             return desk.record_outcome(lead_id, LeadOutcome(choice), words)
 
-        self._runner.write(write, lambda _changes: self.refresh(), self._on_write_failed)
+        def written(_changes: Changes) -> None:
+            self.refresh()
+            if kind in (ACCEPT, REJECT) and row is not None:
+                name = shorten(row.contact_name or row.account_name)
+                said = "accepted" if kind == ACCEPT else "rejected"
+                self.undo_bar.offer(
+                    UndoOffer(f"Lead {name} {said}", lambda: self.undo_decision(lead_id))
+                )
+
+        self._runner.write(write, written, self._on_write_failed)
+
+    def undo_decision(self, lead_id: uuid.UUID) -> None:
+        """Puts an accepted or rejected lead back to new, and selects it again."""
+        desk = self._desk
+
+        def written(_changes: Changes) -> None:
+            self._reselect = lead_id
+            self.refresh()
+
+        self._runner.write(lambda: desk.undo_decision(lead_id), written, self._on_write_failed)
 
     def _on_write_failed(self, exc: Exception) -> None:
         log.error("recording a lead decision failed", exc_info=exc)

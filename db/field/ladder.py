@@ -2,7 +2,8 @@
 how many accounts stand on each rung.
 
 A move changes `account.ladder_rung` and appends a `ladder_change` row, each with its
-outbox entry, in one transaction; both sync like every other row.
+outbox entry, in one transaction; both sync like every other row. Undoing the newest move
+(moments after, from the undo bar) sets the rung back and deletes that row the same way.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from db.accounts import AccountDirectory
 from db.changes import Changes
 from db.dto import AccountQuery
-from db.edits import change_row, create_row
+from db.edits import change_row, create_row, delete_row
 from db.errors import StoreUserError
 from db.profiles.book import USERNAME
 from db.search import fts_query, narrow_match
@@ -87,6 +88,12 @@ class Ladder:
         Raises LadderError for an empty or overlong reason, an account already on that
         rung, or an account that was deleted.
         """
+        return self.record_move(account_id, to_rung, reason)[1]
+
+    def record_move(
+        self, account_id: uuid.UUID, to_rung: LadderRung, reason: str
+    ) -> tuple[uuid.UUID, Changes]:
+        """`move`, also returning the id of the step it recorded (what `undo_move` takes)."""
         to_rung = LadderRung(to_rung)
         reason = clean_reason(reason)
         with self._store.session() as session:
@@ -110,6 +117,39 @@ class Ladder:
                     "changed_by": user.value if user else None,
                 },
             )
+        return change_id, Changes.of("account", account_id) | Changes.of("ladder_change", change_id)
+
+    def undo_move(self, change_id: uuid.UUID) -> Changes:
+        """Takes a move back: the account returns to the rung it came from and the step
+        leaves the history (a delete that syncs), with their outbox entries, in one
+        transaction. Only the account's newest move, while it still stands there.
+
+        Raises LadderError when the step is gone, the account was deleted, or it has
+        moved since (then a new move with a reason says what happened).
+        """
+        with self._store.session() as session:
+            step = session.get(LadderChange, change_id)
+            if step is None or step.deleted_at is not None:
+                raise LadderError("this move was already taken back")
+            account = session.get(Account, step.account_id)
+            if account is None or account.deleted_at is not None:
+                raise LadderError("this account was deleted; it can no longer be moved")
+            newer = session.scalar(
+                select(func.count())
+                .select_from(LadderChange)
+                .where(
+                    LadderChange.account_id == step.account_id,
+                    LadderChange.deleted_at.is_(None),
+                    LadderChange.changed_at > step.changed_at,
+                )
+            )
+            if step.from_rung is None or account.ladder_rung != step.to_rung or newer:
+                raise LadderError(
+                    f"{account.name} has moved on the ladder since; move it with a reason instead"
+                )
+            change_row(session, "account", account.id, {"ladder_rung": step.from_rung})
+            delete_row(session, "ladder_change", change_id)
+            account_id = account.id
         return Changes.of("account", account_id) | Changes.of("ladder_change", change_id)
 
     def history(self, account_id: uuid.UUID, limit: int = HISTORY_LIMIT) -> list[LadderStep]:

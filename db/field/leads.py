@@ -111,6 +111,26 @@ class LeadDesk:
             change_row(session, "lead", lead_id, fields)
         return Changes.of("lead", lead_id)
 
+    def undo_decision(self, lead_id: uuid.UUID) -> Changes:
+        """Takes an accept or a reject back: the lead waits again as new, its decision
+        (reason, note, when, who) cleared, written with its outbox entry like any edit.
+        Nothing to write for a lead that is new already."""
+        with self._store.session() as session:
+            lead = _live(session, lead_id)
+            if lead.outcome is not None:
+                raise LeadError("this lead already has an outcome; it can no longer change")
+            if lead.status is LeadStatus.NEW:
+                return Changes()
+            fields = {
+                "status": LeadStatus.NEW,
+                "reject_reason": None,
+                "decision_note": None,
+                "decided_at": None,
+                "decided_by": None,
+            }
+            change_row(session, "lead", lead_id, fields)
+        return Changes.of("lead", lead_id)
+
     def _decide(
         self, lead_id: uuid.UUID, status: LeadStatus, reason: RejectReason | None, note: str
     ) -> Changes:

@@ -19,6 +19,7 @@ from db.store.replica import LocalReplica
 from server.auth import AuthService
 from server.cli import main as server_main
 from server.ingest import ApiKeys
+from server.models import Record
 from sync.engine import SyncEngine
 from sync.enums import LeadOutcome, RejectReason
 from tests.server.conftest import PASSWORD, Clock
@@ -190,3 +191,39 @@ def test_the_feedback_csv_defuses_cells_a_spreadsheet_would_run(
     assert printed.rstrip("\n") == sheet.text.rstrip("\n")  # the CLI prints the same sheet
     assert "\n\"'=HYPERLINK(" in printed  # quoted by the CSV writer: the cell holds quotes
     assert "\n'@SUM(1)," in printed
+
+
+def test_a_decision_taken_back_reaches_the_server_as_undecided_by_no_one(
+    tmp_path: Path, http: httpx.Client, base_url: str, auth: AuthService, clock: Clock
+) -> None:
+    Customers(auth)
+    hubspot = ApiKeys(auth.store, auth.clock).add("hubspot")
+    event = {
+        "event_id": "lead-1",
+        "type": LEAD,
+        "occurred_at": clock().isoformat(),
+        "email": "zoe.berg@acme.example",
+        "details": {"campaign": "webinar-warehouse"},
+    }
+    assert send(http, hubspot, event)["accepted"] == 1
+    laptop = Store.open(tmp_path / "laptop")
+    try:
+        sync(base_url, laptop)
+        desk = LeadDesk(laptop)
+        (lead,) = desk.leads()
+        desk.accept(lead.id, "Budget approved")
+        sync(base_url, laptop)
+        with auth.store.session() as session:
+            stored = session.get(Record, ("lead", lead.id))
+            assert stored is not None and stored.data["decided_by"] == "ana"
+        desk.undo_decision(lead.id)
+        sync(base_url, laptop)
+    finally:
+        laptop.close()
+    with auth.store.session() as session:
+        stored = session.get(Record, ("lead", lead.id))
+        assert stored is not None
+        assert stored.data["status"] == "new" and stored.data["decided_by"] is None
+    report = http.get("/v1/marketing/lead-feedback", headers=bearer(hubspot)).json()
+    (campaign,) = report["campaigns"]
+    assert campaign["undecided"] == 1 and campaign["accepted"] == 0
