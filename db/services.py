@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from db.accounts import AccountDirectory
 from db.attention import AttentionDesk
 from db.briefing.service import BriefingService
+from db.field.agenda import Agenda
 from db.field.calendar_io import CalendarIO
 from db.field.followups import FollowUps
 from db.field.holds import ContactHolds
@@ -36,6 +37,7 @@ class LocalServices:
     ladder: Ladder
     leads: LeadDesk
     holds: ContactHolds
+    agenda: Agenda
 
     @classmethod
     def for_store(cls, store: Store) -> LocalServices:
@@ -52,4 +54,5 @@ class LocalServices:
             Ladder(store),
             LeadDesk(store),
             ContactHolds(store),
+            Agenda(store),
         )

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer, QtMsgType, qInstallMessageHandler
+from PySide6.QtCore import QByteArray, QSettings, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
 from db.errors import StoreUserError
@@ -21,7 +21,8 @@ from desktop.diagnostics import app_version
 from desktop.logs import LOG_FILENAME, log_to
 from desktop.runner import TaskRunner
 from desktop.single_instance import InstanceServer, bring_running_forward, instance_name
-from ui.main_window import MainWindow
+from ui.main_window import PREFERRED_SIZE, MainWindow
+from ui.screen_fit import place_on_screen, restore_or_place
 from ui.style import STYLE_ARGUMENTS, apply_style
 
 if TYPE_CHECKING:
@@ -33,6 +34,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SCREENSHOT_TIMEOUT_MS = 60_000
+# Where the window was when the rep closed it (Qt's own format, beside the store).
+WINDOW_SETTINGS = "window.ini"
+GEOMETRY_KEY = "main/geometry"
 
 
 def open_services(
@@ -123,6 +127,11 @@ def run_app(data_dir: Path, screenshot: Path | None = None, screenshot_when: str
             SCREENSHOT_TIMEOUT_MS, lambda: finish(1, "the window did not finish loading in time")
         )
 
+    settings = QSettings(str(data_dir / WINDOW_SETTINGS), QSettings.Format.IniFormat)
+    if screenshot is None:
+        restore_or_place(window, _saved_geometry(settings), PREFERRED_SIZE)
+    else:
+        place_on_screen(window, PREFERRED_SIZE)  # the same every run, whatever was saved
     window.show()
     # Queued behind the first paint, so importing SQLAlchemy on the store thread does not
     # compete with drawing the window for the interpreter lock.
@@ -130,10 +139,21 @@ def run_app(data_dir: Path, screenshot: Path | None = None, screenshot_when: str
         0, lambda: runner.read(lambda: open_services(data_dir, runner), on_opened, on_open_failed)
     )
     code = app.exec()
+    if screenshot is None:
+        settings.setValue(GEOMETRY_KEY, window.saveGeometry())
+        settings.sync()
     runner.shutdown()
     if outcome["store"] is not None:
         outcome["store"].close()  # type: ignore[attr-defined]
     return int(outcome["code"]) or code  # type: ignore[call-overload]
+
+
+def _saved_geometry(settings: QSettings) -> bytes | None:
+    """The window's saved place, if the file holds one (anything else is ignored)."""
+    saved = settings.value(GEOMETRY_KEY)
+    if isinstance(saved, QByteArray):
+        return bytes(saved.data())
+    return saved if isinstance(saved, bytes) else None
 
 
 def _bring_forward(window: MainWindow) -> None:

@@ -6,13 +6,17 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QBoxLayout,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
+    QScrollArea,
     QStackedWidget,
     QTableView,
     QVBoxLayout,
@@ -28,6 +32,9 @@ from ui.tasks import Runner
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
     from db.accounts import AccountDirectory
     from db.field.notes import NoteBook, NoteSummary
+
+PANE_MIN_WIDTH = 410  # the six rungs of the ladder bar keep their names
+NARROW_WIDTH = 460  # narrower, the ladder button goes under the facts
 
 CONTACT_COLUMNS: list[Column[ContactRow]] = [
     Column("Name", lambda c: c.name, tooltip=lambda c: _reach(c)),
@@ -133,7 +140,14 @@ class AccountPane(QWidget):
         self._empty.setWordWrap(True)
         self._empty.setObjectName("emptyState")
         self._stack.addWidget(self._empty)
-        self._stack.addWidget(self._build_detail())
+        # Scrolled, not squeezed, when the window is low: rows never overlap.
+        detail = QScrollArea()
+        detail.setWidgetResizable(True)
+        detail.setFrameShape(QFrame.Shape.NoFrame)
+        detail.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        detail.setWidget(self._build_detail())
+        self._stack.addWidget(detail)
+        self.setMinimumWidth(PANE_MIN_WIDTH)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._stack)
@@ -213,7 +227,7 @@ class AccountPane(QWidget):
         layout.addWidget(self.ladder_bar)
         # The button sits under the bar's right end, beside the short facts: the bar keeps
         # the pane's width for its labels and the pane's minimum width does not grow.
-        facts_row = QHBoxLayout()
+        self._facts_row = facts_row = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         facts_row.addLayout(facts, stretch=1)
         facts_row.addWidget(self.ladder_button, alignment=Qt.AlignmentFlag.AlignTop)
         layout.addLayout(facts_row)
@@ -224,6 +238,18 @@ class AccountPane(QWidget):
         layout.addWidget(self._activity_title)
         layout.addWidget(self._activity, stretch=1)
         return page
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Narrow, the ladder button goes under the facts, which keep the width."""
+        narrow = event.size().width() < NARROW_WIDTH
+        self._facts_row.setDirection(
+            QBoxLayout.Direction.TopToBottom if narrow else QBoxLayout.Direction.LeftToRight
+        )
+        self._facts_row.setAlignment(
+            self.ladder_button,
+            Qt.AlignmentFlag.AlignRight if narrow else Qt.AlignmentFlag.AlignTop,
+        )
+        super().resizeEvent(event)
 
     def show_account(self, account_id: uuid.UUID | None) -> None:
         """Loads and shows an account; None clears the pane."""

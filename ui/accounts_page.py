@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QBoxLayout,
     QComboBox,
-    QHBoxLayout,
     QHeaderView,
     QLineEdit,
     QSplitter,
@@ -20,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from db.dto import AccountQuery
+from db.dto import AccountDetail, AccountQuery
 from db.enums import LadderRung
 from ui.account_pane import AccountPane
 from ui.models.accounts import AccountTableModel
@@ -35,6 +36,7 @@ if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never 
 SEARCH_DEBOUNCE_MS = 150
 # Room for "Supporter (100,000)" in the rung filter, so counts arriving never resize it.
 RUNG_FILTER_CHARS = 19
+NARROW_LIST_WIDTH = 460  # narrower, the search box and rung filter stack
 EMPTY_TERRITORY = (
     "Your territory is empty.\n\nSync with your company's server, or load a demo territory:\n"
     "fieldbrief demo --accounts 300 --seed 1"
@@ -59,6 +61,10 @@ class AccountsPage(QWidget):
         self._ladder = ladder
         self._counts_generation = 0
         self._last_query: AccountQuery | None = None
+        # The account to select once the list holds it (opened from another page, or the
+        # one on show while the list reloads), and whether the filters are being set for it.
+        self._wanted: uuid.UUID | None = None
+        self._listing_wanted = False
         self.rung_counts: dict[LadderRung, int] | None = None
         self.model = AccountTableModel(runner, directory, self)
         self.pane = AccountPane(runner, directory, self, notes)
@@ -101,11 +107,11 @@ class AccountsPage(QWidget):
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(SEARCH_DEBOUNCE_MS)
 
-        filters = QHBoxLayout()
+        self._filters = filters = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         filters.setContentsMargins(0, 0, 0, 0)
         filters.addWidget(self.search_box, stretch=1)
         filters.addWidget(self.rung_filter)
-        left = QWidget()
+        left = _ResizeWatched(self._place_filters)
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(8, 8, 0, 8)
         left_layout.addLayout(filters)
@@ -125,7 +131,8 @@ class AccountsPage(QWidget):
         self.search_box.textChanged.connect(self._on_search_box_text_changed)
         self.search_box.returnPressed.connect(self._on_search_box_return_pressed)
         self._debounce.timeout.connect(self._apply_filters)
-        self.rung_filter.currentIndexChanged.connect(self._apply_filters)
+        self.rung_filter.currentIndexChanged.connect(self._on_rung_filter_changed)
+        self.pane.detail_shown.connect(self._on_pane_detail_shown)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
         self.model.page_loaded.connect(self._on_model_page_loaded)
         self.model.count_loaded.connect(self._on_model_count_loaded)
@@ -141,23 +148,56 @@ class AccountsPage(QWidget):
         self._last_query = self.model.query
         self._load_rung_counts(self.model.query.text)
 
+    def _place_filters(self, width: int) -> None:
+        """Narrow, the rung filter goes under the search box, which keeps its room."""
+        narrow = width < NARROW_LIST_WIDTH
+        self._filters.setDirection(
+            QBoxLayout.Direction.TopToBottom if narrow else QBoxLayout.Direction.LeftToRight
+        )
+
     def focus_search(self) -> None:
         self.search_box.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.search_box.selectAll()
 
     def open_account(self, account_id: uuid.UUID) -> None:
-        """Shows an account in the pane, selecting it in the list when it is loaded there."""
+        """Shows an account in the pane and selects it in the list: at once when the list
+        holds it, else the list is searched for its name (a filter that hid it goes)."""
+        if self._select_loaded(account_id):
+            return
+        self.table.clearSelection()
+        self._wanted = account_id
+        self.pane.show_account(account_id)  # detail_shown then lists it by name
+
+    def _select_loaded(self, account_id: uuid.UUID) -> bool:
         for row, account in enumerate(self.model.rows):
             if account.id == account_id:
                 self.table.selectRow(row)
                 self.table.scrollTo(self.model.index(row, 0))
-                return
-        self.table.clearSelection()
-        self.pane.show_account(account_id)
+                return True
+        return False
+
+    @Slot(object)
+    def _on_pane_detail_shown(self, detail: AccountDetail) -> None:
+        if detail.id != self._wanted or self._select_loaded(detail.id):
+            return
+        self._listing_wanted = True
+        self.rung_filter.setCurrentIndex(0)
+        self.search_box.setText(detail.name)
+        self._listing_wanted = False
+        self._debounce.stop()
+        self._apply_filters()
 
     @Slot(str)
     def _on_search_box_text_changed(self, _text: str) -> None:
+        if not self._listing_wanted:
+            self._wanted = None  # the rep's own search: its first account is shown
         self._debounce.start()
+
+    @Slot()
+    def _on_rung_filter_changed(self) -> None:
+        if not self._listing_wanted:
+            self._wanted = None
+        self._apply_filters()
 
     @Slot()
     def _on_search_box_return_pressed(self) -> None:
@@ -178,6 +218,7 @@ class AccountsPage(QWidget):
     def _on_table_selection_changed(self, _selected: QItemSelection, _old: QItemSelection) -> None:
         rows = self.table.selectionModel().selectedRows()
         if rows:
+            self._wanted = None  # chosen in the list: that one is shown
             self.pane.show_account(self.model.row_at(rows[0].row()).id)
 
     @Slot()
@@ -193,6 +234,9 @@ class AccountsPage(QWidget):
         # Counts follow the search text and the data; a new sort or rung filter keeps them.
         query, last = self.model.query, self._last_query
         self._last_query = query
+        if query == last and self._wanted is None:
+            # A refresh (after a ladder move, a sync): the pane stays on its account.
+            self._wanted = self.pane.account_id
         if last is None or query.text != last.text or query == last:  # equal: a refresh
             # Queued behind the list's first page on the store thread: rows come first.
             QTimer.singleShot(0, self, lambda: self._load_rung_counts(query.text))
@@ -218,8 +262,13 @@ class AccountsPage(QWidget):
 
     @Slot(int)
     def _on_model_page_loaded(self, loaded: int) -> None:
+        if self._wanted is not None:
+            # Selected when its page is in; the pane shows it meanwhile (and if it is
+            # further down the list than has been loaded).
+            if self._select_loaded(self._wanted):
+                self._wanted = None
         # A fresh list selects its first account, so the pane is never blank by default.
-        if loaded and not self.table.selectionModel().hasSelection():
+        elif loaded and not self.table.selectionModel().hasSelection():
             self.table.selectRow(0)
         elif not loaded:
             self.pane.show_account(None)
@@ -245,3 +294,15 @@ class AccountsPage(QWidget):
 
     def current_index(self) -> QModelIndex:
         return self.table.currentIndex()
+
+
+class _ResizeWatched(QWidget):
+    """A plain container that tells `on_width` its new width whenever it is resized."""
+
+    def __init__(self, on_width: Callable[[int], None]) -> None:
+        super().__init__()
+        self._on_width = on_width
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._on_width(event.size().width())
+        super().resizeEvent(event)

@@ -7,7 +7,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QUrl, Signal
+from PySide6.QtCore import QSize, QUrl, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from db.briefing.report import GROUP_LINK, briefing_html
 from ui.printing import ask_and_print, export_in_background, paper_buttons
+from ui.screen_fit import fit_to_screen
 from ui.tasks import Runner
 from ui.window_runner import WindowRunner
 
@@ -53,7 +54,7 @@ class BriefingDialog(QDialog):
         self.briefing: Briefing | None = None
         self.expanded: set[str] = set()
         self.setWindowTitle("Briefing")
-        self.resize(860, 900)
+        fit_to_screen(self, QSize(860, 900))
 
         self.view = QTextBrowser()
         self.view.setObjectName("briefing")

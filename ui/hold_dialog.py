@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import QDate, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui.account_pane import section_title
+from ui.screen_fit import fit_to_screen
 from ui.tasks import Runner
 from ui.window_runner import WindowRunner
 
@@ -54,7 +55,7 @@ class HoldDialog(QDialog):
         self._holds = holds
         self.account_id = account_id
         self.setWindowTitle("Marketing holds")
-        self.resize(560, 420)
+        fit_to_screen(self, QSize(560, 420))
         self.running = QListWidget()
         self.lift_button = QPushButton("Lift hold")
         self.lift_button.setToolTip("Marketing may write to them again")

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui.icons import icon
+from ui.screen_fit import fit_to_screen
 from ui.tasks import Runner
 from ui.wheel_guard import install_wheel_guard
 
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from ui.profile_dialog import ProfileDialog
     from ui.profiles_page import ProfilesPage
     from ui.search_page import SearchPage
+    from ui.shortcuts_dialog import ShortcutsDialog
     from ui.sync_controller import SyncBackend, SyncController
     from ui.today_page import (
         TodayPage,  # the services import SQLAlchemy, which the GUI thread never needs
@@ -53,32 +55,6 @@ TODAY, ACCOUNTS, SEARCH, ATTENTION, PROFILES, FOLLOW_UPS, LEADS = range(7)
 Key = TypeVar("Key")
 Window = TypeVar("Window")
 
-SHORTCUTS_HELP = """<table cellpadding=3>
-<tr><td><b>Ctrl+1 … 7</b></td><td>Today / Accounts / Search / Needs attention / Profiles /
-Follow-ups / Leads</td></tr>
-<tr><td><b>A / R / O</b> on a lead</td><td>Accept / reject / record how it ended</td></tr>
-<tr><td><b>Ctrl+Shift+H</b></td><td>Marketing holds for the open account</td></tr>
-<tr><td><b>Space</b> on a follow-up</td><td>Tick it off (or reopen it)</td></tr>
-<tr><td><b>Ctrl+B</b></td><td>Open the briefing for the selected meeting or account</td></tr>
-<tr><td><b>Ctrl+L</b></td><td>Move the selected account on the relationship ladder, or see
-its history</td></tr>
-<tr><td><b>Ctrl+N</b></td><td>Visit note for the selected meeting or account (saved as you
-type)</td></tr>
-<tr><td><b>Enter</b> on a contact</td><td>Open their customer profile</td></tr>
-<tr><td><b>Ctrl+PgDown / PgUp</b></td><td>Next / previous profile section</td></tr>
-<tr><td><b>Ctrl+Shift+S</b></td><td>Show sensitive profile answers</td></tr>
-<tr><td><b>Ctrl+H / Ctrl+E / Ctrl+P</b></td><td>Profile history / export the profile as
-PDF / print it</td></tr>
-<tr><td><b>Ctrl+F</b></td><td>Search the account list</td></tr>
-<tr><td><b>Ctrl+Shift+F</b></td><td>Search everything</td></tr>
-<tr><td><b>Esc</b></td><td>Clear the account search</td></tr>
-<tr><td><b>Enter</b></td><td>Open the selected meeting's or result's account</td></tr>
-<tr><td><b>Ctrl+I / Ctrl+Shift+E</b></td><td>Import meetings from an .ics file / export
-them as .ics</td></tr>
-<tr><td><b>F5</b></td><td>Sync now</td></tr>
-<tr><td><b>Ctrl+Shift+L</b></td><td>Sign in to the sync server</td></tr>
-<tr><td><b>Ctrl+Q</b></td><td>Quit</td></tr></table>"""
-
 
 class DiagnosticsSource(Protocol):
     """What Help > Copy diagnostics asks of desktop/ (desktop.diagnostics.Diagnostics)."""
@@ -88,6 +64,7 @@ class DiagnosticsSource(Protocol):
         ...
 
 
+PREFERRED_SIZE = QSize(1440, 860)  # on a screen that has room; smaller screens get less
 DIAGNOSTICS_COPIED = "Diagnostics copied: paste them into your message to support"
 
 
@@ -154,8 +131,8 @@ class MainWindow(QMainWindow):
         self._sync_status: SyncStatus | None = None
         self.setWindowTitle("Fieldbrief")
         self.setWindowIcon(icon("fieldbrief"))
-        self.resize(1440, 860)
         self.setMinimumSize(QSize(900, 560))
+        fit_to_screen(self, PREFERRED_SIZE)  # desktop places it (where the rep left it)
 
         # Until the store is open (on the store thread) the window shows a loading page.
         self.pages = QStackedWidget()
@@ -221,8 +198,12 @@ class MainWindow(QMainWindow):
         self.profile_dialogs: dict[uuid.UUID, ProfileDialog] = {}
         self.briefing_dialogs: dict[tuple[uuid.UUID, uuid.UUID | None], BriefingDialog] = {}
         self.note_dialogs: dict[uuid.UUID, NoteDialog] = {}
+        # New notes not written yet (nothing typed), by account and meeting: Ctrl+N again
+        # brings the same one forward. Once written, a note's window is in note_dialogs.
+        self.note_drafts: dict[tuple[uuid.UUID, uuid.UUID | None], NoteDialog] = {}
         self.hold_dialog: HoldDialog | None = None
         self.ladder_dialog: LadderDialog | None = None  # one, reused for every account
+        self.shortcuts_dialog: ShortcutsDialog | None = None  # F1's, the last one opened
         self._diagnostics: DiagnosticsSource | None = None
 
         self._build_menus()
@@ -252,7 +233,9 @@ class MainWindow(QMainWindow):
         self.calendar = CalendarActions(runner, services.calendar, self)
         self._import_action.setEnabled(True)
         self._export_action.setEnabled(True)
-        self.today_page = TodayPage(runner, services.meetings, services.profiles)
+        self.today_page = TodayPage(
+            runner, services.meetings, services.profiles, agenda=services.agenda
+        )
         self._notes = services.notes
         self._ladder = services.ladder
         self.accounts_page = AccountsPage(
@@ -287,6 +270,9 @@ class MainWindow(QMainWindow):
         self.accounts_page.pane.detail_shown.connect(self._on_pane_detail_shown)
         self.today_page.account_requested.connect(self.open_account)
         self.today_page.briefing_requested.connect(self.open_briefing)
+        self.today_page.page_requested.connect(
+            lambda name: self.show_page(FOLLOW_UPS if name == "followups" else LEADS)
+        )
         self.accounts_page.pane.note_requested.connect(self.open_note)
         self.accounts_page.pane.new_note_requested.connect(lambda a: self.new_note(a, None))
         self.accounts_page.pane.ladder_requested.connect(self.open_ladder)
@@ -295,7 +281,7 @@ class MainWindow(QMainWindow):
             source.profile_requested.connect(self.open_profile)
         self.navigation.currentRowChanged.connect(self._on_page_shown)
         self.navigation.setEnabled(True)
-        self.navigation.setCurrentRow(ACCOUNTS)
+        self.navigation.setCurrentRow(TODAY)  # the rep's day first
         self._attached = True
         self.accounts_page.start()
         self.today_page.refresh()
@@ -529,27 +515,64 @@ class MainWindow(QMainWindow):
         )
 
     def new_note(self, account_id: uuid.UUID, meeting_id: uuid.UUID | None) -> None:
-        """Starts a note (a meeting's existing note is opened instead) and opens it."""
-        notes, started = self._notes, []
+        """Opens a new note's window (a meeting's existing note is opened instead). Nothing
+        is written until the rep types or checks in: closed untouched, it leaves no note."""
+        import uuid  # at run time too: the meeting's note is told from a draft by its type
 
-        def start() -> Changes:
-            note_id, changes = notes.start(account_id, meeting_id)
-            started.append(note_id)
-            return changes
+        from ui.note_dialog import NoteDialog
 
-        def open_started(_changes: Changes) -> None:
-            self.open_note(started[0])
+        if TYPE_CHECKING:
+            from db.field.notes import NoteDraft
 
-        self._runner.write(start, open_started)
+        key = (account_id, meeting_id)
+        if (draft_window := self.note_drafts.get(key)) is not None:
+            self._bring_forward(draft_window)
+            return
+        notes = self._notes
+
+        def find() -> uuid.UUID | NoteDraft:
+            existing = notes.for_meeting(meeting_id) if meeting_id is not None else None
+            return existing or notes.draft(account_id, meeting_id)
+
+        def show(found: uuid.UUID | NoteDraft) -> None:
+            if isinstance(found, uuid.UUID):
+                self.open_note(found)
+                return
+            dialog = self.note_drafts.get(key)  # asked twice before the first answer came
+            if dialog is None:
+                dialog = NoteDialog(self._runner, notes, found, self)
+                self._keep_while_open(self.note_drafts, key, dialog, dialog.released)
+                drafted = dialog
+                drafted.created.connect(lambda note_id: self._on_note_created(drafted, note_id))
+            self._bring_forward(dialog)
+
+        self._runner.read(find, show)
+
+    def _on_note_created(self, dialog: NoteDialog, note_id: uuid.UUID) -> None:
+        """A draft's note was written: its window is now that note's (opened again, it is
+        the one that comes forward)."""
+        for key, draft in list(self.note_drafts.items()):
+            if draft is dialog:
+                del self.note_drafts[key]
+        self._keep_while_open(self.note_dialogs, note_id, dialog, dialog.released)
+
+    @staticmethod
+    def _bring_forward(dialog: NoteDialog) -> None:
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
 
     @Slot(object)
     def open_ladder(self, account_id: uuid.UUID) -> LadderDialog:
         """Opens the ladder dialog for the account: its history, and a move with a reason
         (stored through the runner; data_changed then refreshes the list and pane)."""
         from ui.ladder_dialog import LadderDialog
+        from ui.undo_bar import UndoBar
 
         if self.ladder_dialog is None:
             self.ladder_dialog = LadderDialog(self._runner, self._ladder, self)
+            bar = UndoBar.over(self.pages)  # the dialog closes on a move: undo floats here
+            self.ladder_dialog.undo_offered.connect(bar.offer)
         self.ladder_dialog.show_account(account_id)
         return self.ladder_dialog
 
@@ -577,9 +600,7 @@ class MainWindow(QMainWindow):
         if dialog is None:
             dialog = NoteDialog(self._runner, self._notes, note_id, self)
             self._keep_while_open(self.note_dialogs, note_id, dialog, dialog.released)
-        dialog.show()
-        dialog.raise_()
-        dialog.activateWindow()
+        self._bring_forward(dialog)
         return dialog
 
     @Slot(object, object)
@@ -686,6 +707,8 @@ class MainWindow(QMainWindow):
             self.accounts_page.pane.reload_notes()
         if touches("meeting") or touches("meeting_attendee"):
             self.today_page.refresh()
+        elif touches("task") or touches("lead") or touches("account"):
+            self.today_page.refresh_agenda()
         elif synced and touches("profile_answer"):
             self.today_page.refresh_reminders()
         if touches("task") and shown is self.followups_page:
@@ -734,9 +757,12 @@ class MainWindow(QMainWindow):
         )
 
     def _show_shortcuts(self) -> None:
-        from PySide6.QtWidgets import QMessageBox
+        from ui.shortcuts_dialog import ShortcutsDialog
 
-        QMessageBox.information(self, "Keyboard shortcuts", SHORTCUTS_HELP)
+        dialog = ShortcutsDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.shortcuts_dialog = dialog
+        dialog.open()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.sync is not None:

@@ -1,16 +1,16 @@
 """The visit-note window: a rich-text editor that saves as the rep types (within a second
-of a keystroke), check-in and check-out, and a side-by-side merge when two devices rewrote
-the note offline."""
+of a keystroke; a new note is written at the first one), check-in and check-out and their
+correction, and a side-by-side merge when two devices rewrote the note offline."""
 
 from __future__ import annotations
 
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QCloseEvent,
     QFont,
@@ -37,12 +37,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.screen_fit import fit_to_screen
 from ui.tasks import Runner
+from ui.visit_times_dialog import VisitTimesDialog
 from ui.window_runner import WindowRunner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
     from db.changes import Changes
-    from db.field.notes import NoteBook, NoteView
+    from db.field.notes import NoteBook, NoteDraft, NoteView
 
 SAVE_AFTER_MS = 1000  # what was typed is in the store at most this long (plus the write) after
 MARKDOWN = QTextDocument.MarkdownFeature.MarkdownDialectGitHub
@@ -117,30 +119,42 @@ def set_heading(cursor: QTextCursor, level: int) -> None:
 class NoteDialog(QDialog):
     """One note, saved as it is typed; non-modal, one window per note.
 
+    Given a draft rather than a note's id, it shows the template and writes nothing until
+    the rep types (or checks in or out): then the note is written, with what was typed, and
+    `created` says its id. Closed untouched, a draft leaves nothing behind.
+
     Closed, it frees itself once what was typed is in the store (while a save fails, it
     stays, hidden, with the text)."""
 
     saved = Signal(int)  # characters of Markdown now in the store
     loaded = Signal()
     merged = Signal()
+    created = Signal(object)  # the note's id, once a draft's note is written
 
     def __init__(
-        self, runner: Runner, book: NoteBook, note_id: uuid.UUID, parent: QWidget | None = None
+        self,
+        runner: Runner,
+        book: NoteBook,
+        note: uuid.UUID | NoteDraft,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         # Typed but not yet in the store (a deleted note has nowhere to save it to).
-        self._runner = WindowRunner(
-            runner, self, unsaved=lambda: self._dirty and self.view is not None
-        )
+        self._runner = WindowRunner(runner, self, unsaved=lambda: self._dirty and not self._gone)
         self.released = self._runner.released
         self._book = book
-        self.note_id = note_id
+        self.note_id: uuid.UUID | None = note if isinstance(note, uuid.UUID) else None
+        self.draft: NoteDraft | None = None if isinstance(note, uuid.UUID) else note
         self.view: NoteView | None = None
+        self.times_dialog: VisitTimesDialog | None = None
         self._dirty = False
         self._saving = False
         self._loading = True
+        self._gone = False  # the note was deleted: nowhere to save to
+        self._placed = False  # the cursor was put where the rep goes on
+        self._after_create: list[Callable[[], None]] = []  # waiting for the note's id
         self.setWindowTitle("Visit note")
-        self.resize(900, 760)
+        fit_to_screen(self, QSize(900, 760))
 
         self._title = QLabel("Loading…")
         self._title.setObjectName("accountName")
@@ -154,12 +168,25 @@ class NoteDialog(QDialog):
         self.check_out_button.clicked.connect(self.check_out)
         self._times = QLabel()
         self._times.setObjectName("subtitle")
+        # A link beside the times it corrects: after check-out both buttons are spent.
+        self.correct_times_button = QToolButton()
+        self.correct_times_button.setText("Correct…")
+        self.correct_times_button.setToolTip("Correct the check-in and check-out times")
+        self.correct_times_button.setAutoRaise(True)
+        self.correct_times_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.correct_times_button.setStyleSheet(
+            "QToolButton { color: palette(link); text-decoration: underline; border: none; }"
+        )
+        self.correct_times_button.clicked.connect(self.correct_times)
+        self.correct_times_button.hide()
         header = QHBoxLayout()
         titles = QVBoxLayout()
         titles.addWidget(self._title)
         titles.addWidget(self._subtitle)
         header.addLayout(titles, stretch=1)
         header.addWidget(self._times)
+        header.addWidget(self.correct_times_button)
+        header.addSpacing(8)
         header.addWidget(self.check_in_button)
         header.addWidget(self.check_out_button)
 
@@ -249,35 +276,56 @@ class NoteDialog(QDialog):
             ("Ctrl+S", self.save_now),
         ):
             QShortcut(QKeySequence(keys), self, action)
-        self.reload()
+        if self.draft is not None:
+            self._show_draft(self.draft)
+        else:
+            self.reload()
 
     # -- loading ---------------------------------------------------------------------------
 
     def reload(self) -> None:
+        """Reads the note again (a draft has nothing to read until its note is written)."""
         book, note_id = self._book, self.note_id
-        self._runner.read(lambda: book.note(note_id), self._on_loaded)
+        if note_id is not None:
+            self._runner.read(lambda: book.note(note_id), self._on_loaded)
+
+    def _show_draft(self, draft: NoteDraft) -> None:
+        when = draft.meeting_label or f"New note, {datetime.now():%d %b %Y}"
+        self._show_heading(draft.account_name, when, draft.author)
+        self._status.setText("New note: kept once you type")
+        self._show_text(draft.body)
 
     def _on_loaded(self, view: NoteView | None) -> None:
-        first_load, self.view = self.view is None, view
+        self.view = view
         if view is None:
+            self._gone = True
             self._title.setText("This note was deleted")
             self.editor.setReadOnly(True)
             return
-        self.setWindowTitle(f"Visit note · {view.account_name}")
-        self._title.setText(view.account_name)
         when = view.meeting_label or f"Written {view.created_at.astimezone():%d %b %Y}"
-        self._subtitle.setText(when + (f" · by {view.author}" if view.author else ""))
+        self._show_heading(view.account_name, when, view.author)
         self._show_times(view)
-        if not self._dirty:  # never throw away what the rep typed since
-            self._loading = True
-            self.editor.setMarkdown(view.body)
-            self._loading = False
+        self._show_text(view.body)
         self._show_merge(view)
+        self.loaded.emit()
+
+    def _show_heading(self, account_name: str, when: str, author: str | None) -> None:
+        self.setWindowTitle(f"Visit note · {account_name}")
+        self._title.setText(account_name)
+        self._subtitle.setText(when + (f" · by {author}" if author else ""))
+
+    def _show_text(self, body: str) -> None:
+        # Never throw away what the rep typed since, nor move their cursor when the store
+        # holds what the editor shows (the note just written, a save come back).
+        if not self._dirty and not self._saving and body != self.markdown():
+            self._loading = True
+            self.editor.setMarkdown(body)
+        self._loading = False
         self.editor.setReadOnly(False)
-        if first_load:
+        if not self._placed:
+            self._placed = True
             self.editor.moveCursor(QTextCursor.MoveOperation.End)  # where the rep goes on
             self.editor.setFocus(Qt.FocusReason.OtherFocusReason)
-        self.loaded.emit()
 
     def _show_times(self, view: NoteView) -> None:
         parts = []
@@ -286,8 +334,10 @@ class NoteDialog(QDialog):
         if view.check_out_at:
             parts.append(f"out {view.check_out_at.astimezone():%H:%M}")
         self._times.setText(" · ".join(parts))
+        self._times.setToolTip(_times_in_full(view))
         self.check_in_button.setEnabled(view.check_in_at is None)
         self.check_out_button.setEnabled(view.check_out_at is None)
+        self.correct_times_button.setVisible(bool(parts))
 
     def _show_merge(self, view: NoteView) -> None:
         conflict = view.conflict_id is not None
@@ -317,15 +367,19 @@ class NoteDialog(QDialog):
         return self.editor.document().toMarkdown(MARKDOWN)
 
     def save_now(self) -> None:
-        """Writes what is typed now (off the GUI thread); later typing gets its own save."""
+        """Writes what is typed now (off the GUI thread); later typing gets its own save. A
+        draft's first save writes its note."""
         self._save_timer.stop()
-        if not self._dirty or self.view is None:
+        if not self._dirty or self._gone:
             return
         if self._saving:
             self._save_timer.start()  # one write at a time, in typing order
             return
         body = self.markdown()
         self._dirty = False
+        if self.note_id is None:
+            self._create(body, typed=True)
+            return
         self._saving = True
         self._status.setText("Saving…")
         book, note_id = self._book, self.note_id
@@ -334,6 +388,48 @@ class NoteDialog(QDialog):
             lambda _changes: self._on_saved(len(body)),
             self._on_save_failed,
         )
+
+    def _create(
+        self,
+        body: str,
+        *,
+        typed: bool,
+        check_in_at: datetime | None = None,
+        check_out_at: datetime | None = None,
+    ) -> None:
+        """Writes the draft's note: what was typed (`typed`), or the template and a time."""
+        draft = self.draft
+        assert draft is not None and self.note_id is None
+        self._saving = True
+        self._status.setText("Saving…")
+        book, made = self._book, []
+
+        def create() -> Changes:
+            note_id, changes = book.create(
+                draft, body, check_in_at=check_in_at, check_out_at=check_out_at
+            )
+            made.append(note_id)
+            return changes
+
+        def failed(exc: Exception) -> None:
+            self._after_create.clear()
+            if typed:
+                self._on_save_failed(exc)
+                return
+            self._saving = False  # nothing typed: nothing to keep the window for
+            self._status.setText("Not saved")
+            QMessageBox.warning(self, "Visit note", f"The note could not be written: {exc}")
+
+        self._runner.write(create, lambda _changes: self._on_created(made[0], len(body)), failed)
+
+    def _on_created(self, note_id: uuid.UUID, length: int) -> None:
+        self.note_id = note_id
+        self.created.emit(note_id)
+        self.reload()  # its times, its date; the text stays as it is being typed
+        waiting, self._after_create = self._after_create, []
+        for then in waiting:
+            then()
+        self._on_saved(length)
 
     def _on_saved(self, length: int) -> None:
         self._saving = False
@@ -366,14 +462,51 @@ class NoteDialog(QDialog):
     # -- actions -----------------------------------------------------------------------------
 
     def check_in(self) -> None:
-        self._stamp(lambda: self._book.check_in(self.note_id))
+        self._stamp(check_in=True, at=datetime.now(UTC))
 
     def check_out(self) -> None:
-        self._stamp(lambda: self._book.check_out(self.note_id))
+        self._stamp(check_in=False, at=datetime.now(UTC))
 
-    def _stamp(self, write: Callable[[], Changes]) -> None:
+    def _stamp(self, *, check_in: bool, at: datetime) -> None:
+        """Stamps the visit's start or end; a draft's note is written first (with the time,
+        in the same write, when nothing was typed)."""
         self.save_now()
-        self._runner.write(write, lambda _changes: self.reload())
+        note_id = self.note_id
+        if note_id is None:
+            if self._saving:  # the note is on its way to the store: stamped once it is there
+                self._after_create.append(lambda: self._stamp(check_in=check_in, at=at))
+            elif check_in:
+                self._create(self.markdown(), typed=False, check_in_at=at)
+            else:
+                self._create(self.markdown(), typed=False, check_out_at=at)
+            return
+        book = self._book
+        if check_in:
+            self._runner.write(lambda: book.check_in(note_id, at), lambda _c: self.reload())
+        else:
+            self._runner.write(lambda: book.check_out(note_id, at), lambda _c: self.reload())
+
+    def correct_times(self) -> None:
+        """Opens the editor of the visit's check-in and check-out times."""
+        view = self.view
+        if view is None or self.note_id is None:
+            return
+        if self.times_dialog is not None:
+            self.times_dialog.raise_()
+            self.times_dialog.activateWindow()
+            return
+        dialog = VisitTimesDialog(
+            self._runner, self._book, view.id, view.check_in_at, view.check_out_at, self
+        )
+        dialog.saved.connect(self.reload)
+        self.times_dialog = dialog
+
+        def forget() -> None:
+            if self.times_dialog is dialog:
+                self.times_dialog = None
+
+        dialog.released.connect(forget)
+        dialog.open()  # over this note only; the rest of the app goes on
 
     def take_other(self) -> None:
         if self.view is not None and self.view.other_body is not None:
@@ -384,7 +517,7 @@ class NoteDialog(QDialog):
         if view is None or view.conflict_id is None:
             return
         self._save_timer.stop()
-        body, conflict_id = self.markdown(), view.conflict_id
+        body, conflict_id, book = self.markdown(), view.conflict_id, self._book
         self._dirty = False
 
         def done(_changes: Changes) -> None:
@@ -392,7 +525,7 @@ class NoteDialog(QDialog):
             self.reload()
 
         self._runner.write(
-            lambda: self._book.finish_merge(self.note_id, body, conflict_id),
+            lambda: book.finish_merge(view.id, body, conflict_id),
             done,
             self._on_save_failed,
         )
@@ -406,3 +539,12 @@ class NoteDialog(QDialog):
     def _checkbox(self) -> None:
         toggle_checkbox(self.editor.textCursor())
         self._on_text_changed()  # a changed marker is an edit, though no text changed
+
+
+def _times_in_full(view: NoteView) -> str:
+    lines = []
+    if view.check_in_at:
+        lines.append(f"Checked in {view.check_in_at.astimezone():%a %d %b %Y %H:%M}")
+    if view.check_out_at:
+        lines.append(f"Checked out {view.check_out_at.astimezone():%a %d %b %Y %H:%M}")
+    return "\n".join(lines)

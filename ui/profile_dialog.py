@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import QDate, QSize, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -46,6 +46,7 @@ from ui.account_pane import make_table
 from ui.models.table import Column, RowTableModel
 from ui.printing import ask_and_print, export_in_background, paper_buttons
 from ui.profile_fields import FieldEditor, make_editor
+from ui.screen_fit import fit_to_screen
 from ui.tasks import Runner
 from ui.wheel_guard import install_wheel_guard
 from ui.window_runner import WindowRunner
@@ -82,7 +83,7 @@ class ProfileDialog(QDialog):
         self.contact_id = contact_id
         self.profile: ContactProfile | None = None
         self.setWindowTitle("Customer profile")
-        self.resize(980, 720)
+        fit_to_screen(self, QSize(980, 720))
 
         self._name = QLabel("Loading…")
         self._name.setObjectName("accountName")
@@ -463,4 +464,4 @@ class HistoryDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self.resize(820, 440)
+        fit_to_screen(self, QSize(820, 440))

@@ -28,6 +28,9 @@ QHeaderView::section { background: #f4f5f7; border: none; border-bottom: 1px sol
 QLineEdit, QComboBox { padding: 5px 8px; border: 1px solid #c8cdd3; border-radius: 4px;
     background: white; }
 QLineEdit:focus { border-color: #4a90d9; }
+QFrame#nextMeeting { background: #f1f6fc; border: 1px solid #c9d9ec; border-radius: 8px; }
+QLabel#cardHeading { font-size: 15px; font-weight: 600; color: #1f2d3d; }
+QLabel#cardWarning { color: #8a1c1c; font-weight: 600; }
 QStatusBar { background: #f4f5f7; border-top: 1px solid #d5dae1; }
 """
 

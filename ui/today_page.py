@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
@@ -14,10 +14,12 @@ from db.dto import MeetingRow, ProfileReminder
 from ui.account_pane import TableOrEmpty, make_table, section_title
 from ui.formatting import time_range, weekday_label
 from ui.models.table import Column, Index, RowTableModel
+from ui.next_meeting_card import NextMeetingCard, next_meeting
 from ui.profiles_page import reminders_table
 from ui.tasks import Runner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
+    from db.field.agenda import Agenda, AgendaCounts
     from db.field.meetings import MeetingCalendar
     from db.profiles.book import ProfileBook
 
@@ -69,6 +71,7 @@ class TodayPage(QWidget):
     profile_requested = Signal(uuid.UUID)
     meetings_loaded = Signal(int)
     reminders_loaded = Signal(int)
+    page_requested = Signal(str)  # "followups" or "leads", from the card's links
 
     def __init__(
         self,
@@ -76,12 +79,19 @@ class TodayPage(QWidget):
         calendar: MeetingCalendar,
         book: ProfileBook | None = None,
         parent: QWidget | None = None,
+        agenda: Agenda | None = None,
     ):
         super().__init__(parent)
         self._runner = runner
         self._calendar = calendar
         self._book = book
+        self._agenda = agenda
+        self._empty_territory = False
         self.model = TodayModel(date.today(), self)
+        self.card = NextMeetingCard(self)
+        self.card.briefing_requested.connect(self.briefing_requested)
+        self.card.account_requested.connect(self.account_requested)
+        self.card.page_requested.connect(self.page_requested)
         self._title = QLabel()
         self._title.setObjectName("pageTitle")
         self._summary = section_title("")
@@ -91,6 +101,7 @@ class TodayPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
         layout.addWidget(self._title)
+        layout.addWidget(self.card)
         layout.addWidget(self._summary)
         layout.addWidget(self._body, stretch=1)
         self._coming_title = section_title("Birthdays and anniversaries coming up")
@@ -115,7 +126,21 @@ class TodayPage(QWidget):
         start = datetime.combine(today, time.min).astimezone()
         end = start + timedelta(days=DAYS_AHEAD)
         self._runner.read(lambda: self._calendar.between(start, end), self._on_meetings_loaded)
+        self.refresh_agenda()
         self.refresh_reminders()
+
+    def refresh_agenda(self) -> None:
+        """Reloads the card's counts (follow-ups due, new leads)."""
+        agenda, today = self._agenda, date.today()
+        if agenda is not None:
+            self._runner.read(lambda: agenda.counts(today), self._on_agenda_loaded)
+
+    def _on_agenda_loaded(self, counts: AgendaCounts) -> None:
+        self._empty_territory = counts.empty
+        if counts.empty:
+            self.card.show_first_run()
+        else:
+            self.card.show_agenda(counts.overdue, counts.due_today, counts.new_leads)
 
     def refresh_reminders(self) -> None:
         book = self._book
@@ -142,6 +167,8 @@ class TodayPage(QWidget):
             f"{todays} meeting{'s' * (todays != 1)} today · {len(meetings)} in the next 7 days"
         )
         self._body.show_rows(bool(meetings))
+        if not self._empty_territory:
+            self.card.show_meeting(next_meeting(meetings, datetime.now(UTC)), today)
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setStretchLastSection(True)
         self.meetings_loaded.emit(len(meetings))
@@ -156,14 +183,16 @@ class TodayPage(QWidget):
             self.open_briefing(index.row())
 
     def selected_meeting(self) -> MeetingRow | None:
-        current = self.table.currentIndex()
-        return self.model.row_at(current.row()) if current.isValid() else None
+        """The meeting the rep sees selected (a current row without a selection, which
+        the table keeps after a reload, is not one: Ctrl+B and Ctrl+N act on what shows)."""
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.row_at(rows[0].row()) if rows else None
 
     def open_briefing(self, row: int | None = None) -> bool:
         """Asks for the briefing of a meeting (the selected one by default); False if none."""
         if row is None:
-            current = self.table.currentIndex()
-            row = current.row() if current.isValid() else -1
+            rows = self.table.selectionModel().selectedRows()
+            row = rows[0].row() if rows else -1
         if not 0 <= row < self.model.rowCount():
             return False
         meeting = self.model.row_at(row)

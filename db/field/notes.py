@@ -1,6 +1,7 @@
-"""Visit notes: a visit-report template, saving as the rep types (body and outbox entry in
-one transaction), check-in and check-out, follow-ups from the note's checkboxes, and the
-merge of a note two devices rewrote offline. Call off the GUI thread.
+"""Visit notes: a visit-report template, a note written at the rep's first keystroke and
+saved as they type (body and outbox entry in one transaction), check-in and check-out and
+their correction, follow-ups from the note's checkboxes, and the merge of a note two devices
+rewrote offline. Call off the GUI thread.
 
 A note's body is Markdown, as Qt's editor writes it: "## headings", "- bullets" and
 "- [ ] checkboxes". A checkbox is a promise: it becomes a follow-up (a task linked to the
@@ -12,7 +13,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -39,6 +40,10 @@ from db.store.types import utc_now
 _CHECKBOX = re.compile(r"^\s*[-*+] \[([ xX])\]\s+(.+?)\s*$")
 _DUE = re.compile(r"\s*\(due (\d{4}-\d{2}-\d{2})\)$")
 BODY_LIMIT = 200_000  # characters; a note is not a place for a whole document
+# A visit's times: not before this, and not later than this much after now (a rep may set
+# the check-out a few minutes ahead as they leave; more is a typo in the day or the hour).
+EARLIEST_VISIT = datetime(2000, 1, 1, tzinfo=UTC)
+FUTURE_SLACK = timedelta(hours=1)
 
 
 class NoteError(StoreUserError):
@@ -70,6 +75,18 @@ class NoteView:
     other_body: str | None = None
     other_by: str | None = None
     conflict_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NoteDraft:
+    """A note not written yet: what its window shows until the rep types (or checks in)."""
+
+    account_id: uuid.UUID
+    account_name: str
+    meeting_id: uuid.UUID | None
+    meeting_label: str | None
+    body: str  # the visit-report template
+    author: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +212,13 @@ class NoteBook:
                 .limit(1)
             )
 
+    def draft(self, account_id: uuid.UUID, meeting_id: uuid.UUID | None = None) -> NoteDraft:
+        """A new note as its window first shows it, from the visit-report template (for the
+        meeting, if given: its attendees filled in). Writes nothing: `create` does, once
+        the rep has typed."""
+        with self._store.reading() as session:
+            return _draft(session, account_id, meeting_id)
+
     # -- writing ---------------------------------------------------------------------------
 
     def start(
@@ -203,34 +227,41 @@ class NoteBook:
         """A new note from the visit-report template (for the meeting, if given: its
         attendees filled in); a meeting that has a note gets that one back."""
         with self._store.session() as session:
-            account = session.get(Account, account_id)
-            if account is None or account.deleted_at is not None:
-                raise NoteError("this account was deleted; a note cannot be added to it")
-            meeting = session.get(Meeting, meeting_id) if meeting_id else None
-            if meeting is not None:
+            if meeting_id is not None:
                 existing = session.scalar(
                     select(VisitNote.id).where(
-                        VisitNote.meeting_id == meeting.id, VisitNote.deleted_at.is_(None)
+                        VisitNote.meeting_id == meeting_id, VisitNote.deleted_at.is_(None)
                     )
                 )
                 if existing is not None:
                     return existing, Changes()
-            attendees = _attendees(session, meeting.id) if meeting else []
-            body = visit_template(
-                account.name,
-                meeting.starts_at if meeting else utc_now(),
-                attendees,
-                meeting.purpose if meeting else None,
-            )
-            user = session.get(SyncState, USERNAME)
-            fields = {
-                "account_id": account_id,
-                "meeting_id": meeting.id if meeting else None,
-                "body": body,
-                "author": user.value if user else None,
-            }
-            note_id = create_row(session, "visit_note", fields)
+            draft = _draft(session, account_id, meeting_id)
+            note_id = create_row(session, "visit_note", _new_fields(draft, draft.body))
         return note_id, Changes.of("visit_note", note_id)
+
+    def create(
+        self,
+        draft: NoteDraft,
+        body: str,
+        *,
+        check_in_at: datetime | None = None,
+        check_out_at: datetime | None = None,
+    ) -> tuple[uuid.UUID, Changes]:
+        """Writes a draft's note with what the rep typed (and the check-in or check-out that
+        came first, if one did): the row and its outbox entry in one transaction, with the
+        follow-ups of its checkboxes. A meeting whose note arrived meanwhile from another
+        device gets a second note: neither text is written over."""
+        if len(body) > BODY_LIMIT:
+            raise NoteError(f"a note holds at most {BODY_LIMIT:,} characters")
+        _check_times(check_in_at, check_out_at)
+        with self._store.session() as session:
+            current = _draft(session, draft.account_id, draft.meeting_id)  # still there?
+            fields = _new_fields(current, body)
+            fields |= {"check_in_at": check_in_at, "check_out_at": check_out_at}
+            note_id = create_row(session, "visit_note", fields)
+            note = _live(session, note_id)
+            changes = _follow_ups(session, note, [], promises_in(body))
+        return note_id, changes | Changes.of("visit_note", note_id)
 
     def save(self, note_id: uuid.UUID, body: str) -> Changes:
         """Saves what the rep typed, with its outbox entry, in one transaction; the note's
@@ -248,6 +279,20 @@ class NoteBook:
         with self._store.session() as session:
             _live(session, note_id)
             changed = change_row(session, "visit_note", note_id, {field: at or utc_now()})
+        return Changes.of("visit_note", note_id) if changed else Changes()
+
+    def correct_times(
+        self, note_id: uuid.UUID, check_in_at: datetime | None, check_out_at: datetime | None
+    ) -> Changes:
+        """Sets the visit's check-in and check-out times as the rep corrected them (None:
+        not checked in, or out): an edit like any other, with its outbox entry in the same
+        transaction, so it syncs. Refused, in plain words and with nothing written, when
+        the check-out is before the check-in or a time lies in the future."""
+        _check_times(check_in_at, check_out_at)
+        with self._store.session() as session:
+            _live(session, note_id)
+            fields = {"check_in_at": check_in_at, "check_out_at": check_out_at}
+            changed = change_row(session, "visit_note", note_id, fields)
         return Changes.of("visit_note", note_id) if changed else Changes()
 
     def finish_merge(self, note_id: uuid.UUID, body: str, conflict_id: uuid.UUID) -> Changes:
@@ -268,6 +313,64 @@ def _save(session: Session, note_id: uuid.UUID, body: str) -> Changes:
         return Changes()
     changes = Changes.of("visit_note", note_id)
     return changes | _follow_ups(session, note, promises_in(before), promises_in(body))
+
+
+def _draft(session: Session, account_id: uuid.UUID, meeting_id: uuid.UUID | None) -> NoteDraft:
+    account = session.get(Account, account_id)
+    if account is None or account.deleted_at is not None:
+        raise NoteError("this account was deleted; a note cannot be added to it")
+    meeting = session.get(Meeting, meeting_id) if meeting_id else None
+    body = visit_template(
+        account.name,
+        meeting.starts_at if meeting else utc_now(),
+        _attendees(session, meeting.id) if meeting else [],
+        meeting.purpose if meeting else None,
+    )
+    user = session.get(SyncState, USERNAME)
+    return NoteDraft(
+        account_id=account.id,
+        account_name=account.name,
+        meeting_id=meeting.id if meeting else None,
+        meeting_label=_meeting_label(meeting),
+        body=body,
+        author=user.value if user else None,
+    )
+
+
+def _new_fields(draft: NoteDraft, body: str) -> dict[str, object]:
+    return {
+        "account_id": draft.account_id,
+        "meeting_id": draft.meeting_id,
+        "body": body,
+        "author": draft.author,
+    }
+
+
+def _check_times(check_in_at: datetime | None, check_out_at: datetime | None) -> None:
+    """Refuses visit times no visit has, in words the rep can act on."""
+    latest = utc_now() + FUTURE_SLACK
+    for name, moment in (("check-in", check_in_at), ("check-out", check_out_at)):
+        if moment is None:
+            continue
+        if moment.tzinfo is None:
+            raise ValueError(f"the {name} time has no time zone")  # a bug, not the rep's
+        if moment > latest:
+            raise NoteError(
+                f"The {name} time ({_shown(moment)}) is in the future. Enter when the visit "
+                f"{'started' if name == 'check-in' else 'ended'}."
+            )
+        if moment < EARLIEST_VISIT:
+            raise NoteError(f"The {name} time ({_shown(moment)}) is too long ago.")
+    if check_in_at is not None and check_out_at is not None and check_out_at < check_in_at:
+        raise NoteError(
+            f"The check-out ({_shown(check_out_at)}) is before the check-in "
+            f"({_shown(check_in_at)}). A visit ends after it starts."
+        )
+
+
+def _shown(moment: datetime) -> str:
+    local = moment.astimezone()  # as the rep entered it: this computer's time zone
+    return f"{local:%a} {local.day} {local:%b %Y %H:%M}"
 
 
 def _live(session: Session, note_id: uuid.UUID) -> VisitNote:

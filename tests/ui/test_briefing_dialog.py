@@ -82,6 +82,26 @@ def test_ctrl_b_briefs_the_selected_account_and_says_so_when_nothing_is(
     assert len(window.briefing_dialogs) == 1
 
 
+def test_ctrl_b_on_today_acts_only_on_a_meeting_the_rep_sees_selected(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    window.show_page(TODAY)
+    table = window.today_page.table
+    qtbot.waitUntil(lambda: window.today_page.model.rowCount() > 0)
+    table.clearSelection()
+    table.setCurrentIndex(window.today_page.model.index(0, 0))  # focus, no selection
+    table.selectionModel().clearSelection()
+    qtbot.keyClick(window, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)
+    assert window.briefing_dialogs == {}
+    assert "Select a meeting on Today or an account first" in window.statusBar().currentMessage()
+
+    table.selectRow(0)
+    qtbot.keyClick(window, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)
+    assert _loaded(qtbot, window).meeting_id is not None
+
+
 def test_print_sends_the_briefing_to_the_chosen_printer(
     qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

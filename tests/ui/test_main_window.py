@@ -19,9 +19,9 @@ def names(window: MainWindow) -> list[str]:
     return [row.name for row in window.accounts_page.model.rows]
 
 
-def test_opens_on_the_first_page_with_the_first_account_shown(window: MainWindow) -> None:
+def test_opens_on_today_with_the_accounts_ready_behind_it(window: MainWindow) -> None:
+    assert window.pages.currentIndex() == TODAY
     page = window.accounts_page
-    assert window.pages.currentIndex() == ACCOUNTS
     assert page.model.rowCount() == PAGE_SIZE
     assert names(window)[0] == "Acme Logistics"
     assert page.pane.detail is not None and page.pane.detail.name == "Acme Logistics"

@@ -128,26 +128,35 @@ def test_two_versions_side_by_side_and_merged(
 
 
 def ctrl_n_on_todays_meeting(qtbot: QtBot, window: MainWindow) -> NoteDialog:
-    """Today's first meeting selected, Ctrl+N: its note's window, loaded."""
+    """Today's first meeting selected, Ctrl+N: its note's window (a draft, as the meeting of
+    the territory fixture has no note yet)."""
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow)
     window.show_page(TODAY)
     qtbot.waitUntil(lambda: window.today_page.model.rowCount() == 1, timeout=5000)
     window.today_page.table.selectRow(0)
     qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: len(window.note_dialogs) == 1, timeout=5000)
-    (dialog,) = window.note_dialogs.values()
-    qtbot.waitUntil(lambda: dialog.view is not None, timeout=5000)
+    qtbot.waitUntil(lambda: len(window.note_drafts) == 1, timeout=5000)
+    (dialog,) = window.note_drafts.values()
     return dialog
 
 
-def test_ctrl_n_writes_the_meetings_note_from_today_and_a_new_one_from_accounts(
+def type_and_wait_for_the_note(qtbot: QtBot, dialog: NoteDialog, text: str) -> uuid.UUID:
+    with qtbot.waitSignal(dialog.created, timeout=5000) as created:
+        qtbot.keyClicks(dialog.editor, text)
+    note_id = created.args[0] if created.args else None
+    assert isinstance(note_id, uuid.UUID) and dialog.note_id == note_id
+    return note_id
+
+
+def test_ctrl_n_opens_the_meetings_note_from_today_and_a_new_one_from_accounts(
     qtbot: QtBot, window: MainWindow
 ) -> None:
     dialog = ctrl_n_on_todays_meeting(qtbot, window)
-    assert dialog.view is not None and dialog.view.meeting_label is not None
+    assert dialog.draft is not None and dialog.draft.meeting_label is not None
     assert "Zoë Núñez" in dialog.editor.toPlainText()  # the meeting's attendee, filled in
-    meetings_note = dialog.note_id
+    meetings_note = type_and_wait_for_the_note(qtbot, dialog, "Wants a pilot")
+    assert window.note_dialogs == {meetings_note: dialog} and window.note_drafts == {}
     freed: list[bool] = []
     dialog.destroyed.connect(lambda: freed.append(True))
     dialog.close()
@@ -161,11 +170,10 @@ def test_ctrl_n_writes_the_meetings_note_from_today_and_a_new_one_from_accounts(
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow)
     qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: len(window.note_dialogs) == 1, timeout=5000)
-    (new_note,) = window.note_dialogs.values()
-    assert new_note.note_id != meetings_note
-    qtbot.waitUntil(lambda: new_note.view is not None, timeout=5000)
-    assert new_note.view is not None and new_note.view.meeting_label is None
+    qtbot.waitUntil(lambda: len(window.note_drafts) == 1, timeout=5000)
+    (new_note,) = window.note_drafts.values()
+    assert new_note.draft is not None and new_note.draft.meeting_label is None
+    assert type_and_wait_for_the_note(qtbot, new_note, "Follow-up call") != meetings_note
     qtbot.waitUntil(lambda: pane.notes_model.rowCount() >= 3, timeout=5000)
 
 
