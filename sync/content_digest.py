@@ -11,13 +11,14 @@ digest of a slice is the sum of its rows', so the order rows are read in does no
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
+
+import orjson
 
 from sync.entities import ENTITIES, FieldSpec, Kind
 
@@ -82,15 +83,18 @@ def row_digest(
     """One row's digest over the fields `names` (a field left out counts as None)."""
     specs = ENTITIES[entity]
     values = [canonical(specs[name], fields.get(name)) for name in names]
-    text = json.dumps(
-        [str(row_id), version, values], sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
+    text = orjson.dumps([str(row_id), version, values], option=orjson.OPT_SORT_KEYS)
+    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
 
 
-def digest_sum(digests: Iterable[int]) -> str:
-    """A slice's digest: the sum of its rows' (modulo 2**64), as 16 hex digits."""
-    total = 0
-    for digest in digests:
-        total = (total + digest) & _MASK
-    return f"{total:016x}"
+def slice_digest(
+    entity: str,
+    rows: Iterable[tuple[uuid.UUID | str, int, Mapping[str, Any]]],
+    names: Sequence[str],
+) -> tuple[int, str]:
+    """The count and digest of a slice's rows, each (id, version, fields)."""
+    count, total = 0, 0
+    for row_id, version, fields in rows:
+        count += 1
+        total = (total + row_digest(entity, row_id, version, fields, names)) & _MASK
+    return count, f"{total:016x}"

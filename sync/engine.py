@@ -40,7 +40,7 @@ from db.store.replica import (
     PulledRow,
 )
 from sync.collector import collector_paused
-from sync.content_digest import MOST_SKIPPED, SLICE_ROWS, SliceCheck
+from sync.content_digest import MOST_SKIPPED, SLICE_ROWS, SliceCheck, slice_digest
 from sync.entities import ENTITIES
 from sync.outcome import (
     ClientTooOld,
@@ -547,9 +547,12 @@ class SyncEngine:
         if part is None or done.digest is None or done.digest[0] != cursor:
             return None
         theirs = done.digest[1]
-        mine = self._replica.slice_digest(part)
-        if mine is None:
+        rows = self._replica.slice_rows(part)
+        if rows is None:
             return None
+        mine = slice_digest(
+            part.entity, rows, part.fields
+        )  # hashed here, not on the store's thread
         self._replica.set_state(CONTENT_CHECK, _following(part))
         if mine == (theirs.count, theirs.digest):
             return None

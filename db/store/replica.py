@@ -50,7 +50,7 @@ from db.store.models import (
 from db.store.row_schema import pulled_problem
 from db.store.types import utc_now
 from db.store.wire_values import from_wire, row_writer
-from sync.content_digest import SliceCheck, digest_sum, row_digest
+from sync.content_digest import SliceCheck
 from sync.entities import ENTITIES
 
 log = logging.getLogger(__name__)
@@ -408,9 +408,10 @@ class LocalReplica:
         return replace(part, skip=frozenset(skip))
 
     @_on_store_thread
-    def slice_digest(self, part: SliceCheck) -> tuple[int, str] | None:
-        """The count and content digest of `part` (sync.content_digest); None when a row
-        of it became unsettled since it was planned (compare another time)."""
+    def slice_rows(self, part: SliceCheck) -> list[tuple[uuid.UUID, int, dict[str, Any]]] | None:
+        """The rows of `part` to digest (sync.content_digest.slice_digest, off this thread):
+        (id, version, fields); None when a row of it became unsettled since it was planned
+        (compare another time)."""
         table = _MODELS[part.entity].__table__
         columns = [table.c[name] for name in part.fields]
         stmt = _within(part, select(table.c.id, table.c.version, *columns)).where(
@@ -419,18 +420,11 @@ class LocalReplica:
         with self._store.reading() as session:
             if set(session.scalars(_unsettled(part))) - part.skip:
                 return None
-            rows = [row for row in session.execute(stmt) if row.id not in part.skip]
-        digests = (
-            row_digest(
-                part.entity,
-                row.id,
-                row.version,
-                dict(zip(part.fields, row[2:], strict=True)),
-                part.fields,
-            )
-            for row in rows
-        )
-        return len(rows), digest_sum(digests)
+            return [
+                (row.id, row.version, dict(zip(part.fields, row[2:], strict=True)))
+                for row in session.execute(stmt)
+                if row.id not in part.skip
+            ]
 
     @_on_store_thread
     def forget_versions(self, part: SliceCheck) -> int:

@@ -23,7 +23,7 @@ from server.records import (
 from server.routes.deps import bearer_caller, check_client_api, me_of
 from server.settings import sensitive_policy
 from server.store import ServerStore
-from sync.content_digest import MOST_SKIPPED, SLICE_ROWS, SliceCheck, digest_sum, row_digest
+from sync.content_digest import MOST_SKIPPED, SLICE_ROWS, SliceCheck, slice_digest
 from sync.entities import ENTITIES
 from sync.protocol import (
     PAGE_ROWS,
@@ -182,11 +182,11 @@ def _slice_digest(records: ScopedRecords, check: SliceCheck) -> SliceDigest | No
     rows = records.live_slice(check.entity, check.after, check.last, check.skip, 2 * SLICE_ROWS)
     if rows is None:
         return None
-    digests = (
-        row_digest(check.entity, row.id_text, row.version, json.loads(row.data), check.fields)
-        for row in _as_allowed(records, rows)
+    hashed = (
+        (row.id_text, row.version, json.loads(row.data)) for row in _as_allowed(records, rows)
     )
-    return SliceDigest(count=len(rows), digest=digest_sum(digests))
+    count, digest = slice_digest(check.entity, hashed, check.fields)
+    return SliceDigest(count=count, digest=digest)
 
 
 def _as_allowed(records: ScopedRecords, page: list[WireRecord]) -> list[WireRecord]:
