@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QByteArray, QSettings, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
-from db.errors import StoreUserError
+from db.errors import StoreUserError, in_words
 from db.store.probe import STORE_FILENAME
 from desktop.diagnostics import app_version
 from desktop.logs import LOG_FILENAME, log_to
@@ -74,7 +74,6 @@ def run_app(data_dir: Path, screenshot: Path | None = None, screenshot_when: str
     assert isinstance(app, QApplication)
     app.setApplicationName("Fieldbrief")
     app.setOrganizationName("Fieldbrief")
-    app.setApplicationVersion(app_version())  # Help > About says it
     apply_style(app, fusion_set=existing is None)
     if screenshot is None:
         name = instance_name(data_dir)
@@ -100,7 +99,7 @@ def run_app(data_dir: Path, screenshot: Path | None = None, screenshot_when: str
         window.attach(services, sync if screenshot is None else None, diagnostics)
 
     def on_open_failed(exc: Exception) -> None:
-        message = str(exc) if isinstance(exc, StoreUserError) else f"the store failed: {exc}"
+        message = in_words(exc, "opening the store")
         if not isinstance(exc, StoreUserError):
             log.error("opening the store failed", exc_info=exc)
         window.show_fatal(message)
@@ -133,6 +132,8 @@ def run_app(data_dir: Path, screenshot: Path | None = None, screenshot_when: str
     else:
         place_on_screen(window, PREFERRED_SIZE)  # the same every run, whatever was saved
     window.show()
+    # For Help > About; reading the installed metadata waits until the window is up.
+    QTimer.singleShot(0, lambda: app.setApplicationVersion(app_version()))
     # Queued behind the first paint, so importing SQLAlchemy on the store thread does not
     # compete with drawing the window for the interpreter lock.
     QTimer.singleShot(

@@ -145,28 +145,31 @@ class Diagnostics:
 
         from db.store.replica import LocalReplica
         from db.store.schema import current_revision
-        from desktop.credentials import keyring_available
-        from desktop.sync_service import LAST_SYNC_KEY, SERVER_KEY
+        from desktop.sync_service import SyncService
 
-        store = self._store
-        if self._store_thread is None:
-            replica = LocalReplica(store)
+        store, on_store_thread = self._store, self._store_thread
+        if on_store_thread is None:
+            replica, sync = LocalReplica(store), SyncService(store)
             revision = current_revision(store.engine)
         else:
-            replica = LocalReplica(store, self._store_thread)
-            revision = self._store_thread(lambda: current_revision(store.engine))
+            replica, sync = (
+                LocalReplica(store, on_store_thread),
+                SyncService(store, on_store_thread),
+            )
+            revision = on_store_thread(lambda: current_revision(store.engine))
+        status = sync.status()  # what the status bar says: one reading of the sync state
         return Facts(
             version=app_version(),
             python=f"{platform.python_implementation()} {platform.python_version()}",
             qt=f"{QtCore.qVersion()} (PySide6 {pyside_version})",
             system=platform.platform(),
             schema_revision=revision or "(empty store)",
-            server=server_host(replica.state(SERVER_KEY)),
-            last_sync_at=replica.state(LAST_SYNC_KEY),
-            pending=replica.pending_count(),
-            refused=replica.rejected_count(),
+            server=server_host(status.server),
+            last_sync_at=status.last_sync_at.isoformat() if status.last_sync_at else None,
+            pending=status.pending,
+            refused=status.needs_attention,
             set_aside=replica.set_aside_count(),
-            keyring=keyring_available(),
+            keyring=status.keyring,
         )
 
     def gather(self) -> str:
