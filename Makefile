@@ -16,7 +16,7 @@ QT_DEBS := libegl1 libgl1 libglib2.0-0 libfontconfig1 libfreetype6 libdbus-1-3 \
 	libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 \
 	libxcb-xfixes0 libxcb-xkb1 libxcb-sync1 fonts-dejavu-core
 
-.PHONY: run test bench soak install sysdeps pgdeps lint clean
+.PHONY: run test bench soak screenshots install sysdeps pgdeps lint clean
 
 run: install
 	@test -f $(DEMO_DIR)/fieldbrief.sqlite3 || \
@@ -56,6 +56,10 @@ bench: install
 soak: install
 	$(BIN)/python -m compileall -q desktop ui db sync server resources bench
 	$(BIN)/python -m bench.soak $(SOAK_ARGS)
+
+# Every page and dialog on a demo territory at 1366x768 and 1920x1080 (docs/screenshots/).
+screenshots: install
+	$(BIN)/python -m desktop.screenshots docs/screenshots
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy

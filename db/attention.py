@@ -12,10 +12,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.changes import Changes
+from db.dates import day
 from db.edits import LocalEditor
 from db.errors import StoreUserError
+from db.labels import entity_label
 from db.store.local_store import Store
-from db.store.models import SYNCED_MODELS, OutboxEntry, RemoteRecord, SetAsideRow
+from db.store.models import (
+    SYNCED_MODELS,
+    Account,
+    Contact,
+    OutboxEntry,
+    RemoteRecord,
+    SetAsideRow,
+)
 from db.store.wire_values import from_wire
 from sync.entities import to_wire
 
@@ -37,6 +46,7 @@ class ConflictItem:
     theirs: Any
     kind: str
     by_user: str | None
+    record: str = ""  # the record in words: 'Lead: Matteo Bruno, Romano Electronics'
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +59,7 @@ class RejectedItem:
     entity_id: uuid.UUID
     fields: dict[str, Any]
     reason: str
+    record: str = ""  # as ConflictItem.record
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +96,11 @@ class AttentionDesk:
                     theirs=r.data.get("server_value"),
                     kind=r.data.get("kind", ""),
                     by_user=r.data.get("by_user"),
+                    record=record_name(
+                        session, r.data.get("entity", "?"), uuid.UUID(r.data["entity_id"])
+                    ),
                 )
-                for r in records
+                for r in list(records)
                 if not r.data.get("resolved")
             ]
 
@@ -98,8 +112,16 @@ class AttentionDesk:
                 .order_by(OutboxEntry.seq)
             )
             return [
-                RejectedItem(e.seq, e.entity, e.op, e.entity_id, e.fields, e.reason or "")
-                for e in entries
+                RejectedItem(
+                    e.seq,
+                    e.entity,
+                    e.op,
+                    e.entity_id,
+                    e.fields,
+                    e.reason or "",
+                    record_name(session, e.entity, e.entity_id, e.fields),
+                )
+                for e in list(entries)
             ]
 
     def set_aside(self) -> list[SetAsideItem]:
@@ -233,3 +255,43 @@ def _typed(model: type[Any], name: str, value: Any) -> Any:
         except ValueError:
             raise ValueError(f"{name} must be a number, not {value!r}") from None
     return value
+
+
+def record_name(
+    session: Session, entity: str, entity_id: uuid.UUID, fields: dict[str, Any] | None = None
+) -> str:
+    """The record in words, as the rep knows it ('Lead: Matteo Bruno, Romano Electronics');
+    for a record this device no longer holds, from the change's own values if they name it."""
+    kind = entity_label(entity)
+    model = _MODELS.get(entity)
+    row = session.get(model, entity_id) if model is not None else None
+    values = fields or {}
+    name = _named(session, entity, row) if row is not None else None
+    name = name or next((str(values[k]) for k in _NAMING if values.get(k)), None)
+    return f"{kind}: {name}" if name else kind
+
+
+# The fields that name a record, in the order they are tried.
+_NAMING = ("name", "title", "purpose", "campaign", "last_name")
+
+
+def _named(session: Session, entity: str, row: Any) -> str | None:
+    account = session.get(Account, row.account_id) if hasattr(row, "account_id") else None
+    where = account.name if account is not None else None
+    contact = None
+    if getattr(row, "contact_id", None) is not None:
+        contact = session.get(Contact, row.contact_id)
+    if entity == "account":
+        return str(row.name)
+    if entity == "contact":
+        person = f"{row.first_name} {row.last_name}".strip()
+        return ", ".join(p for p in (person, where) if p)
+    if entity == "lead":
+        who = f"{contact.first_name} {contact.last_name}" if contact is not None else None
+        return ", ".join(p for p in (who or row.campaign, where) if p)
+    if entity == "visit_note":
+        return ", ".join(p for p in (f"of {day(row.created_at)}", where) if p)
+    if entity == "meeting":
+        return ", ".join(p for p in (row.purpose, day(row.starts_at), where) if p)
+    own = next((getattr(row, k) for k in _NAMING if getattr(row, k, None)), None)
+    return ", ".join(str(p) for p in (own, where) if p) or None

@@ -27,3 +27,21 @@ class DiskFull(StoreUserError):
 
 class StoreReadOnly(StoreUserError):
     """The store's file or folder cannot be written (permissions, a read-only disk)."""
+
+
+# Said for a failure that is a bug, not something the rep can fix: the detail (which may
+# name code, SQL or values) goes to the log, never on screen.
+UNEXPECTED = "Something went wrong. The details are in the log: Help ▸ Copy diagnostics."
+
+
+def in_words(exc: BaseException, doing: str = "") -> str:
+    """What a rep is told about `exc`: its own words for a problem they can act on (a
+    StoreUserError, a full disk, a missing file), one plain sentence otherwise. `doing`
+    names the work that failed ("saving the note")."""
+    if isinstance(exc, StoreUserError):
+        return str(exc)
+    failed = f"{doing[:1].upper()}{doing[1:]} failed" if doing else ""
+    if isinstance(exc, OSError) and exc.strerror:
+        reason = exc.strerror[:1].lower() + exc.strerror[1:]
+        return f"{failed}: {reason}" if failed else reason
+    return f"{failed}. {UNEXPECTED}" if failed else UNEXPECTED

@@ -1,15 +1,27 @@
-"""Full-text search over the FTS5 index the migrations maintain with triggers."""
+"""Full-text search over the FTS5 indexes the migrations maintain with triggers.
+
+Two indexes: `search_fts` holds the words of accounts, contacts and visit notes (names in
+its `title` column, everything else in `body`); `search_ref` holds the invoice, ticket and
+dispute numbers that activities carry (migration 0013_search_numbers). The account list
+filters on the first; the Search screen (search_everything) reads both.
+"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
-from typing import Any
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
     Select,
     TableClause,
+    TextualSelect,
     column,
     exists,
     func,
@@ -21,9 +33,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from db.dto import HitKind, SearchHit
+from db.dates import day_short
 from db.store.local_store import Store
 from db.store.models import Account
+from db.store.types import UtcDateTime
 
 # The index tables live outside the ORM metadata (they are FTS5 and trigger-fed).
 search_doc: TableClause = table(
@@ -31,20 +44,39 @@ search_doc: TableClause = table(
 )
 search_fts: TableClause = table("search_fts", column("rowid"))
 
-_WORD = re.compile(r"\w+", re.UNICODE)
+# A typed word's parts: runs of letters and digits, as FTS5's unicode61 tokenizer cuts text
+# (combining accents stay with their letter, should the text come decomposed).
+_PART = re.compile(r"(?:[^\W_]|[\u0300-\u036f])+")
 _MAX_TERMS = 8
+_MAX_PARTS = 8  # of one word: "a-b-c-…" is not worth a longer phrase
+
+
+def typed_phrases(user_text: str) -> list[str]:
+    """The words a user typed, each as the phrase of its parts: "INV-2026-0042" is
+    "INV 2026 0042", "zoe.nunez" is "zoe nunez". Punctuation, quotes and FTS5 operators
+    (AND, NEAR, -, *, ^, :) are just text here; words with no letter or digit drop out."""
+    phrases = []
+    for word in unicodedata.normalize("NFC", user_text).split():
+        parts = _PART.findall(word)[:_MAX_PARTS]
+        if parts:
+            phrases.append(" ".join(parts))
+    return phrases[:_MAX_TERMS]
+
+
+def _match(phrases: Sequence[str], prefix: bool) -> str:
+    star = "*" if prefix else ""
+    return " ".join(f'"{phrase}"{star}' for phrase in phrases)
 
 
 def fts_query(user_text: str) -> str | None:
-    """Turns what a user typed into an FTS5 query: every word, as a prefix, must match.
+    """Turns what a user typed into an FTS5 query: every word must match, its last part as
+    a prefix; a word of several parts ("INV-2026-00", "zoe.nunez") matches them in a row.
 
-    Words are quoted so FTS5 syntax in the input (AND, NEAR, quotes, colons) is just text.
-    Returns None when the text has no words.
+    Words are quoted phrases, so FTS5 syntax in the input (AND, NEAR, quotes, colons) is just
+    text. Returns None when the text has no words.
     """
-    words = _WORD.findall(user_text)[:_MAX_TERMS]
-    if not words:
-        return None
-    return " ".join(f'"{w}"*' for w in words)
+    phrases = typed_phrases(user_text)
+    return _match(phrases, prefix=True) if phrases else None
 
 
 search_hits: TableClause = table("search_hits", column("r"), schema="temp")
@@ -99,41 +131,272 @@ def matched_before(account_id: Any) -> ColumnElement[bool]:
     return exists(has_hit)
 
 
-_GLOBAL_SEARCH = text(
-    """
-    SELECT d.kind, d.ref_id, d.account_id, a.name,
-           f.title, snippet(search_fts, 1, '', '', '…', 12) AS snip
+class ResultKind(StrEnum):
+    """What a result of the global search is."""
+
+    ACCOUNT = "account"
+    CONTACT = "contact"
+    NOTE = "visit_note"
+    ACTIVITY = "activity"
+
+    @property
+    def label(self) -> str:
+        return {
+            "account": "Account",
+            "contact": "Contact",
+            "visit_note": "Visit note",
+            "activity": "Activity",
+        }[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """One result of the global search, best first, with why it matched in plain words."""
+
+    kind: ResultKind
+    ref_id: uuid.UUID
+    account_id: uuid.UUID
+    account_name: str
+    title: str  # the account's or contact's name, the activity's title, or "Visit note"
+    # "name", "contact: Zoë Núñez", "note of 3 Dec 2026: …cold-chain pilot…",
+    # "Invoice INV-2026-00042 paid (€600), 3 Dec 2026".
+    reason: str
+    marks: tuple[tuple[int, int], ...] = ()  # (start, end) of each matched word in reason
+
+
+# Around matched words in FTS5's highlight() and snippet() output: private-use characters,
+# which no name or note holds, taken out again by _unmark.
+_OPEN, _CLOSE = "\ue000", "\ue001"
+_SNIPPET_WORDS = 12
+
+# Accounts, contacts and notes matching an FTS5 query, best first. FTS5 hands rows over in
+# rank order (no sort of its own here), so highlight() and snippet() run for shown rows only.
+_TEXT_HITS = text(
+    f"""
+    SELECT d.kind, d.ref_id, d.account_id, a.name AS account_name,
+           highlight(search_fts, 0, '{_OPEN}', '{_CLOSE}') AS title,
+           highlight(search_fts, 1, '{_OPEN}', '{_CLOSE}') AS body,
+           snippet(search_fts, 1, '{_OPEN}', '{_CLOSE}', '…', {_SNIPPET_WORDS}) AS snip,
+           a.industry, a.city, a.website, c.email, c.title AS job_title, n.created_at
     FROM search_fts AS f
     JOIN search_doc AS d ON d.rowid = f.rowid
     JOIN account AS a ON a.id = d.account_id
-    WHERE search_fts MATCH :query AND a.deleted_at IS NULL
-    ORDER BY bm25(search_fts, 4.0, 1.0)
+    LEFT JOIN contact AS c ON d.kind = 'contact' AND c.id = d.ref_id
+    LEFT JOIN visit_note AS n ON d.kind = 'visit_note' AND n.id = d.ref_id
+    WHERE search_fts MATCH :query AND rank MATCH 'bm25(4.0, 1.0)' AND a.deleted_at IS NULL
+      AND (:kind IS NULL OR d.kind = :kind)
+    ORDER BY rank
     LIMIT :limit
     """
-)
+).columns(created_at=UtcDateTime())
+
+# Activities whose invoice, ticket or dispute number matches, newest in the index first
+# (rowid order costs no sort, however many numbers match "2026").
+_NUMBER_HITS = text(
+    f"""
+    SELECT t.id, t.account_id, a.name AS account_name, t.title, t.occurred_at,
+           highlight(search_ref, 0, '{_OPEN}', '{_CLOSE}') AS invoice,
+           highlight(search_ref, 1, '{_OPEN}', '{_CLOSE}') AS ticket,
+           highlight(search_ref, 2, '{_OPEN}', '{_CLOSE}') AS dispute
+    FROM search_ref AS r
+    JOIN search_ref_doc AS d ON d.rowid = r.rowid
+    JOIN activity AS t ON t.id = d.activity_id
+    JOIN account AS a ON a.id = t.account_id
+    WHERE search_ref MATCH :query AND a.deleted_at IS NULL
+    ORDER BY r.rowid DESC
+    LIMIT :limit
+    """
+).columns(occurred_at=UtcDateTime())
+
+_NUMBER_LABELS = ("invoice", "ticket", "dispute")  # search_ref's columns
 
 
-def search_everything(session: Session, user_text: str, limit: int = 100) -> list[SearchHit]:
-    """Accounts, contacts and visit notes matching what the user typed, best match first."""
-    query = fts_query(user_text)
-    if query is None:
+class Tier(NamedTuple):
+    """One of search_everything's queries: its statement, FTS5 query and kind of row."""
+
+    statement: TextualSelect
+    query: str
+    kind: str | None = None  # of search_doc; None for all
+
+
+def search_tiers(user_text: str) -> list[Tier]:
+    """The queries search_everything runs, in the order their results are shown: account
+    names, then contacts' names, matched by whole words; the same matched by a prefix;
+    invoice, ticket and dispute numbers (whole, then by prefix); then everything else (a
+    city, a contact's email, a visit note). Each tier leaves out the rows of those before
+    it. Empty when nothing was typed."""
+    phrases = typed_phrases(user_text)
+    if not phrases:
         return []
-    rows = session.execute(_GLOBAL_SEARCH, {"query": query, "limit": limit})
-    hits = []
-    for kind, ref_id, account_id, account_name, title, snip in rows:
-        hit_kind = HitKind(kind)
-        hits.append(
-            SearchHit(
-                kind=hit_kind,
-                ref_id=uuid.UUID(hex=ref_id),
-                account_id=uuid.UUID(hex=account_id),
-                account_name=account_name,
-                title=title or (snip if hit_kind is not HitKind.NOTE else "Visit note"),
-                snippet=snip,
-            )
-        )
-    return hits
+    whole, prefix = _match(phrases, prefix=False), _match(phrases, prefix=True)
+    names_whole = f"{{title}} : ({whole})"
+    names_prefix = f"{{title}} : ({prefix}) NOT {{title}} : ({whole})"
+    return [
+        Tier(_TEXT_HITS, names_whole, "account"),
+        Tier(_TEXT_HITS, names_whole, "contact"),
+        Tier(_TEXT_HITS, names_prefix, "account"),
+        Tier(_TEXT_HITS, names_prefix, "contact"),
+        Tier(_NUMBER_HITS, whole),
+        Tier(_NUMBER_HITS, f"({prefix}) NOT ({whole})"),
+        Tier(_TEXT_HITS, f"({prefix}) NOT {{title}} : ({prefix})"),
+    ]
 
+
+def search_everything(session: Session, user_text: str, limit: int = 100) -> list[SearchResult]:
+    """Accounts, contacts, visit notes and numbered activities matching what the user
+    typed, best first (see search_tiers), each with why it matched. At most `limit`: a
+    few indexed queries, each stopping at what is still to be shown."""
+    results: list[SearchResult] = []
+    for tier in search_tiers(user_text):
+        wanted = limit - len(results)
+        if wanted <= 0:
+            break
+        params = {"query": tier.query, "kind": tier.kind, "limit": wanted}
+        found = list(session.execute(tier.statement, params).mappings())
+        if tier.statement is _NUMBER_HITS:
+            found.sort(key=lambda row: row["occurred_at"], reverse=True)
+            results += map(_number_result, found)
+        else:
+            if tier.kind is not None:  # in FTS5's rank order, names that begin so first
+                found.sort(key=lambda row: not row["title"].startswith(_OPEN))
+            results += map(_text_result, found)
+    return results
+
+
+# --- why a result matched ---------------------------------------------------------------------
+
+
+def _unmark(marked: str) -> tuple[str, list[tuple[int, int]]]:
+    """FTS5 output without its marks, and where the marked words are in what is left."""
+    plain: list[str] = []
+    spans: list[tuple[int, int]] = []
+    length, start = 0, -1
+    for piece in re.split(f"([{_OPEN}{_CLOSE}])", marked):
+        if piece == _OPEN:
+            start = length
+        elif piece == _CLOSE:
+            if 0 <= start < length:
+                spans.append((start, length))
+            start = -1
+        else:
+            plain.append(piece)
+            length += len(piece)
+    return "".join(plain), spans
+
+
+def _joined(text: str, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Marks with only a space or a dash between them as one: "Head of Procurement",
+    "cold-chain"."""
+    joined: list[tuple[int, int]] = []
+    for start, end in spans:
+        gap = text[joined[-1][1] : start] if joined else None
+        if gap is not None and len(gap) <= 3 and not _PART.search(gap):
+            joined[-1] = (joined[-1][0], end)
+        else:
+            joined.append((start, end))
+    return joined
+
+
+def _mark(value: str, spans: Iterable[tuple[int, int]]) -> str:
+    out, last = [], 0
+    for start, end in spans:
+        out += [value[last:start], _OPEN, value[start:end], _CLOSE]
+        last = end
+    return "".join([*out, value[last:]])
+
+
+def _folded(word: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _words(value: str, spans: Iterable[tuple[int, int]]) -> set[str]:
+    return {_folded(part) for s, e in spans for part in _PART.findall(value[s:e])}
+
+
+def _telling_fields(
+    marked_body: str, fields: Sequence[tuple[str, str | None]], known: set[str]
+) -> list[str] | None:
+    """ "label: value" (matched words marked) for the fields of a body that matched words
+    `known` (already shown) lacks, in the order given: "city: Hamburg", not also the
+    website that repeats a word of the name. The body must be the fields joined by spaces,
+    as the index holds it; None when it is not (the row changed while the index was paused)."""
+    plain, spans = _unmark(marked_body)
+    values = [(label, value or "") for label, value in fields]
+    if plain != " ".join(value for _label, value in values):
+        return None
+    parts, offset = [], 0
+    for label, value in values:
+        end = offset + len(value)
+        inside = [(s - offset, e - offset) for s, e in spans if offset <= s < end]
+        words = _words(value, inside)
+        if words - known:
+            parts.append(f"{label}: {_mark(value, inside)}")
+            known |= words
+        offset = end + 1
+    return parts
+
+
+def _snippet(marked: str) -> str:
+    return " ".join(marked.split())  # a note's line breaks and indents, as single spaces
+
+
+def _result(row: Any, kind: ResultKind, ref_id: Any, title: str, reason: str) -> SearchResult:
+    plain, spans = _unmark(reason)
+    spans = _joined(plain, spans)
+    return SearchResult(
+        kind=kind,
+        ref_id=uuid.UUID(hex=str(ref_id)),
+        account_id=uuid.UUID(hex=str(row["account_id"])),
+        account_name=row["account_name"],
+        title=title,
+        reason=plain,
+        marks=tuple(spans),
+    )
+
+
+def _text_result(row: Any) -> SearchResult:
+    kind = ResultKind(row["kind"])
+    title, title_spans = _unmark(row["title"])
+    if kind is ResultKind.NOTE:
+        when = row["created_at"]
+        written = f"note of {day_short(when)}" if when is not None else "note"
+        return _result(
+            row, kind, row["ref_id"], "Visit note", f"{written}: {_snippet(row['snip'])}"
+        )
+    fields: list[tuple[str, str | None]]
+    if kind is ResultKind.CONTACT:
+        fields = [("email", row["email"]), ("job title", row["job_title"])]
+        head = f"contact: {row['title']}"
+    else:
+        fields = [("industry", row["industry"]), ("city", row["city"]), ("website", row["website"])]
+        head = "name" if title_spans else ""
+    parts = _telling_fields(row["body"], fields, _words(title, title_spans))
+    if parts is None:  # say what FTS5 found, if not in which field
+        parts = [f"details: {_snippet(row['snip'])}"] if _OPEN in row["snip"] else []
+    reason = " · ".join(part for part in (head, *parts) if part) or "details"
+    return _result(row, kind, row["ref_id"], title, reason)
+
+
+def _number_result(row: Any) -> SearchResult:
+    title: str = row["title"]
+    when: datetime = row["occurred_at"]
+    reason = f"{title}, {day_short(when)}"
+    for label in _NUMBER_LABELS:
+        number, spans = _unmark(row[label] or "")
+        if not spans:
+            continue
+        at = title.casefold().find(number.casefold()) if number else -1
+        if at >= 0:  # the title shows the number: mark it there
+            end = at + len(number)
+            reason = f"{title[:at]}{_OPEN}{title[at:end]}{_CLOSE}{title[end:]}, {day_short(when)}"
+        else:
+            reason = f"{label} {_mark(number, spans)}: {reason}"
+        break
+    return _result(row, ResultKind.ACTIVITY, row["id"], title, reason)
+
+
+# --- upkeep -----------------------------------------------------------------------------------
 
 # What each indexed table contributes (title, body, account id): the same expressions as
 # the triggers of migration 0004_search_pause, over the table's own columns.
@@ -152,14 +415,27 @@ _INDEXED = {
 }
 
 
+def _number(key: str) -> str:
+    return f"CASE WHEN json_valid(a.details) THEN json_extract(a.details, '$.{key}') END"
+
+
+# The numbers of activity `a`, and which activities have one: the same expressions as the
+# triggers of migration 0013_search_numbers.
+_NUMBERS = ", ".join(_number(key) for key in _NUMBER_LABELS)
+_NUMBERED = "a.deleted_at IS NULL AND ({})".format(
+    " OR ".join(f"{_number(key)} IS NOT NULL" for key in _NUMBER_LABELS)
+)
+
+
 def pause_indexing(session: Session) -> None:
     """Stops the search triggers until rebuild_index (in this or a later transaction)."""
     session.execute(text("INSERT OR IGNORE INTO search_paused (id) VALUES (1)"))
 
 
 def rebuild_index(session: Session) -> None:
-    """Refills the whole search index from the tables in one pass and restarts the
-    triggers: ~0.5 s for 40,000 accounts and contacts, where row-by-row triggers take ~4 s."""
+    """Refills the whole search index (both tables) from the tables in one pass and restarts
+    the triggers: ~0.5 s for 40,000 accounts and contacts, where row-by-row triggers take ~4 s;
+    ~4 s more for the numbers of a million activities."""
     session.execute(text("DELETE FROM search_fts"))
     session.execute(text("DELETE FROM search_doc"))
     for kind, (title, body, account) in _INDEXED.items():
@@ -176,6 +452,21 @@ def rebuild_index(session: Session) -> None:
                 f" JOIN search_doc AS d ON d.ref_id = {kind}.id AND d.kind = '{kind}'"
             )
         )
+    session.execute(text("DELETE FROM search_ref"))
+    session.execute(text("DELETE FROM search_ref_doc"))
+    session.execute(
+        text(
+            "INSERT INTO search_ref_doc (activity_id)"
+            f" SELECT id FROM activity AS a WHERE {_NUMBERED}"
+        )
+    )
+    session.execute(
+        text(
+            f"INSERT INTO search_ref (rowid, {', '.join(_NUMBER_LABELS)})"
+            f" SELECT d.rowid, {_NUMBERS}"
+            " FROM search_ref_doc AS d JOIN activity AS a ON a.id = d.activity_id"
+        )
+    )
     session.execute(text("DELETE FROM search_paused"))
 
 
@@ -185,6 +476,6 @@ class SearchIndex:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    def search(self, user_text: str, limit: int = 100) -> list[SearchHit]:
+    def search(self, user_text: str, limit: int = 100) -> list[SearchResult]:
         with self._store.reading() as session:
             return search_everything(session, user_text, limit)

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from db.changes import Changes
-from db.errors import StoreUserError
+from db.errors import StoreUserError, in_words
 from sync.outcome import SyncError
 
 log = logging.getLogger(__name__)
@@ -194,10 +194,7 @@ class TaskRunner(QObject):
 
     def _report(self, exc: Exception) -> None:
         _log_failure(exc)
-        if isinstance(exc, StoreUserError):
-            self.failed.emit(str(exc))
-            return
-        self.failed.emit(f"Something went wrong: {exc}. Details are in the log.")
+        self.failed.emit(in_words(exc))
 
 
 def _log_failure(exc: Exception) -> None:

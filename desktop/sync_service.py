@@ -135,12 +135,11 @@ class SyncService:
             import keyring
 
             keyring.set_password(SERVICE, keyring_key(server, username) + "#refresh", token)
-        except Exception as exc:  # kept in memory for this session; said, not swallowed
+        except Exception:  # kept in memory for this session; said, not swallowed
             log.warning("the keyring refused the sign-in", exc_info=True)
             self._keyring_problem = (
-                f"your sign-in could not be kept in the system keyring "
-                f"({exc.__class__.__name__}): you will be asked for your password after "
-                "a restart"
+                "your sign-in could not be kept in the system keyring: you will be asked "
+                "for your password after a restart"
             )
 
     def _load_token(self, server: str, username: str) -> str | None:
@@ -154,8 +153,7 @@ class SyncService:
             log.warning("the keyring could not be read", exc_info=True)
             if self._memory_token is None:
                 raise NeedsSignIn(
-                    f"the system keyring could not be read ({exc.__class__.__name__}): "
-                    "please sign in again"
+                    "the system keyring could not be read: please sign in again"
                 ) from exc
             stored = None
         return stored or self._memory_token

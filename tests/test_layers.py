@@ -62,6 +62,8 @@ SHARED_SYNC_ONLY = frozenset({"db", "shared sync", "server"})
 # changes), the HTML reports it shows, and sync outcomes.
 UI_MAY_IMPORT = (
     "db.dto",
+    "db.dates",
+    "db.labels",
     "db.enums",
     "db.errors",
     "db.changes",

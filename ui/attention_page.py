@@ -11,9 +11,11 @@ from PySide6.QtCore import Signal, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from db.labels import field_label
 from ui.account_pane import make_table, section_title
 from ui.correction_dialog import CorrectionDialog
 from ui.models.table import Column, RowTableModel
+from ui.next_meeting_card import plural
 from ui.tasks import Runner
 
 if TYPE_CHECKING:  # the desk imports SQLAlchemy, which the GUI thread never needs
@@ -22,7 +24,16 @@ if TYPE_CHECKING:  # the desk imports SQLAlchemy, which the GUI thread never nee
 
 
 def _values(fields: dict[str, Any]) -> str:
-    return ", ".join(f"{k}: {v}" for k, v in fields.items() if v not in (None, ""))
+    return ", ".join(f"{field_label(k)}: {v}" for k, v in fields.items() if v not in (None, ""))
+
+
+# What a refused change was, in words.
+_OPS = {"create": "New", "set_fields": "Edit of", "revise": "Edit of", "delete": "Deletion of"}
+
+
+def _change(r: RejectedItem) -> str:
+    what = r.record or r.entity.replace("_", " ")
+    return f"{_OPS.get(r.op, r.op.replace('_', ' '))} {what[:1].lower()}{what[1:]}"
 
 
 def _shown(value: Any) -> str:
@@ -30,8 +41,8 @@ def _shown(value: Any) -> str:
 
 
 CONFLICT_COLUMNS: list[Column[ConflictItem]] = [
-    Column("Record", lambda c: c.entity.replace("_", " ")),
-    Column("Field", lambda c: c.field),
+    Column("Record", lambda c: c.record or c.entity, tooltip=lambda c: c.record),
+    Column("Field", lambda c: field_label(c.field)),
     Column("Your value", lambda c: _shown(c.mine), tooltip=lambda c: _shown(c.mine)),
     Column("Kept on the server", lambda c: _shown(c.theirs), tooltip=lambda c: _shown(c.theirs)),
     Column(
@@ -40,7 +51,7 @@ CONFLICT_COLUMNS: list[Column[ConflictItem]] = [
     ),
 ]
 REJECTED_COLUMNS: list[Column[RejectedItem]] = [
-    Column("Change", lambda r: f"{r.entity.replace('_', ' ')} {r.op.replace('_', ' ')}"),
+    Column("Change", _change, tooltip=_change),
     Column("Reason", lambda r: r.reason, tooltip=lambda r: r.reason),
     Column("Values", lambda r: _values(r.fields), tooltip=lambda r: _values(r.fields)),
 ]
@@ -163,10 +174,12 @@ class AttentionPage(QWidget):
         summary = (
             "Nothing needs your attention."
             if not total
-            else f"{len(conflicts)} conflict(s) and {len(rejected)} refused change(s)."
+            else f"{plural(len(conflicts), 'conflict')} and "
+            f"{plural(len(rejected), 'refused change')}."
         )
         if set_aside:
-            summary += f" {len(set_aside)} row(s) from the server could not be stored."
+            rows = plural(len(set_aside), "row")
+            summary += f" {rows} from the server could not be stored."
         self._summary.setText(summary)
         self._update_buttons()
         self.count_changed.emit(total)

@@ -4,23 +4,31 @@ export as PDF or print. Non-modal: the rep can keep it open beside the account."
 from __future__ import annotations
 
 import uuid
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSize, QUrl, Signal
+from PySide6.QtCore import QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
     QHBoxLayout,
+    QLabel,
     QPushButton,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
-from db.briefing.report import GROUP_LINK, briefing_html
-from ui.printing import ask_and_print, export_in_background, paper_buttons
+from db.briefing.report import GROUP_LINK, briefing_html, briefing_title, page_header
+from ui.printing import (
+    ask_and_print,
+    documents_folder,
+    export_in_background,
+    paper_buttons,
+    safe_file_name,
+)
 from ui.screen_fit import fit_to_screen
 from ui.tasks import Runner
 from ui.window_runner import WindowRunner
@@ -68,6 +76,13 @@ class BriefingDialog(QDialog):
         export, print_button = paper_buttons(self.ask_export, self.ask_print)
         close = QPushButton("Close")
         close.clicked.connect(self.close)
+        # Where the last export went: said in the window, not in a box to click away.
+        self.saved = QLabel()
+        self.saved.setObjectName("saved")
+        self.saved.setTextFormat(Qt.TextFormat.RichText)
+        self.saved.setOpenExternalLinks(True)  # the PDF opens in the system's viewer
+        self.saved.setWordWrap(True)
+        self.saved.hide()
         footer = QHBoxLayout()
         footer.addWidget(refresh)
         footer.addStretch(1)
@@ -78,6 +93,7 @@ class BriefingDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 12, 12, 12)
         layout.addWidget(self.view, stretch=1)
+        layout.addWidget(self.saved)
         layout.addLayout(footer)
         for keys, action in (
             ("Ctrl+R", self.reload),
@@ -120,21 +136,43 @@ class BriefingDialog(QDialog):
 
     # -- paper ---------------------------------------------------------------------------
 
+    def default_export_path(self) -> Path:
+        """Where Export PDF offers to save: the rep's Documents folder, under a name every
+        file system takes ("Briefing Østergaard Capital A-S 2026-12-05.pdf")."""
+        assert self.briefing is not None
+        return documents_folder() / safe_file_name(briefing_title(self.briefing))
+
     def ask_export(self) -> None:
         if self.briefing is None:
             return
-        default = Path.home() / f"Briefing {self.briefing.account_name}.pdf"
+        default = self.default_export_path()
         path, _ = QFileDialog.getSaveFileName(self, "Export briefing", str(default), "PDF (*.pdf)")
         if path:
             self.export_pdf(Path(path))
 
     def export_pdf(self, path: Path) -> None:
-        """Writes the briefing as a PDF off the GUI thread."""
+        """Writes the briefing as a PDF off the GUI thread (the groups opened on screen
+        printed whole), then says where it went."""
         assert self.briefing is not None
-        html = briefing_html(self.briefing, printable=True)
-        export_in_background(self._runner, self, html, path, self.exported.emit)
+        html = briefing_html(self.briefing, self.expanded, printable=True)
+        title, header = briefing_title(self.briefing), page_header(self.briefing)
+        export_in_background(
+            self._runner, self, html, path, self._on_exported, title=title, header=header
+        )
+
+    def _on_exported(self, path: str) -> None:
+        saved = Path(path)
+        link = QUrl.fromLocalFile(str(saved)).toString()
+        self.saved.setText(
+            f"Saved <a href='{escape(link, quote=True)}'>{escape(saved.name)}</a> "
+            f"in {escape(str(saved.parent))}"
+        )
+        self.saved.setToolTip(str(saved))
+        self.saved.show()
+        self.exported.emit(path)
 
     def ask_print(self) -> None:
         if self.briefing is not None:
-            html = briefing_html(self.briefing, printable=True)
-            ask_and_print(html, f"Briefing {self.briefing.account_name}", self)
+            html = briefing_html(self.briefing, self.expanded, printable=True)
+            title, header = briefing_title(self.briefing), page_header(self.briefing)
+            ask_and_print(html, title, self, header)

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from db.dates import day_and_time
+from db.errors import in_words
 from ui.tasks import Runner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
@@ -32,9 +34,7 @@ def import_summary(name: str, result: CalendarImportResult) -> str:
     if result.skipped:
         lines.append(f"\nLeft out {len(result.skipped)}:")
         for skipped in result.skipped[:SKIPPED_SHOWN]:
-            when = (
-                f" ({skipped.starts_at.astimezone():%d %b %Y %H:%M})" if skipped.starts_at else ""
-            )
+            when = f" ({day_and_time(skipped.starts_at)})" if skipped.starts_at else ""
             lines.append(f"• {skipped.summary or 'untitled'}{when}: {skipped.reason}")
         if len(result.skipped) > SKIPPED_SHOWN:
             lines.append(f"• and {len(result.skipped) - SKIPPED_SHOWN} more")
@@ -111,7 +111,7 @@ class CalendarActions(QObject):
         self._fail(exc)
 
     def _fail(self, exc: Exception) -> None:
-        message = str(exc) or type(exc).__name__
+        message = in_words(exc)
         if self.show_messages:
             QMessageBox.warning(self._window, "Calendar", message)
         self.failed.emit(message)

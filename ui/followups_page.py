@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from db.dates import QT_DATE_FORMAT, day
+from db.errors import in_words
 from ui.account_pane import TableOrEmpty, make_table, section_title
 from ui.models.table import Column, Index, RowTableModel
 from ui.tasks import Runner
@@ -45,7 +47,7 @@ DONE_COLUMN = 0
 def _due(row: FollowUpRow) -> str:
     if row.due_date is None:
         return "—"
-    text = f"{row.due_date:%a %d %b %Y}"
+    text = day(row.due_date)
     return f"Overdue: {text}" if row.overdue else text
 
 
@@ -220,6 +222,7 @@ class FollowUpDialog(QDialog):
         self.has_due.setChecked(True)
         self.due = QDateEdit(QDate.currentDate().addDays(7))
         self.due.setCalendarPopup(True)
+        self.due.setDisplayFormat(QT_DATE_FORMAT)
         self.has_due.toggled.connect(self.due.setEnabled)
         due_row = QHBoxLayout()
         due_row.addWidget(self.has_due)
@@ -263,4 +266,4 @@ class FollowUpDialog(QDialog):
 
     def _on_save_failed(self, exc: Exception) -> None:
         log.error("adding a follow-up failed", exc_info=exc)
-        QMessageBox.warning(self, "New follow-up", str(exc))
+        QMessageBox.warning(self, "New follow-up", in_words(exc, "adding the follow-up"))

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 
 from PySide6.QtGui import QColor, QIcon
 
+from db.dates import clock, day_short, weekday
 from db.enums import Channel
 from ui.rungs import dot_icon
 
@@ -28,14 +29,13 @@ def local(moment: datetime) -> datetime:
 
 def short_date(moment: datetime | date) -> str:
     """'23 Nov 2026'."""
-    day = local(moment).date() if isinstance(moment, datetime) else moment
-    return f"{day.day} {day:%b %Y}"
+    return day_short(moment)
 
 
 def time_range(start: datetime, end: datetime, all_day: bool = False) -> str:
     """'09:30–10:15' in local time; 'all day' (or 'all day, 3 days') for all-day ones."""
     if not all_day:
-        return f"{local(start):%H:%M}–{local(end):%H:%M}"
+        return f"{clock(start)}–{clock(end)}"
     days = max(round((end - start) / timedelta(days=1)), 1)
     return "all day" if days == 1 else f"all day, {days} days"
 
@@ -48,7 +48,7 @@ def weekday_label(moment: datetime, today: date) -> str:
         return "Today"
     if delta == 1:
         return "Tomorrow"
-    return f"{day:%a} {day.day} {day:%b}"
+    return weekday(day)
 
 
 def muted() -> QColor:

@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from db.dates import QT_DATE_FORMAT
+from db.errors import in_words
 from ui.account_pane import section_title
 from ui.screen_fit import fit_to_screen
 from ui.tasks import Runner
@@ -65,6 +67,7 @@ class HoldDialog(QDialog):
         self.campaign.setPlaceholderText("Empty: all campaigns")
         self.until = QDateEdit(QDate.currentDate().addDays(DEFAULT_DAYS))
         self.until.setCalendarPopup(True)
+        self.until.setDisplayFormat(QT_DATE_FORMAT)
         self.until.setMinimumDate(QDate.currentDate().addDays(1))
         self.until.setMaximumDate(QDate.currentDate().addDays(365))
         self.reason = QLineEdit()
@@ -145,4 +148,4 @@ class HoldDialog(QDialog):
 
     def _on_write_failed(self, exc: Exception) -> None:
         log.error("placing or lifting a marketing hold failed", exc_info=exc)
-        QMessageBox.warning(self, "Marketing holds", str(exc))
+        QMessageBox.warning(self, "Marketing holds", in_words(exc, "changing the hold"))

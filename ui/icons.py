@@ -17,6 +17,13 @@ def icon(name: str) -> QIcon:
 
 
 @cache
+def icon_path(name: str) -> str:
+    """The SVG icon `name` as a file path, for rich text (<img src=...>)."""
+    with resources.as_file(_folder() / f"{name}.svg") as file:
+        return str(file)
+
+
+@cache
 def _folder() -> Traversable:
     # Found once: each lookup walks importlib's readers, ~0.4 ms an icon at start-up.
     return resources.files("resources.icons")

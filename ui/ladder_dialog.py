@@ -28,10 +28,10 @@ from PySide6.QtWidgets import (
 )
 
 from db.changes import Changes
+from db.dates import clock, day_and_time, day_short
 from db.enums import LadderRung
-from db.errors import StoreUserError
+from db.errors import in_words
 from ui.account_pane import make_table, section_title
-from ui.formatting import local, short_date
 from ui.models.table import Column, RowTableModel
 from ui.rungs import rung_icon, step_words
 from ui.screen_fit import fit_to_screen
@@ -47,7 +47,7 @@ TOP_DOWN = list(reversed(LadderRung))  # shown like a ladder: partner at the top
 
 
 def _when(step: LadderStep) -> str:
-    return f"{short_date(step.changed_at)} {local(step.changed_at):%H:%M}"
+    return f"{day_short(step.changed_at)}, {clock(step.changed_at)}"
 
 
 def _move(step: LadderStep) -> str:
@@ -58,7 +58,7 @@ def _move(step: LadderStep) -> str:
 
 
 HISTORY_COLUMNS: list[Column[LadderStep]] = [
-    Column("When", _when, tooltip=lambda s: f"{local(s.changed_at):%A %d %B %Y, %H:%M}"),
+    Column("When", _when, tooltip=lambda s: day_and_time(s.changed_at)),
     Column(
         "Move",
         _move,
@@ -332,7 +332,7 @@ class LadderDialog(QDialog):
         self.buttons.setEnabled(True)
         if generation != self._generation:
             return
-        self.error.setText(str(exc) if isinstance(exc, StoreUserError) else f"Not moved: {exc}")
+        self.error.setText(in_words(exc, "moving the account"))
         self.error.show()
         self._update_ok()
         self.reload()  # the account may have moved or gone meanwhile (a sync)

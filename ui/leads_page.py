@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from db.enums import LeadOutcome, LeadStatus, RejectReason
+from db.errors import in_words
 from ui.account_pane import TableOrEmpty, make_table, section_title
 from ui.formatting import short_date
 from ui.models.table import Column, RowTableModel
@@ -213,7 +214,7 @@ class LeadsPage(QWidget):
 
     def _on_write_failed(self, exc: Exception) -> None:
         log.error("recording a lead decision failed", exc_info=exc)
-        QMessageBox.warning(self, "Lead", str(exc))
+        QMessageBox.warning(self, "Lead", in_words(exc, "recording the decision"))
 
 
 ACCEPT, REJECT, OUTCOME = "accept", "reject", "outcome"

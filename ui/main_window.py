@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from db.dates import day_and_time
 from ui.icons import icon
 from ui.screen_fit import fit_to_screen
 from ui.tasks import Runner
@@ -87,7 +88,7 @@ def sync_summary(
     elif status.last_sync_at is None:
         parts = [f"Not synced yet with {status.server}"]
     else:
-        parts = [f"Synced {status.last_sync_at.astimezone():%d %b %H:%M}"]
+        parts = [f"Synced {day_and_time(status.last_sync_at)}"]
     if status.configured and needs_sign_in:
         parts.insert(0, "Sign-in needed")  # never "Online" while sync cannot sign in
     elif status.configured and online is not None:

@@ -37,6 +37,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from db.dates import clock, day, day_and_time
+from db.errors import in_words
 from ui.screen_fit import fit_to_screen
 from ui.tasks import Runner
 from ui.visit_times_dialog import VisitTimesDialog
@@ -290,7 +292,7 @@ class NoteDialog(QDialog):
             self._runner.read(lambda: book.note(note_id), self._on_loaded)
 
     def _show_draft(self, draft: NoteDraft) -> None:
-        when = draft.meeting_label or f"New note, {datetime.now():%d %b %Y}"
+        when = draft.meeting_label or f"New note, {day(datetime.now())}"
         self._show_heading(draft.account_name, when, draft.author)
         self._status.setText("New note: kept once you type")
         self._show_text(draft.body)
@@ -302,7 +304,7 @@ class NoteDialog(QDialog):
             self._title.setText("This note was deleted")
             self.editor.setReadOnly(True)
             return
-        when = view.meeting_label or f"Written {view.created_at.astimezone():%d %b %Y}"
+        when = view.meeting_label or f"Written {day(view.created_at)}"
         self._show_heading(view.account_name, when, view.author)
         self._show_times(view)
         self._show_text(view.body)
@@ -330,9 +332,9 @@ class NoteDialog(QDialog):
     def _show_times(self, view: NoteView) -> None:
         parts = []
         if view.check_in_at:
-            parts.append(f"in {view.check_in_at.astimezone():%H:%M}")
+            parts.append(f"in {clock(view.check_in_at)}")
         if view.check_out_at:
-            parts.append(f"out {view.check_out_at.astimezone():%H:%M}")
+            parts.append(f"out {clock(view.check_out_at)}")
         self._times.setText(" · ".join(parts))
         self._times.setToolTip(_times_in_full(view))
         self.check_in_button.setEnabled(view.check_in_at is None)
@@ -418,7 +420,9 @@ class NoteDialog(QDialog):
                 return
             self._saving = False  # nothing typed: nothing to keep the window for
             self._status.setText("Not saved")
-            QMessageBox.warning(self, "Visit note", f"The note could not be written: {exc}")
+            QMessageBox.warning(
+                self, "Visit note", f"The note could not be written: {in_words(exc)}"
+            )
 
         self._runner.write(create, lambda _changes: self._on_created(made[0], len(body)), failed)
 
@@ -433,7 +437,7 @@ class NoteDialog(QDialog):
 
     def _on_saved(self, length: int) -> None:
         self._saving = False
-        self._status.setText(f"Saved {datetime.now():%H:%M:%S}")
+        self._status.setText(f"Saved {clock(datetime.now().astimezone())}")
         self.saved.emit(length)
         if not self._dirty:
             return
@@ -450,7 +454,7 @@ class NoteDialog(QDialog):
         self._status.setText("Not saved")
         # Closed meanwhile, the window stays (hidden) with the text: opening the note again
         # brings it back, so nothing typed is lost.
-        message = f"The note could not be saved: {exc}"
+        message = f"The note could not be saved: {in_words(exc)}"
         if not self.isVisible():
             message += "\n\nOpen the note again to keep what you typed."
         QMessageBox.warning(self, "Visit note", message)
@@ -544,7 +548,7 @@ class NoteDialog(QDialog):
 def _times_in_full(view: NoteView) -> str:
     lines = []
     if view.check_in_at:
-        lines.append(f"Checked in {view.check_in_at.astimezone():%a %d %b %Y %H:%M}")
+        lines.append(f"Checked in {day_and_time(view.check_in_at)}")
     if view.check_out_at:
-        lines.append(f"Checked out {view.check_out_at.astimezone():%a %d %b %Y %H:%M}")
+        lines.append(f"Checked out {day_and_time(view.check_out_at)}")
     return "\n".join(lines)

@@ -2,7 +2,9 @@
 
 Answers are saved as the rep types (after a short pause, or when a field is left), each
 to the local store and its outbox; the meter shows answered questions of all and per
-section. Sensitive questions are hidden until asked for, and need the person's consent.
+section, and the tier the profile is in. Sensitive questions are hidden until asked for,
+and need the person's consent. Name, job title and company show what the contact record
+says, read-only and always current: they are not the rep's answers, so nothing is saved.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Callable
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QDate, QSize, Qt, Signal
+from PySide6.QtCore import QDate, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -38,11 +41,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from db.changes import Changes
+from db.dates import QT_DATE_FORMAT, day, day_and_time
 from db.dto import ContactProfile, ProfileHistoryRow
-from db.errors import StoreUserError
-from db.profiles.definition import ProfileDefinition, ProfileSection
+from db.errors import in_words
+from db.profiles.definition import (
+    FROM_CONTACT,
+    ProfileDefinition,
+    ProfileQuestion,
+    ProfileSection,
+    contact_values,
+    from_contact,
+)
 from db.profiles.report import format_answer, profile_html
 from ui.account_pane import make_table
+from ui.icons import icon_path
 from ui.models.table import Column, RowTableModel
 from ui.printing import ask_and_print, export_in_background, paper_buttons
 from ui.profile_fields import FieldEditor, make_editor
@@ -89,16 +102,26 @@ class ProfileDialog(QDialog):
         self._name.setObjectName("accountName")
         self._subtitle = QLabel()
         self._subtitle.setObjectName("subtitle")
+        rule = book.tier_rule
         self.meter = QProgressBar()
-        self.meter.setRange(0, len(self.definition.questions))
+        self.meter.setRange(0, rule.total)
         self.meter.setFormat("%v of %m answered")
         self.meter.setFixedWidth(240)
+        self.meter.setToolTip(rule.explanation())
+        self.tier = QLabel()
+        self.tier.setObjectName("subtitle")
+        self.tier.setToolTip(rule.explanation())
+        self.tier.setAlignment(Qt.AlignmentFlag.AlignRight)
         header = QHBoxLayout()
         titles = QVBoxLayout()
         titles.addWidget(self._name)
         titles.addWidget(self._subtitle)
+        measure = QVBoxLayout()
+        measure.setSpacing(4)
+        measure.addWidget(self.meter)
+        measure.addWidget(self.tier)
         header.addLayout(titles, stretch=1)
-        header.addWidget(self.meter, alignment=Qt.AlignmentFlag.AlignVCenter)
+        header.addLayout(measure)
 
         self.sections = QListWidget()
         self.sections.setObjectName("profileSections")
@@ -106,6 +129,10 @@ class ProfileDialog(QDialog):
         self.pages = QStackedWidget()
         self.editors: dict[str, FieldEditor] = {}
         self._errors: dict[str, QLabel] = {}
+        # Questions the contact record answers: a note beside each says where it came from.
+        self.record_notes: dict[str, QLabel] = {}
+        self._from_record = {q.id for q in from_contact(self.definition)}
+        self._key_ids = {q.id for q in self.definition.questions if q.briefing}
         self._sensitive_rows: list[tuple[QFormLayout, QWidget]] = []
         for section in self.definition.sections:
             QListWidgetItem(section.title, self.sections)
@@ -156,6 +183,7 @@ class ProfileDialog(QDialog):
         ):
             QShortcut(QKeySequence(keys), self, action)
         self.sections.setCurrentRow(0)
+        self._runner.data_changed.connect(self._on_runner_data_changed)
         self.reload()
 
     # -- building --------------------------------------------------------------------------
@@ -188,11 +216,15 @@ class ProfileDialog(QDialog):
             column = QVBoxLayout(field)
             column.setContentsMargins(0, 0, 0, 0)
             column.setSpacing(2)
-            column.addWidget(editor.widget)
+            if question.id in self._from_record:
+                column.addLayout(self._with_record_note(question, editor))
+            else:
+                column.addWidget(editor.widget)
             column.addWidget(error)
-            label = QLabel(question.label + (" 🔒" if question.sensitive else ""))
+            label = QLabel(self._label_text(question))
+            label.setTextFormat(Qt.TextFormat.RichText)  # escaped, with the lock's picture
             label.setWordWrap(True)
-            label.setToolTip(question.help)
+            label.setToolTip(self._label_tip(question))
             label.setMinimumWidth(180)
             label.setMaximumWidth(260)
             label.setBuddy(editor.widget)
@@ -203,6 +235,33 @@ class ProfileDialog(QDialog):
         scroll.setWidgetResizable(True)
         scroll.setWidget(page)
         return scroll
+
+    def _label_text(self, question: ProfileQuestion) -> str:
+        # Non-breaking spaces: a mark never wraps onto a line of its own.
+        # The lock is a picture: no font we install draws the emoji.
+        marks = ("\u00a0★" if question.id in self._key_ids else "") + (
+            f"\u00a0<img src='{icon_path('lock')}' width=12 height=12>"
+            if question.sensitive
+            else ""
+        )
+        return escape(question.label) + marks
+
+    def _label_tip(self, question: ProfileQuestion) -> str:
+        if question.id not in self._key_ids:
+            return question.help
+        return f"{question.help}\n\n★ Key question: worth knowing before a visit."
+
+    def _with_record_note(self, question: ProfileQuestion, editor: FieldEditor) -> QHBoxLayout:
+        """The field of a question the contact record answers, with a note beside it."""
+        note = QLabel()
+        note.setObjectName("subtitle")
+        note.setMaximumWidth(220)
+        self.record_notes[question.id] = note
+        row = QHBoxLayout()
+        row.setSpacing(8)
+        row.addWidget(editor.widget, stretch=1)
+        row.addWidget(note)
+        return row
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -223,18 +282,48 @@ class ProfileDialog(QDialog):
         if first:
             for question_id, editor in self.editors.items():
                 editor.set_value(profile.answers.get(question_id))
+        self._show_record(profile, first)
         self._show_counts(profile)
         self._apply_sensitive()
         self.loaded.emit()
 
+    def _show_record(self, profile: ContactProfile, first: bool) -> None:
+        """Name, job title and company as the contact record has them now. Written as
+        answers they would go stale the day the contact is renamed; so they are shown,
+        not saved. An answer the rep gave to one of them before stays theirs to edit,
+        with the record's value beside it."""
+        record = contact_values(
+            self.definition,
+            name=profile.name,
+            title=profile.title,
+            account_name=profile.account_name,
+        )
+        for question_id, value in record.items():
+            editor, note = self.editors[question_id], self.record_notes[question_id]
+            if editor.from_contact or (first and question_id not in profile.answers):
+                editor.show_from_contact(value)
+                note.setWordWrap(False)
+                note.setText("from the contact")
+                note.setToolTip(
+                    f"Shown from {FROM_CONTACT[question_id]}, so it follows the contact "
+                    "record; change it there. Not counted as an answer."
+                )
+            else:
+                note.setWordWrap(True)
+                note.setText(f"Contact record: {value}" if value else "Not on the contact record")
+                note.setToolTip(f"What {FROM_CONTACT[question_id]} says now.")
+
     def _show_counts(self, profile: ContactProfile) -> None:
         done = profile.completeness
         self.meter.setValue(done.answered)
+        self.tier.setText(
+            f"{done.tier.label} · {done.key_answered} of {done.key_total} key questions ★"
+        )
         for row, section in enumerate(done.sections):
             item = self.sections.item(row)
             item.setText(f"{section.title}\n{section.answered} of {section.total}")
         if profile.consent is not None:
-            self._consent.setText(f"Consent recorded {profile.consent.given_on:%d %b %Y}")
+            self._consent.setText(f"Consent recorded {day(profile.consent.given_on)}")
         else:
             self._consent.setText("No consent recorded for sensitive answers")
         self.consent_button.setText(
@@ -253,6 +342,17 @@ class ProfileDialog(QDialog):
             field.setEnabled(editable)
         if not allowed and profile is not None:
             self._consent.setText("Your company keeps sensitive answers off laptops")
+
+    @Slot(object)
+    def _on_runner_data_changed(self, changes: Changes) -> None:
+        profile = self.profile
+        if profile is None:
+            return
+        # A contact renamed, retitled or moved, or its account renamed, on this device.
+        if (changes.touches("contact") and self.contact_id in changes.ids) or (
+            changes.touches("account") and profile.account_id in changes.ids
+        ):
+            self.reload()
 
     # -- saving ----------------------------------------------------------------------------
 
@@ -273,7 +373,7 @@ class ProfileDialog(QDialog):
     def _on_refused(self, question_id: str, exc: Exception) -> None:
         log.error("saving a profile answer failed", exc_info=exc)
         error = self._errors[question_id]
-        error.setText(str(exc) if isinstance(exc, StoreUserError) else f"Not saved: {exc}")
+        error.setText(in_words(exc, "saving the answer"))
         error.show()
         if not self.isVisible():  # closed before the refusal came: show what was refused
             self._show_question(question_id)
@@ -340,7 +440,7 @@ class ProfileDialog(QDialog):
 
     def _on_write_failed(self, exc: Exception) -> None:
         log.error("changing a profile's consent failed", exc_info=exc)
-        QMessageBox.warning(self, "Profile", str(exc))
+        QMessageBox.warning(self, "Profile", in_words(exc, "changing the consent"))
 
     def show_history(self) -> None:
         def show(rows: list[ProfileHistoryRow]) -> None:
@@ -404,7 +504,7 @@ class ConsentDialog(QDialog):
         self.given_on = QDateEdit(QDate.currentDate())
         self.given_on.setCalendarPopup(True)
         self.given_on.setMaximumDate(QDate.currentDate())
-        self.given_on.setDisplayFormat("d MMM yyyy")
+        self.given_on.setDisplayFormat(QT_DATE_FORMAT)
         self.how = QLineEdit()
         self.how.setPlaceholderText("Signed form, email, verbally at the visit…")
         self.how.setMaxLength(200)
@@ -439,7 +539,7 @@ class HistoryDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Profile history")
         columns: list[Column[ProfileHistoryRow]] = [
-            Column("When", lambda r: f"{r.changed_at.astimezone():%d %b %Y %H:%M}"),
+            Column("When", lambda r: day_and_time(r.changed_at)),
             Column("Who", lambda r: r.changed_by or "this device"),
             Column("Question", lambda r: r.label),
             Column(

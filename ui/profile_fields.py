@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from db.dates import QT_DATE_FORMAT
 from db.profiles.definition import (
     EARLIEST_DATE,
     LONG_TEXT_LIMIT,
@@ -33,6 +34,7 @@ from db.profiles.definition import (
 # Typing pauses this long before an answer is saved (focus leaving saves at once).
 SAVE_AFTER_MS = 700
 NOT_SET = "—"
+NOT_ON_RECORD = "Not on the contact record"
 _NO_DATE = QDate(EARLIEST_DATE.year - 1, 12, 31)  # the date editor's "not set" value
 PEOPLE_HEADERS = ("Name", "Birth date (YYYY-MM-DD)", "Age", "Interests")
 
@@ -86,6 +88,16 @@ class FieldEditor(QObject):
     def waiting(self) -> bool:
         return self._timer.isActive()
 
+    def show_from_contact(self, value: str) -> None:
+        """Shows what the contact record says, read-only: it is not the rep's answer, so it
+        is never saved (only text questions are answered from the contact record)."""
+        raise TypeError(f"{self.question.type} questions are not answered from the contact")
+
+    @property
+    def from_contact(self) -> bool:
+        """Whether the field shows the contact record's value (show_from_contact)."""
+        return False
+
 
 class _Text(FieldEditor):
     def __init__(self, question: ProfileQuestion) -> None:
@@ -100,6 +112,17 @@ class _Text(FieldEditor):
 
     def _show(self, value: Any) -> None:
         self.line.setText(value if isinstance(value, str) else "")
+        self.line.setCursorPosition(0)  # a long answer shows its beginning
+
+    def show_from_contact(self, value: str) -> None:
+        self.set_value(value)
+        _read_only(self.line)
+        self.line.setReadOnly(True)
+        self.line.setPlaceholderText(NOT_ON_RECORD)
+
+    @property
+    def from_contact(self) -> bool:
+        return self.line.isReadOnly()
 
 
 class _LongText(FieldEditor):
@@ -114,6 +137,24 @@ class _LongText(FieldEditor):
 
     def _show(self, value: Any) -> None:
         self.text.setPlainText(value if isinstance(value, str) else "")
+
+    def show_from_contact(self, value: str) -> None:
+        self.set_value(value)
+        _read_only(self.text)
+        self.text.setReadOnly(True)
+        self.text.setPlaceholderText(NOT_ON_RECORD)
+
+    @property
+    def from_contact(self) -> bool:
+        return self.text.isReadOnly()
+
+
+def _read_only(widget: QWidget) -> None:
+    """Greys a field the rep cannot type in, so it does not look like a blank to fill."""
+    widget.setStyleSheet(
+        "QLineEdit, QPlainTextEdit { background: #f1f3f6; color: #3b4a5c;"
+        " border: 1px solid #dde1e7; border-radius: 4px; }"
+    )
 
 
 class _List(_LongText):
@@ -151,7 +192,7 @@ class _Date(FieldEditor):
     def __init__(self, question: ProfileQuestion) -> None:
         self.date = QDateEdit()
         self.date.setCalendarPopup(True)
-        self.date.setDisplayFormat("d MMM yyyy")
+        self.date.setDisplayFormat(QT_DATE_FORMAT)
         self.date.setMinimumDate(_NO_DATE)
         self.date.setSpecialValueText(NOT_SET)  # shown at the minimum: no date
         self.date.setMaximumWidth(160)

@@ -1,22 +1,32 @@
-"""The Profiles screen: birthdays and anniversaries coming up, and whose profiles are thin."""
+"""The Profiles screen: birthdays and anniversaries coming up, and how far each contact's
+profile has come (empty, started, useful, rich), key contacts first if the rep likes."""
 
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QTableView, QVBoxLayout, QWidget
 
-from db.dto import ProfileCompletenessRow, ProfileReminder
+from db.dates import weekday
+from db.dto import ProfileReminder
+from db.profiles.definition import (
+    ProfileTier,
+    TerritoryProfileRow,
+    TierRule,
+    key_contacts_explained,
+)
 from ui.account_pane import make_table, section_title
 from ui.models.table import Column, RowTableModel
+from ui.next_meeting_card import plural
 from ui.tasks import Runner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
     from db.profiles.book import ProfileBook
 
-THIN_BELOW = 0.25  # a profile under a quarter answered counts as thin
+PROFILE_COLUMN = 3  # the tier's column, sorted emptiest first
 
 
 def _when(reminder: ProfileReminder) -> str:
@@ -24,7 +34,7 @@ def _when(reminder: ProfileReminder) -> str:
         return "Today"
     if reminder.days_away == 1:
         return "Tomorrow"
-    return f"{reminder.on:%a %d %b} (in {reminder.days_away} days)"
+    return f"{weekday(reminder.on)} (in {reminder.days_away} days)"
 
 
 def _what(reminder: ProfileReminder) -> str:
@@ -42,23 +52,46 @@ REMINDER_COLUMNS: list[Column[ProfileReminder]] = [
     Column("What", _what, tooltip=_what),
 ]
 
-COMPLETENESS_COLUMNS: list[Column[ProfileCompletenessRow]] = [
-    Column("Account", lambda r: r.account_name),
-    Column("Contact", lambda r: r.contact_name, tooltip=lambda r: r.title or ""),
-    Column("Role in deal", lambda r: r.deal_role.label if r.deal_role else ""),
-    Column(
-        "Answered",
-        lambda r: f"{r.answered} of {r.total}",
-        align_right=True,
-        sort_key=lambda r: r.answered,
-    ),
-    Column(
-        "Profile",
-        lambda r: f"{r.fraction:.0%}" + ("  · thin" if r.fraction < THIN_BELOW else ""),
-        align_right=True,
-        sort_key=lambda r: r.fraction,
-    ),
-]
+
+def completeness_columns(rule: TierRule) -> list[Column[TerritoryProfileRow]]:
+    """The territory list's columns; the tier's tooltip says what the tiers mean."""
+    explained = rule.explanation()
+
+    def why(row: TerritoryProfileRow) -> str:
+        return (
+            f"{row.tier.label}: {row.answered} of {row.total} answered, "
+            f"{row.key_answered} of {row.key_total} key questions.\n\n{explained}"
+        )
+
+    return [
+        Column("Account", lambda r: r.account_name),
+        Column("Contact", lambda r: r.contact_name, tooltip=lambda r: r.title or ""),
+        Column(
+            "Role in deal",
+            lambda r: r.deal_role.label if r.deal_role else "",
+            tooltip=lambda r: "Key contact" if r.key_contact else "",
+        ),
+        Column(
+            "Profile",
+            lambda r: r.tier.label,
+            sort_key=lambda r: (r.tier.rank, r.key_answered, r.answered),
+            tooltip=why,
+        ),
+        Column(
+            "Key questions",
+            lambda r: f"{r.key_answered} of {r.key_total}",
+            align_right=True,
+            sort_key=lambda r: r.key_answered,
+            tooltip=why,
+        ),
+        Column(
+            "Answered",
+            lambda r: f"{r.answered} of {r.total}",
+            align_right=True,
+            sort_key=lambda r: r.answered,
+            tooltip=why,
+        ),
+    ]
 
 
 def reminders_table(parent: QWidget) -> tuple[RowTableModel[ProfileReminder], QTableView]:
@@ -67,7 +100,10 @@ def reminders_table(parent: QWidget) -> tuple[RowTableModel[ProfileReminder], QT
 
 
 class ProfilesPage(QWidget):
-    """Coming-up dates and territory completeness; Enter or a double-click opens a profile."""
+    """Coming-up dates and territory completeness; Enter or a double-click opens a profile.
+
+    "Key contacts only" keeps its state while the app runs (the page lives as long as the
+    window); the list is filtered in memory, so ticking it reads nothing again."""
 
     profile_requested = Signal(uuid.UUID)
     loaded = Signal()
@@ -76,22 +112,31 @@ class ProfilesPage(QWidget):
         super().__init__(parent)
         self._runner = runner
         self._book = book
-        self._all: list[ProfileCompletenessRow] = []
+        self._all: list[TerritoryProfileRow] = []
+        rule = book.tier_rule
         title = QLabel("Customer profiles")
         title.setObjectName("pageTitle")
         self._coming_title = section_title("Coming up in the next 30 days")
         self.reminders, self.reminders_view = reminders_table(self)
         self.reminders_view.setMaximumHeight(180)
         self._completeness_title = section_title("Profile completeness")
-        self.key_only = QCheckBox("Key contacts only (with a role in the deal)")
+        self.tiers_legend = QLabel(
+            f"Started: some answers · Useful: {rule.useful_key} of the {rule.key_total} key "
+            f"questions answered · Rich: {rule.rich_key} key and {rule.rich_all} of "
+            f"{rule.total} in all"
+        )
+        self.tiers_legend.setObjectName("subtitle")
+        self.tiers_legend.setToolTip(rule.explanation())
+        self.key_only = QCheckBox("Key contacts only")
+        self.key_only.setToolTip(key_contacts_explained())
         self.key_only.setChecked(True)
-        self.key_only.toggled.connect(self._show_completeness)
-        self.completeness: RowTableModel[ProfileCompletenessRow] = RowTableModel(
-            COMPLETENESS_COLUMNS, self
+        self.key_only.toggled.connect(self._on_key_only_toggled)
+        self.completeness: RowTableModel[TerritoryProfileRow] = RowTableModel(
+            completeness_columns(rule), self
         )
         self.completeness_view = make_table(self.completeness, stretch_column=1)
         self.completeness_view.setSortingEnabled(True)
-        self.completeness_view.sortByColumn(4, Qt.SortOrder.AscendingOrder)  # thinnest first
+        self.completeness_view.sortByColumn(PROFILE_COLUMN, Qt.SortOrder.AscendingOrder)
         header = QHBoxLayout()
         header.addWidget(self._completeness_title)
         header.addStretch(1)
@@ -102,6 +147,7 @@ class ProfilesPage(QWidget):
         layout.addWidget(self._coming_title)
         layout.addWidget(self.reminders_view)
         layout.addLayout(header)
+        layout.addWidget(self.tiers_legend)
         layout.addWidget(self.completeness_view, stretch=1)
         self.reminders_view.activated.connect(self._on_reminder_activated)
         self.completeness_view.activated.connect(self._on_completeness_activated)
@@ -111,9 +157,7 @@ class ProfilesPage(QWidget):
             lambda: (self._book.coming_up(), self._book.territory_completeness()), self._on_loaded
         )
 
-    def _on_loaded(
-        self, loaded: tuple[list[ProfileReminder], list[ProfileCompletenessRow]]
-    ) -> None:
+    def _on_loaded(self, loaded: tuple[list[ProfileReminder], list[TerritoryProfileRow]]) -> None:
         reminders, self._all = loaded
         self.reminders.set_rows(reminders)
         self._coming_title.setText(
@@ -126,15 +170,20 @@ class ProfilesPage(QWidget):
         self._show_completeness()
         self.loaded.emit()
 
+    @Slot(bool)
+    def _on_key_only_toggled(self, _checked: bool) -> None:
+        self._show_completeness()
+
     def _show_completeness(self) -> None:
-        rows = [r for r in self._all if r.deal_role] if self.key_only.isChecked() else self._all
+        key_only = self.key_only.isChecked()
+        rows = [r for r in self._all if r.key_contact] if key_only else self._all
         self.completeness.set_rows(rows)
         header = self.completeness_view.horizontalHeader()
         self.completeness.sort(header.sortIndicatorSection(), header.sortIndicatorOrder())
-        thin = sum(1 for r in rows if r.fraction < THIN_BELOW)
-        self._completeness_title.setText(
-            f"Profile completeness · {len(rows):,} contacts, {thin:,} thin"
-        )
+        tiers = Counter(r.tier for r in rows)
+        counts = ", ".join(f"{tiers[tier]:,} {tier.value}" for tier in ProfileTier)
+        who = plural(len(rows), "key contact" if key_only else "contact")
+        self._completeness_title.setText(f"Profile completeness · {who}: {counts}")
         self.completeness_view.resizeColumnsToContents()
 
     @Slot(QModelIndex)

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from db.errors import in_words
 from sync.outcome import NeedsSignIn, Offline, SyncError, SyncOutcome
 from ui.tasks import Runner
 
@@ -172,7 +173,7 @@ class SyncController(QObject):
         elif isinstance(exc, SyncError):
             self.failed.emit(str(exc))
         else:
-            self.failed.emit(f"sync failed unexpectedly: {exc}")
+            self.failed.emit(in_words(exc, "the sync"))
 
     @Slot()
     def _on_poll_timeout(self) -> None:

@@ -10,6 +10,7 @@ from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from db.dates import day
 from db.dto import MeetingRow, ProfileReminder
 from ui.account_pane import TableOrEmpty, make_table, section_title
 from ui.formatting import time_range, weekday_label
@@ -122,7 +123,7 @@ class TodayPage(QWidget):
         """Reloads the week starting today (local time)."""
         today = date.today()
         self.model.today = today
-        self._title.setText(f"{today:%A}, {today.day} {today:%B %Y}")
+        self._title.setText(f"Today, {day(today)}")
         start = datetime.combine(today, time.min).astimezone()
         end = start + timedelta(days=DAYS_AHEAD)
         self._runner.read(lambda: self._calendar.between(start, end), self._on_meetings_loaded)

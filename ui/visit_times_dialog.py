@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from db.errors import StoreUserError
+from db.dates import QT_DATE_TIME_FORMAT
+from db.errors import StoreUserError, in_words
 from ui.tasks import Runner
 from ui.window_runner import WindowRunner
 
@@ -28,7 +29,6 @@ if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never 
     from db.changes import Changes
     from db.field.notes import NoteBook
 
-SHOWN_AS = "ddd d MMM yyyy   HH:mm"
 EARLIEST = QDateTime(QDate(2000, 1, 1), QTime(0, 0))  # the store refuses earlier ones too
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ class VisitTime:
         self.box = QCheckBox(label)
         self.box.setChecked(moment is not None)
         self.edit = QDateTimeEdit(to_qt(moment or fallback))
-        self.edit.setDisplayFormat(SHOWN_AS)
+        self.edit.setDisplayFormat(QT_DATE_TIME_FORMAT)
         self.edit.setCalendarPopup(True)
         self.edit.setMinimumDateTime(EARLIEST)
         self.edit.setEnabled(moment is not None)
@@ -146,11 +146,9 @@ class VisitTimesDialog(QDialog):
 
     def _on_refused(self, exc: Exception) -> None:
         self.save_button.setEnabled(True)
-        if isinstance(exc, StoreUserError):
-            self.error.setText(str(exc))
-        else:
+        if not isinstance(exc, StoreUserError):
             log.error("correcting a visit's times failed", exc_info=exc)
-            self.error.setText(f"Something went wrong: {exc}. Details are in the log.")
+        self.error.setText(in_words(exc, "correcting the times"))
         self.error.show()
         self.show()  # cancelled meanwhile: the refusal is still shown
         self.adjustSize()  # room for the message, the editors keep theirs

@@ -11,7 +11,7 @@ import shiboken6
 from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtWidgets import QDialog
 
-from db.errors import StoreUserError
+from db.errors import StoreUserError, in_words
 from ui.tasks import Runner
 
 log = logging.getLogger(__name__)
@@ -136,8 +136,6 @@ class WindowRunner(QObject):
     def _report(self, exc: Exception) -> None:
         # What the app's runner does with an error nobody handles (its own handler is
         # taken by the count of writes on their way).
-        if isinstance(exc, StoreUserError):
-            self.failed.emit(str(exc))
-            return
-        log.error("background write failed", exc_info=exc)
-        self.failed.emit(f"Something went wrong: {exc}. Details are in the log.")
+        if not isinstance(exc, StoreUserError):
+            log.error("background write failed", exc_info=exc)
+        self.failed.emit(in_words(exc))

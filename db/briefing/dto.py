@@ -17,6 +17,8 @@ class BriefingPerson:
     name: str
     title: str | None
     role: str | None  # their part in the decision
+    phones: tuple[str, ...]  # mobile first
+    email: str | None
     attending: bool
     highlights: tuple[tuple[str, str], ...]  # (question label, answer) worth a line
     coming_up: tuple[str, ...]  # "Birthday on 3 Dec (turns 50)"
@@ -49,6 +51,16 @@ class TeamTouch:
     email: str | None
     latest_at: datetime | None
     latest: str | None
+    in_timeline: bool = False  # the touch is since the last visit, so in the timeline too
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelStatus:
+    """What is open in one part of the company (service, billing, marketing)."""
+
+    channel: str
+    open: tuple[str, ...]  # "ticket #123 (high) open since 03 Nov 2026"; none: nothing open
+    scores: tuple[str, ...]  # the newest survey answers: "NPS 9/10 from Rob Stone, 12 Oct 2026"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,10 +89,11 @@ class Briefing:
     rung: LadderRung
     meeting: MeetingInfo | None
     people: tuple[BriefingPerson, ...]
+    more_people: int  # the account's other contacts, not shown
     warnings: tuple[Warning, ...]
-    since: datetime
+    since: datetime  # the end of the last visit (the timeline starts after it)
     since_last_visit: bool  # False: no earlier visit, `since` is NO_VISIT_DAYS back
-    channel_summaries: tuple[tuple[str, str], ...]  # (channel, "attended 2 webinars, ...")
+    status: tuple[ChannelStatus, ...]  # service, billing, marketing
     timeline: tuple[TimelineGroup, ...]  # newest group first
     team: tuple[TeamTouch, ...]
     last_visit: VisitRecap | None

@@ -1,5 +1,6 @@
-"""The briefing's rules in one place: which warnings go in the red band, which talking
-points the rep gets. Pure functions over `Facts`, so each rule is tested on its own."""
+"""The briefing's rules in one place: which warnings go in the warning band, which talking
+points the rep gets. Pure functions over `Facts`, so each rule is tested on its own; the
+account list's markers (db.briefing.warnings) read the same warnings."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from db.dates import day, weekday
 from sync.enums import LadderRung
 
 HIGH_SEVERITIES = frozenset({"high", "urgent", "critical"})
@@ -36,6 +38,7 @@ class Dispute:
     invoice: str | None
     reason: str
     opened_at: datetime
+    amount: str | None = None  # formatted, with currency: "37,800 DKK"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,12 +98,18 @@ class Facts:
     birthdays: tuple[Birthday, ...] = ()
     scheduled: tuple[Scheduled, ...] = ()  # marketing's next sends, soonest first
     nurture_paused: tuple[str, ...] = ()  # whom marketing's nurture is paused for
+    # Who on the account team resolves what: (department, colleague), e.g. ("billing",
+    # "Sandra Kühn"); a department with nobody named is missing.
+    owners: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Warning:
     level: str  # STOP or CAUTION
-    text: str
+    text: str  # what is open: "Dispute: invoice INV-7, 37,800 DKK (wrong VAT), open since …"
+    first: str = ""  # what to do first: "STOP: open dispute, do not pitch"
+    headline: str = ""  # one line for a marker in a list: "Open dispute: invoice INV-7"
+    owner: str | None = None  # who resolves it: "Sandra Kühn (billing)"
 
 
 def warnings(facts: Facts) -> list[Warning]:
@@ -119,12 +128,15 @@ def talking_points(facts: Facts) -> list[str]:
 
 def _disputes(facts: Facts) -> Iterable[Warning]:
     for dispute in facts.open_disputes:
-        about = f" about invoice {dispute.invoice}" if dispute.invoice else ""
+        about = f"invoice {dispute.invoice}" if dispute.invoice else f"dispute {dispute.key}"
+        amount = f", {dispute.amount}" if dispute.amount else ""
         reason = f" ({dispute.reason})" if dispute.reason else ""
         yield Warning(
             STOP,
-            f"Open dispute{about}{reason} since {_day(dispute.opened_at)}: "
-            "do not pitch; acknowledge the issue.",
+            f"Dispute: {about}{amount}{reason}, open since {_day(dispute.opened_at)}",
+            first="STOP: open dispute, do not pitch",
+            headline=f"Open dispute: {about}",
+            owner=_owner(facts, "billing"),
         )
 
 
@@ -133,27 +145,46 @@ def _urgent_tickets(facts: Facts) -> Iterable[Warning]:
         if ticket.severity in HIGH_SEVERITIES:
             yield Warning(
                 STOP,
-                f"Ticket #{ticket.number} ({ticket.severity}) open since "
-                f"{_day(ticket.opened_at)}: {ticket.subject or 'no subject'}. "
-                "Do not pitch; acknowledge the issue.",
+                f"Ticket #{ticket.number} ({ticket.severity}): "
+                f"{ticket.subject or 'no subject'}, open since {_day(ticket.opened_at)}",
+                first=f"STOP: {ticket.severity} ticket open, do not pitch",
+                headline=f"{ticket.severity.capitalize()} ticket #{ticket.number} open",
+                owner=_owner(facts, "service"),
             )
 
 
 def _overdue(facts: Facts) -> Iterable[Warning]:
     for invoice in facts.overdue_invoices:
-        due = f", due {invoice.due:%d %b %Y}" if invoice.due else ""
-        yield Warning(CAUTION, f"Invoice {invoice.number} is overdue ({invoice.amount}{due}).")
+        due = f", due {day(invoice.due)}" if invoice.due else ""
+        yield Warning(
+            CAUTION,
+            f"Invoice {invoice.number} is overdue ({invoice.amount}{due}).",
+            first="CAUTION: invoice overdue, no new order before it is paid",
+            headline=f"Overdue invoice {invoice.number}",
+            owner=_owner(facts, "billing"),
+        )
 
 
 def _credit_hold(facts: Facts) -> Iterable[Warning]:
     if facts.credit_hold is not None:
         reason = f" ({facts.credit_hold})" if facts.credit_hold else ""
-        yield Warning(STOP, f"On credit hold{reason}: no new orders until billing lifts it.")
+        yield Warning(
+            STOP,
+            f"On credit hold{reason}: no new orders until billing lifts it.",
+            first="STOP: on credit hold, take no new order",
+            headline="On credit hold",
+            owner=_owner(facts, "billing"),
+        )
 
 
 def _no_contact(facts: Facts) -> Iterable[Warning]:
     for person in facts.no_contact:
-        yield Warning(CAUTION, f"{person} asked not to be contacted.")
+        yield Warning(
+            CAUTION,
+            f"{person} asked not to be contacted.",
+            first=f"CAUTION: do not contact {person}",
+            headline=f"{person} asked not to be contacted",
+        )
 
 
 def _detractor(facts: Facts) -> Iterable[Warning]:
@@ -161,9 +192,13 @@ def _detractor(facts: Facts) -> Iterable[Warning]:
     if survey is not None and _unhappy(survey):
         who = f"{survey.contact} " if survey.contact else "They "
         said = f': "{survey.comment}"' if survey.comment else ""
+        score = f"{survey.score}/{_scale(survey)}"
         yield Warning(
             CAUTION,
-            f"{who}rated us {survey.score}/{_scale(survey)} on {_day(survey.answered_at)}{said}",
+            f"{who}rated us {score} on {_day(survey.answered_at)}{said}",
+            first="CAUTION: unhappy customer, listen before you sell",
+            headline=f"Unhappy: {survey.kind.upper()} {score}",
+            owner=_owner(facts, "service"),
         )
 
 
@@ -183,7 +218,9 @@ WARNING_RULES: tuple[Callable[[Facts], Iterable[Warning]], ...] = (
 def _issues_first(facts: Facts) -> Iterable[str]:
     for dispute in facts.open_disputes:
         about = f"invoice {dispute.invoice}" if dispute.invoice else dispute.reason or "billing"
-        yield f"Start with the dispute about {about}: listen, acknowledge, say who resolves it."
+        who = _named(facts, "billing")
+        resolves = f"say that {who} in billing resolves it" if who else "say who resolves it"
+        yield f"Start with the dispute about {about}: listen, acknowledge, {resolves}."
     for ticket in facts.open_tickets:
         if ticket.severity in HIGH_SEVERITIES:
             yield f"Ask about ticket #{ticket.number} before anything else."
@@ -196,7 +233,7 @@ def _issues_first(facts: Facts) -> Iterable[str]:
 def _promises(facts: Facts) -> Iterable[str]:
     for promise in facts.promises[:PROMISES_SHOWN]:
         overdue = promise.due is not None and promise.due < facts.today
-        when = f" (was due {promise.due:%d %b})" if overdue and promise.due else ""
+        when = f" (was due {weekday(promise.due)})" if overdue and promise.due else ""
         yield f"You promised: {promise.title}{when}."
 
 
@@ -206,7 +243,8 @@ def _survey_points(facts: Facts) -> Iterable[str]:
         return
     if _unhappy(survey):
         yield f"Ask what would make them rate us higher than {survey.score}/{_scale(survey)}."
-    elif survey.kind == "nps" and survey.score >= PROMOTER_NPS:
+    elif survey.kind == "nps" and survey.score >= PROMOTER_NPS and not _stopped(facts):
+        # Never while a STOP warning stands: a 10 given before a dispute is no reference.
         yield f"They rated us {survey.score}/10: ask for a reference or an introduction."
 
 
@@ -215,25 +253,25 @@ def _marketing_points(facts: Facts) -> Iterable[str]:
         yield f"Thank them for attending the “{webinar}” webinar."
     for asset in facts.downloads[:2]:
         yield f"Ask what they made of “{asset}”."
-    if facts.pricing_visits >= PRICING_VISITS:
+    if facts.pricing_visits >= PRICING_VISITS and not _stopped(facts):
         yield (
             f"They looked at our pricing page {facts.pricing_visits} times since your last "
             "visit: ask about budget and timing."
         )
     for send in facts.scheduled[:1]:
         what = send.campaign or send.title
-        yield f"Marketing sends “{what}” on {send.at:%d %b}: mention it so it is expected."
+        yield f"Marketing sends “{what}” on {weekday(send.at)}: mention it so it is expected."
 
 
 def _birthdays(facts: Facts) -> Iterable[str]:
-    for day in facts.birthdays:
-        if 0 <= (day.on - facts.today).days <= BIRTHDAY_DAYS:
-            when = "today" if day.on == facts.today else f"on {day.on:%A %d %b}"
-            yield f"{day.contact} — {day.label} {when}: congratulate them."
+    for coming in facts.birthdays:
+        if 0 <= (coming.on - facts.today).days <= BIRTHDAY_DAYS:
+            when = "today" if coming.on == facts.today else f"on {weekday(coming.on)}"
+            yield f"{coming.contact} — {coming.label} {when}: congratulate them."
 
 
 def _ladder(facts: Facts) -> Iterable[str]:
-    if facts.open_disputes or any(t.severity in HIGH_SEVERITIES for t in facts.open_tickets):
+    if _stopped(facts):
         return  # no step up the ladder while a problem is open
     step = {
         LadderRung.PROSPECT: "Qualify: their problem, budget, who decides, and by when.",
@@ -259,6 +297,22 @@ TALKING_POINT_RULES: tuple[Callable[[Facts], Iterable[str]], ...] = (
 # -- helpers -------------------------------------------------------------------------------
 
 
+def _stopped(facts: Facts) -> bool:
+    """A STOP warning stands (a dispute, an urgent ticket, a credit hold): no pitching, so
+    no talking point may ask for business, a reference or the next rung."""
+    return any(w.level == STOP for w in warnings(facts))
+
+
+def _owner(facts: Facts, department: str) -> str:
+    """Who resolves what `department` handles: "Sandra Kühn (billing)", or the department."""
+    name = _named(facts, department)
+    return f"{name} ({department})" if name else f"{department} (nobody named on the team)"
+
+
+def _named(facts: Facts, department: str) -> str | None:
+    return next((name for dept, name in facts.owners if dept == department), None)
+
+
 def _recent_survey(facts: Facts) -> Survey | None:
     latest = facts.surveys[0] if facts.surveys else None
     if latest is None or (facts.today - latest.answered_at.date()).days > SURVEY_DAYS:
@@ -276,7 +330,7 @@ def _scale(survey: Survey) -> int:
 
 
 def _day(moment: datetime) -> str:
-    return f"{moment.astimezone():%d %b %Y}"
+    return day(moment)
 
 
 def _s(count: int) -> str:

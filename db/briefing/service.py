@@ -1,27 +1,26 @@
 """The pre-call briefing: one account's situation, read from the local store in one go.
 
-What the rules read (db.briefing.rules.Facts) is derived here from the activity stream:
-a ticket is open until a close for its number arrives, a dispute until its resolution, an
-invoice is overdue until it is paid. Call off the GUI thread.
+What the rules read (db.briefing.rules.Facts) is derived from the activity stream by
+db.briefing.state (what is open) and here (what happened since the last visit, who we
+meet, what was promised). Call off the GUI thread.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from functools import partial
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.briefing import rules
 from db.briefing.dto import (
     Briefing,
     BriefingPerson,
+    ChannelStatus,
     MeetingInfo,
     TeamTouch,
     TimelineGroup,
@@ -29,6 +28,16 @@ from db.briefing.dto import (
     VisitRecap,
 )
 from db.briefing.rules import Facts, Promise, Scheduled
+from db.briefing.state import (
+    Event,
+    OpenState,
+    fold,
+    lift_paid_hold,
+    open_state_events,
+    owners,
+    read_events,
+)
+from db.dates import day, weekday
 from db.field.holds import ContactHolds, HoldRow
 from db.profiles.book import CONSENT_ID, next_occurrence
 from db.profiles.definition import load_definition
@@ -46,48 +55,29 @@ from db.store.models import (
     TeamMember,
     VisitNote,
 )
-from sync.enums import Channel, TeamRole
+from sync.enums import Channel, DealRole, TeamRole
 from sync.profile_definition import ProfileDefinition
 
 NO_VISIT_DAYS = 90  # with no earlier visit, "since the last visit" means this many days
 SCHEDULED_DAYS = 42  # marketing's sends this far ahead
 REMINDER_DAYS = 30
-PEOPLE_SHOWN = 8  # without a meeting: the account's first contacts
-# Events that change what is open (tickets, disputes, invoices, holds): read all-time.
-STATE_TYPES = (
-    "ticket_opened",
-    "ticket_updated",
-    "ticket_closed",
-    "dispute_opened",
-    "dispute_resolved",
-    "invoice_issued",
-    "invoice_overdue",
-    "invoice_paid",
-    "credit_hold",
-    "credit_released",
-    "nps_response",
-    "csat_response",
-    "nurture_paused",
-    "nurture_resumed",
-    "contact_opt_out",
-    "contact_opt_in",
-)
-# An event of these kinds, the newest about its thing, leaves that thing open.
-OPENING_TYPES = (
-    "ticket_opened",
-    "ticket_updated",
-    "dispute_opened",
-    "invoice_issued",
-    "invoice_overdue",
-    "credit_hold",
-    "nurture_paused",
-    "contact_opt_out",
-)
-# The detail fields the briefing reads (the rest of an event's JSON stays in the store).
-DETAIL_FIELDS = (
-    "ticket", "severity", "subject", "status", "dispute", "invoice", "reason", "amount",
-    "currency", "due_date", "score", "comment", "campaign", "url", "webinar", "asset",
-)  # fmt: skip
+PEOPLE_SHOWN = 4  # without a meeting: the account's key contacts (a one-pager)
+# Who counts most for a visit when nobody is invited: who decides, pays, pushes or blocks.
+ROLE_WEIGHT = {
+    role: number
+    for number, role in enumerate(
+        (
+            DealRole.DECISION_MAKER,
+            DealRole.ECONOMIC_BUYER,
+            DealRole.CHAMPION,
+            DealRole.BLOCKER,
+            DealRole.INFLUENCER,
+            DealRole.TECHNICAL_EVALUATOR,
+            DealRole.GATEKEEPER,
+            DealRole.USER,
+        )
+    )
+}
 # How the timeline counts a kind of event: "{n}" is the count, "{s}" a plural s.
 PHRASES = {
     "webinar_registered": "registered for {n} webinar{s}",
@@ -114,6 +104,7 @@ PHRASES = {
     "invoice_overdue": "{n} invoice{s} overdue",
     "credit_hold": "put on credit hold",
     "meeting_held": "{n} meeting{s} with colleagues",
+    "own_visit": "{n} visit{s} of yours",
     "call_logged": "{n} call{s} logged",
 }
 # Whose latest touch a team member's role stands for, when no event names them.
@@ -122,16 +113,6 @@ ROLE_CHANNEL = {
     TeamRole.SERVICE_REP: Channel.SERVICE,
     TeamRole.BILLING_CONTACT: Channel.BILLING,
 }
-
-
-@dataclass(frozen=True, slots=True)
-class _Event:
-    occurred_at: datetime
-    channel: str
-    type: str
-    title: str
-    contact_id: uuid.UUID | None
-    details: dict[str, Any]
 
 
 class BriefingService:
@@ -178,13 +159,17 @@ class _Builder:
         meeting = self._meeting(meeting_id)
         visit_time = meeting.starts_at if meeting else self.now
         last = self._last_visit(visit_time, meeting.id if meeting else None)
-        since = last.starts_at if last else self.now - timedelta(days=NO_VISIT_DAYS)
-        recent = self._activities(Activity.occurred_at >= since)
+        # After the last visit: what the rep saw there is not news.
+        since = min(last.ends_at, self.now) if last else self.now - timedelta(days=NO_VISIT_DAYS)
+        recent = read_events(
+            self.session, Activity.account_id == self.account.id, Activity.occurred_at > since
+        )
         past = [a for a in recent if a.occurred_at <= self.now]
         upcoming = [a for a in recent if a.occurred_at > self.now]
         people = self._people(meeting)
         holds = ContactHolds.active_in(self.session, self.account.id, self.today)
-        facts = self._facts(self._open_state() + upcoming, past, people)
+        state = self._open_state()
+        facts = self._facts(state, upcoming, past, people)
         return Briefing(
             account_id=self.account.id,
             account_name=self.account.name,
@@ -193,12 +178,13 @@ class _Builder:
             rung=self.account.ladder_rung,
             meeting=meeting,
             people=people,
+            more_people=len(self.contacts) - len(people),
             warnings=tuple(rules.warnings(facts)),
             since=since,
             since_last_visit=last is not None,
-            channel_summaries=_channel_summaries(past),
-            timeline=_timeline(past, self._name),
-            team=self._team(),
+            status=_status(facts),
+            timeline=_timeline(past, self._name, self._own),
+            team=self._team(since),
             last_visit=self._recap(last),
             promises=facts.promises,
             scheduled=facts.scheduled,
@@ -238,100 +224,17 @@ class _Builder:
             stmt = stmt.where(Meeting.id != not_this)
         return self.session.scalar(stmt.order_by(Meeting.starts_at.desc()).limit(1))
 
-    def _activities(self, *where: Any, newest_first: int = 0) -> list[_Event]:
-        """Columns, not ORM objects, and only the detail fields read here, taken out of the
-        JSON by SQLite: an account can have tens of thousands of events."""
-        fields = [func.json_extract(Activity.details, f"$.{name}") for name in DETAIL_FIELDS]
-        stmt = (
-            select(
-                Activity.occurred_at,
-                Activity.channel,
-                Activity.type,
-                Activity.title,
-                Activity.contact_id,
-                *fields,
-            )
-            .where(Activity.account_id == self.account.id, Activity.deleted_at.is_(None), *where)
-            .order_by(Activity.occurred_at)
-        )
-        if newest_first:  # the newest few only
-            stmt = stmt.order_by(None).order_by(Activity.occurred_at.desc()).limit(newest_first)
-        return [
-            _Event(
-                at,
-                str(channel),
-                kind,
-                title,
-                contact_id,
-                {k: v for k, v in zip(DETAIL_FIELDS, values, strict=True) if v is not None},
-            )
-            for at, channel, kind, title, contact_id, *values in self.session.execute(stmt)
-        ]
+    def _open_state(self) -> OpenState:
+        """What is open at the account, folded as the account list's markers fold it."""
+        events = open_state_events(self.session, [self.account.id], self.now)
+        state = fold(events.get(self.account.id, ()), self._name, self.account.name)
+        lift_paid_hold(self.session, self.account.id, state)
+        return state
 
-    def _open_state(self) -> list[_Event]:
-        """The events of what may still be open (a ticket, a dispute, an unpaid invoice, a
-        hold, a pause, an opt-out), all-time, oldest first, and the newest survey answer.
-
-        SQLite picks them: per thing (a ticket number, an invoice...), its events only if
-        its newest one leaves it open, so closed history (most of it) never reaches Python.
-        """
-        kind = Activity.type
-        detail = partial(func.json_extract, Activity.details)
-        family = case(
-            (kind.startswith("ticket_", autoescape=True), "ticket"),
-            (kind.startswith("dispute_", autoescape=True), "dispute"),
-            (kind.startswith("invoice_", autoescape=True), "invoice"),
-            (kind.startswith("credit_", autoescape=True), "credit"),
-            (kind.startswith("nurture_", autoescape=True), "nurture"),
-            else_="opt-out",  # pauses and opt-outs: per contact below
-        )
-        key = case(
-            (family == "ticket", func.coalesce(detail("$.ticket"), Activity.title)),
-            (
-                family == "dispute",
-                func.coalesce(detail("$.dispute"), detail("$.invoice"), Activity.title),
-            ),
-            (family == "invoice", func.coalesce(detail("$.invoice"), Activity.title)),
-            (family == "credit", ""),
-            else_=func.coalesce(Activity.contact_id, ""),
-        )
-        state = [t for t in STATE_TYPES if not t.endswith("_response")]
-        newest_kind = (
-            func.first_value(kind)
-            .over(
-                partition_by=(family, key),
-                order_by=Activity.occurred_at.desc(),
-            )
-            .label("newest_kind")
-        )
-        inner = (
-            select(Activity.id, newest_kind)
-            .where(
-                Activity.account_id == self.account.id,
-                Activity.deleted_at.is_(None),
-                Activity.type.in_(state),
-                Activity.occurred_at <= self.now,
-            )
-            .subquery()
-        )
-        still_open = select(inner.c.id).where(inner.c.newest_kind.in_(OPENING_TYPES))
-        events = self._activities(Activity.id.in_(still_open))
-        survey = self._activities(
-            Activity.type.in_(("nps_response", "csat_response")),
-            Activity.occurred_at <= self.now,
-            newest_first=1,
-        )
-        return sorted(events + survey, key=lambda e: e.occurred_at)
-
-    def _paid_after(self, invoice: str, moment: datetime) -> bool:
-        stmt = select(Activity.id).where(
-            Activity.account_id == self.account.id,
-            Activity.deleted_at.is_(None),
-            Activity.type == "invoice_paid",
-            Activity.occurred_at >= moment,
-            func.json_extract(Activity.details, "$.invoice") == invoice,
-        )
-        return self.session.scalar(stmt.limit(1)) is not None
+    def _own(self, event: Event) -> bool:
+        """A visit of the rep's own (no colleague named as holding it)."""
+        held_by = event.details.get("held_by")
+        return not held_by or held_by == self.account.owner_rep
 
     def _name(self, contact_id: uuid.UUID | None) -> str | None:
         return self.names.get(contact_id) if contact_id else None
@@ -349,14 +252,18 @@ class _Builder:
             )
         chosen = [c for c in self.contacts if c in attending]  # by last name
         if not chosen:
-            chosen = sorted(
-                self.contacts, key=lambda c: (self.contacts[c].deal_role is None, self._name(c))
-            )[:PEOPLE_SHOWN]
+            chosen = sorted(self.contacts, key=self._weight)[:PEOPLE_SHOWN]
         answers = self._answers(chosen)
         return tuple(
             self._person(contact_id, contact_id in attending, answers.get(contact_id, {}))
             for contact_id in chosen
         )
+
+    def _weight(self, contact_id: uuid.UUID) -> tuple[int, str]:
+        """Key contacts first (ROLE_WEIGHT), then by name."""
+        role = self.contacts[contact_id].deal_role
+        weight = ROLE_WEIGHT.get(role, len(ROLE_WEIGHT)) if role else len(ROLE_WEIGHT) + 1
+        return weight, self.names[contact_id]
 
     def _answers(self, contact_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
         rows = self.session.execute(
@@ -387,20 +294,22 @@ class _Builder:
         for when in recurring_dates(self.definition, answers):
             on = next_occurrence(when.date, self.today)
             if (on - self.today).days <= REMINDER_DAYS:
-                coming.append(f"{when.label} on {on:%a %d %b}")
+                coming.append(f"{when.label} on {weekday(on)}")
         avoid = answers.get("topics_to_avoid")
         return BriefingPerson(
             contact_id=contact_id,
             name=contact.full_name,
             title=contact.title,
             role=contact.deal_role.label if contact.deal_role else None,
+            phones=tuple(dict.fromkeys(n for n in (contact.mobile, contact.phone) if n)),
+            email=contact.email,
             attending=attending,
             highlights=tuple(highlights),
             coming_up=tuple(coming),
             avoid=tuple(str(t) for t in avoid) if isinstance(avoid, list) else (),
         )
 
-    def _team(self) -> tuple[TeamTouch, ...]:
+    def _team(self, since: datetime) -> tuple[TeamTouch, ...]:
         members = self.session.scalars(
             select(TeamMember)
             .where(TeamMember.account_id == self.account.id, TeamMember.deleted_at.is_(None))
@@ -417,6 +326,7 @@ class _Builder:
                     email=member.email,
                     latest_at=latest[0] if latest else None,
                     latest=latest[1] if latest else None,
+                    in_timeline=latest is not None and latest[0] > since,
                 )
             )
         return tuple(touches)
@@ -489,82 +399,19 @@ class _Builder:
     # -- facts -------------------------------------------------------------------------------
 
     def _facts(
-        self, events: Iterable[_Event], past: list[_Event], people: Sequence[BriefingPerson]
+        self,
+        state: OpenState,
+        upcoming: Sequence[Event],
+        past: Sequence[Event],
+        people: Sequence[BriefingPerson],
     ) -> Facts:
-        """What the rules read, from the events oldest first."""
-        tickets: dict[str, rules.Ticket | None] = {}
-        disputes: dict[str, rules.Dispute | None] = {}
-        overdue: dict[str, rules.Invoice | None] = {}
-        hold: str | None = None
-        hold_invoice: str | None = None
-        hold_at = self.now
-        opted_out: dict[str, bool] = {}
-        nurture: dict[str, bool] = {}
-        surveys: list[rules.Survey] = []
-        scheduled: list[Scheduled] = []
-        for event in events:
-            at, kind, title, details = event.occurred_at, event.type, event.title, event.details
-            contact_id = event.contact_id
-            info: Mapping[str, Any] = details or {}
-            who = self._name(contact_id)
-            if at > self.now:
-                if kind == "email_scheduled" and at <= self.now + timedelta(days=SCHEDULED_DAYS):
-                    scheduled.append(Scheduled(title, _text(info.get("campaign")), who, at))
-                continue
-            if kind.startswith("ticket_"):
-                number = _text(info.get("ticket")) or title
-                previous = tickets.get(number)
-                if kind == "ticket_closed" or info.get("status") in ("closed", "solved"):
-                    tickets[number] = None
-                else:
-                    tickets[number] = rules.Ticket(
-                        number,
-                        _severity(info.get("severity"))
-                        or (previous.severity if previous else "normal"),
-                        _text(info.get("subject")) or (previous.subject if previous else ""),
-                        previous.opened_at if previous else at,
-                    )
-            elif kind in ("dispute_opened", "dispute_resolved"):
-                key = _text(info.get("dispute")) or _text(info.get("invoice")) or title
-                disputes[key] = (
-                    rules.Dispute(
-                        key, _text(info.get("invoice")), _text(info.get("reason")) or "", at
-                    )
-                    if kind == "dispute_opened"
-                    else None
-                )
-            elif kind in ("invoice_overdue", "invoice_paid"):
-                number = _text(info.get("invoice")) or title
-                overdue[number] = (
-                    rules.Invoice(number, _amount(info), _date(info.get("due_date")))
-                    if kind == "invoice_overdue"
-                    else None
-                )
-                if kind == "invoice_paid" and number == hold_invoice:
-                    hold = None
-            elif kind == "credit_hold":
-                hold, hold_invoice = _text(info.get("reason")) or "", _text(info.get("invoice"))
-                hold_at = at
-            elif kind == "credit_released":
-                hold = None
-            elif kind in ("nps_response", "csat_response"):
-                score = info.get("score")
-                if isinstance(score, int | float):
-                    surveys.append(
-                        rules.Survey(
-                            kind.split("_")[0],
-                            int(score),
-                            _text(info.get("comment")) or "",
-                            who,
-                            at,
-                        )
-                    )
-            elif kind in ("contact_opt_out", "contact_opt_in"):
-                opted_out[who or self.account.name] = kind == "contact_opt_out"
-            elif kind in ("nurture_paused", "nurture_resumed"):
-                nurture[who or "everyone at the account"] = kind == "nurture_paused"
-        if hold is not None and hold_invoice and self._paid_after(hold_invoice, hold_at):
-            hold = None  # the hold was for an invoice since paid
+        """What the rules read: what is open, and what happened since the last visit."""
+        scheduled = [
+            Scheduled(e.title, _text(e.details.get("campaign")), self._name(e.contact_id), at)
+            for e in upcoming
+            if e.type == "email_scheduled"
+            and (at := e.occurred_at) <= self.now + timedelta(days=SCHEDULED_DAYS)
+        ]
         webinars = _distinct(
             _text(a.details.get("webinar")) or a.title
             for a in reversed(past)
@@ -576,26 +423,18 @@ class _Builder:
             if a.type == "content_download" and a.details
         )
         pricing = sum(
-            1
-            for a in past
-            if a.type == "page_visit" and "pricing" in str((a.details or {}).get("url", ""))
+            1 for a in past if a.type == "page_visit" and "pricing" in str(a.details.get("url", ""))
         )
-        return Facts(
-            today=self.today,
-            rung=self.account.ladder_rung,
-            open_tickets=tuple(t for t in tickets.values() if t is not None),
-            open_disputes=tuple(d for d in disputes.values() if d is not None),
-            overdue_invoices=tuple(i for i in overdue.values() if i is not None),
-            credit_hold=hold,
-            no_contact=tuple(name for name, out in opted_out.items() if out),
-            surveys=tuple(reversed(surveys)),
+        return state.facts(
+            self.today,
+            self.account.ladder_rung,
             webinars_attended=webinars,
             downloads=downloads,
             pricing_visits=pricing,
             promises=self._promises(),
             birthdays=self._birthdays(people),
             scheduled=tuple(scheduled),
-            nurture_paused=tuple(name for name, paused in nurture.items() if paused),
+            owners=owners(self.session, [self.account.id]).get(self.account.id, ()),
         )
 
     def _birthdays(self, people: Sequence[BriefingPerson]) -> tuple[rules.Birthday, ...]:
@@ -619,10 +458,45 @@ def _held_sends(scheduled: Sequence[Scheduled], holds: Sequence[HoldRow]) -> tup
     )
 
 
-def _timeline(past: list[_Event], name: Any) -> tuple[TimelineGroup, ...]:
-    groups: dict[str, list[_Event]] = defaultdict(list)
+def _status(facts: Facts) -> tuple[ChannelStatus, ...]:
+    """One line each for service, billing and marketing: what is open there, and the
+    customer's newest survey answers."""
+    service = [
+        f"ticket #{t.number} ({t.severity}) open since {_day(t.opened_at)}"
+        for t in facts.open_tickets
+    ]
+    scores = []
+    for kind in ("nps", "csat"):
+        survey = next((s for s in facts.surveys if s.kind == kind), None)
+        if survey is not None:
+            by = f" from {survey.contact}" if survey.contact else ""
+            scale = 10 if kind == "nps" else 5
+            scores.append(f"{kind.upper()} {survey.score}/{scale}{by}, {_day(survey.answered_at)}")
+    billing = [
+        f"dispute about {f'invoice {d.invoice}' if d.invoice else d.key}"
+        + (f" ({d.amount})" if d.amount else "")
+        for d in facts.open_disputes
+    ]
+    billing += [f"invoice {i.number} overdue ({i.amount})" for i in facts.overdue_invoices]
+    if facts.credit_hold is not None:
+        billing.append("on credit hold")
+    marketing = [f"nurture paused for {name}" for name in facts.nurture_paused]
+    marketing += [f"{name} asked not to be contacted" for name in facts.no_contact]
+    return (
+        ChannelStatus(Channel.SERVICE.value, tuple(service), tuple(scores)),
+        ChannelStatus(Channel.BILLING.value, tuple(billing), ()),
+        ChannelStatus(Channel.MARKETING.value, tuple(marketing), ()),
+    )
+
+
+def _timeline(
+    past: Sequence[Event],
+    name: Callable[[uuid.UUID | None], str | None],
+    own: Callable[[Event], bool],
+) -> tuple[TimelineGroup, ...]:
+    groups: dict[str, list[Event]] = defaultdict(list)
     for event in past:
-        groups[_group_key(event)].append(event)
+        groups[_group_key(event, own)].append(event)
     made = []
     for key, events in groups.items():
         newest = sorted(events, key=lambda e: e.occurred_at, reverse=True)
@@ -630,7 +504,7 @@ def _timeline(past: list[_Event], name: Any) -> tuple[TimelineGroup, ...]:
             TimelineGroup(
                 key=key,
                 channel=str(newest[0].channel),
-                summary=_phrase(newest[0], len(newest)),
+                summary=_phrase(key, newest[0], len(newest)),
                 count=len(newest),
                 latest=newest[0].occurred_at,
                 items=tuple(
@@ -642,31 +516,18 @@ def _timeline(past: list[_Event], name: Any) -> tuple[TimelineGroup, ...]:
     return tuple(sorted(made, key=lambda g: g.latest, reverse=True))
 
 
-def _channel_summaries(past: list[_Event]) -> tuple[tuple[str, str], ...]:
-    """Per channel, its kinds of event counted: "attended 2 webinars, opened 5 emails"."""
-    counted: dict[str, dict[str, tuple[_Event, int]]] = defaultdict(dict)
-    for event in past:
-        key = _group_key(event)
-        first, count = counted[str(event.channel)].get(key, (event, 0))
-        counted[str(event.channel)][key] = (first, count + 1)
-    order = [c.value for c in Channel]
-    lines = []
-    for channel in sorted(counted, key=lambda c: order.index(c) if c in order else len(order)):
-        kinds = sorted(counted[channel].values(), key=lambda pair: -pair[1])
-        lines.append((channel, ", ".join(_phrase(event, count) for event, count in kinds)))
-    return tuple(lines)
-
-
-def _group_key(event: _Event) -> str:
+def _group_key(event: Event, own: Callable[[Event], bool]) -> str:
     if event.type == "page_visit":
-        return f"page_visit:{(event.details or {}).get('url', '')}"
+        return f"page_visit:{event.details.get('url', '')}"
+    if event.type == "meeting_held" and own(event):
+        return "own_visit"  # the rep's own: not "a meeting with colleagues"
     return str(event.type)
 
 
-def _phrase(event: _Event, count: int) -> str:
-    kind = str(event.type)
+def _phrase(key: str, event: Event, count: int) -> str:
+    kind = key if key == "own_visit" else str(event.type)
     template = PHRASES.get(kind, "{n} × " + kind.replace("_", " "))
-    page = str((event.details or {}).get("url") or "our site")
+    page = str(event.details.get("url") or "our site")
     times = {1: "once", 2: "twice"}.get(count, f"{count} times")
     return template.format(n=count, s="" if count == 1 else "s", page=page, times=times)
 
@@ -675,30 +536,9 @@ def _distinct(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v for v in values if v))
 
 
-# Some service desks number severities (1 is the worst) where others name them.
-_NUMBERED_SEVERITY = {1: "urgent", 2: "high", 3: "normal", 4: "low"}
-
-
-def _severity(value: object) -> str | None:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return _NUMBERED_SEVERITY.get(int(value), "low" if value > 4 else "urgent")
-    text = _text(value)
-    return text.lower() if text else None
-
-
 def _text(value: object) -> str | None:
     return None if value in (None, "") else str(value)
 
 
-def _date(value: object) -> date | None:
-    try:
-        return date.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None
-
-
-def _amount(details: Mapping[str, Any]) -> str:
-    amount, currency = details.get("amount"), details.get("currency") or ""
-    if isinstance(amount, int | float):
-        return f"{amount:,.0f} {currency}".strip()
-    return f"{amount or ''} {currency}".strip() or "amount unknown"
+def _day(moment: datetime) -> str:
+    return day(moment)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.changes import Changes
+from db.dates import day
 from db.edits import create_row, delete_row
 from db.errors import StoreUserError
 from db.profiles.book import USERNAME
@@ -39,7 +40,7 @@ class HoldRow:
     @property
     def describe(self) -> str:
         what = f"“{self.campaign}”" if self.campaign else "all marketing"
-        return f"{self.contact_name}: {what} on hold until {self.expires_on:%d %b %Y}"
+        return f"{self.contact_name}: {what} on hold until {day(self.expires_on)}"
 
 
 class ContactHolds:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from db.attention import mark_resolved
 from db.changes import Changes
+from db.dates import day, day_and_time
 from db.edits import change_row, create_row, delete_row
 from db.errors import StoreUserError
 from db.profiles.book import USERNAME
@@ -143,7 +144,7 @@ def visit_template(account: str, when: datetime, attendees: list[str], purpose: 
     # and Qt's Markdown keeps it (an empty list item or paragraph would not survive a save).
     blank = "\u00a0"
     return (
-        f"## Visit report: {account}{about}, {when.astimezone():%d %b %Y}\n\n"
+        f"## Visit report: {account}{about}, {day(when)}\n\n"
         f"**Attendees:** {who}\n\n"
         f"### Discussed\n\n{blank}\n\n"
         f"### Objections\n\n{blank}\n\n"
@@ -369,8 +370,7 @@ def _check_times(check_in_at: datetime | None, check_out_at: datetime | None) ->
 
 
 def _shown(moment: datetime) -> str:
-    local = moment.astimezone()  # as the rep entered it: this computer's time zone
-    return f"{local:%a} {local.day} {local:%b %Y %H:%M}"
+    return day_and_time(moment)  # as the rep entered it: this computer's time zone
 
 
 def _live(session: Session, note_id: uuid.UUID) -> VisitNote:
@@ -456,8 +456,7 @@ def _attendees(session: Session, meeting_id: uuid.UUID) -> list[str]:
 def _meeting_label(meeting: Meeting | None) -> str | None:
     if meeting is None:
         return None
-    moment = meeting.starts_at.astimezone()
-    when = f"{moment:%a %d %b %Y}" if meeting.all_day else f"{moment:%a %d %b %Y %H:%M}"
+    when = day(meeting.starts_at) if meeting.all_day else day_and_time(meeting.starts_at)
     return f"{meeting.purpose}, {when}" if meeting.purpose else when
 
 

@@ -1,7 +1,8 @@
 """The profile definition as the app loads it: a file that cannot be used is a StoreUserError.
 
 Reading and checking the file is sync.profile_definition's (the server reads it too); the
-types are named here as well, since ui/ takes its types from db/.
+types are named here as well, since ui/ takes its types from db/, and so are those of the
+tiers a profile is measured in (db.profiles.tiers).
 """
 
 from __future__ import annotations
@@ -10,6 +11,17 @@ import datetime as dt
 from pathlib import Path
 
 from db.errors import StoreUserError
+from db.profiles.tiers import (
+    FROM_CONTACT,
+    KEY_DEAL_ROLES,
+    ProfileTier,
+    TerritoryProfileRow,
+    TierRule,
+    contact_values,
+    from_contact,
+    is_key_contact,
+    key_contacts_explained,
+)
 from sync import profile_definition as shared
 from sync.profile_definition import (
     ProfileDefinition,
@@ -32,6 +44,8 @@ PERSON_KEYS = ("name", "birth_date", "age", "interests")
 __all__ = [
     "AGE_LIMIT",
     "EARLIEST_DATE",
+    "FROM_CONTACT",
+    "KEY_DEAL_ROLES",
     "LATEST_DATE",
     "LIST_ITEMS_LIMIT",
     "LONG_TEXT_LIMIT",
@@ -42,8 +56,15 @@ __all__ = [
     "ProfileDefinition",
     "ProfileQuestion",
     "ProfileSection",
+    "ProfileTier",
     "QuestionType",
     "Recurrence",
+    "TerritoryProfileRow",
+    "TierRule",
+    "contact_values",
+    "from_contact",
+    "is_key_contact",
+    "key_contacts_explained",
     "load_definition",
 ]
 

@@ -6,6 +6,7 @@ import datetime as dt
 from html import escape
 from typing import Any
 
+from db.dates import day
 from db.dto import ContactProfile
 from sync.profile_definition import ProfileDefinition, ProfileQuestion, QuestionType
 
@@ -25,7 +26,7 @@ def format_answer(question: ProfileQuestion | None, value: Any) -> str:
         return "Yes" if value else "No"
     if question is not None and question.type is QuestionType.DATE and isinstance(value, str):
         try:
-            return f"{dt.date.fromisoformat(value):%d %B %Y}".lstrip("0")
+            return day(dt.date.fromisoformat(value))
         except ValueError:
             return value
     if isinstance(value, list):
@@ -55,7 +56,8 @@ def profile_html(
         f"<h1>{escape(profile.name)}</h1>",
         f"<p class='meta'>{escape(who)}"
         f"<br>{definition.title}: {profile.completeness.answered} of "
-        f"{profile.completeness.total} questions answered · printed {dt.date.today():%d %b %Y}"
+        f"{profile.completeness.total} questions answered "
+        f"({profile.completeness.tier.label.lower()}) · printed {day(dt.date.today())}"
         f"</p>",
     ]
     left_out = 0

@@ -19,6 +19,7 @@ from db.profiles.definition import (
     PERSON_KEYS,
     TEXT_LIMIT,
 )
+from db.profiles.tiers import ProfileTier, TierRule, from_contact, key
 from sync.profile_definition import ProfileDefinition, ProfileQuestion, QuestionType, Recurrence
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -41,7 +42,8 @@ class AnswerError(StoreUserError):
 
 @dataclass(frozen=True, slots=True)
 class SectionCompleteness:
-    """How many of one section's questions have an answer."""
+    """How many of one section's counted questions have an answer (see db.profiles.tiers:
+    the questions the contact record answers are not counted)."""
 
     section_id: str
     title: str
@@ -51,11 +53,15 @@ class SectionCompleteness:
 
 @dataclass(frozen=True, slots=True)
 class Completeness:
-    """How much of the profile is filled in, overall and section by section."""
+    """How much of the profile is filled in, overall, section by section and in the key
+    questions, and the tier that puts it in (db.profiles.tiers)."""
 
     answered: int
     total: int
     sections: tuple[SectionCompleteness, ...]
+    key_answered: int
+    key_total: int
+    tier: ProfileTier
 
     @property
     def fraction(self) -> float:
@@ -114,24 +120,36 @@ def is_answered(value: object) -> bool:
 
 
 def completeness(definition: ProfileDefinition, answers: Mapping[str, Any]) -> Completeness:
-    """Answered and total questions, overall and per section in the definition's order.
+    """Answered and total counted questions, overall, per section in the definition's order
+    and among the key questions, and the profile's tier.
 
     Answers to questions the definition does not have (say, from a newer definition) are
-    not counted, and are not an error.
+    not counted, and are not an error; nor are the questions the contact record answers.
     """
+
+    def answered(questions: tuple[ProfileQuestion, ...]) -> int:
+        return sum(is_answered(answers.get(q.id)) for q in questions)
+
+    shown = set(from_contact(definition))
     sections = tuple(
         SectionCompleteness(
             section_id=section.id,
             title=section.title,
-            answered=sum(is_answered(answers.get(q.id)) for q in section.questions),
-            total=len(section.questions),
+            answered=answered(questions),
+            total=len(questions),
         )
         for section in definition.sections
+        for questions in [tuple(q for q in section.questions if q not in shown)]
     )
+    done = sum(s.answered for s in sections)
+    key_done = answered(key(definition))
     return Completeness(
-        answered=sum(s.answered for s in sections),
+        answered=done,
         total=sum(s.total for s in sections),
         sections=sections,
+        key_answered=key_done,
+        key_total=len(key(definition)),
+        tier=TierRule.of(definition).tier(done, key_done),
     )
 
 

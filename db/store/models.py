@@ -27,6 +27,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
@@ -206,7 +207,12 @@ class Activity(SyncedRow, Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     source_system: Mapped[str | None] = mapped_column(String(100))
 
-    __table_args__ = (Index("ix_activity_account_time", "account_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_activity_account_time", "account_id", "occurred_at"),
+        # What may be open at an account (tickets, disputes, invoices, surveys), read for
+        # a page of accounts at once without its emails and visits (db.briefing.state).
+        Index("ix_activity_account_type", "account_id", "type", "occurred_at"),
+    )
 
 
 class LadderChange(SyncedRow, Base):
@@ -251,7 +257,18 @@ class ProfileAnswer(SyncedRow, Base):
     # Special-category data (GDPR art. 9): an admin policy can keep these off laptops.
     sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    __table_args__ = (UniqueConstraint("contact_id", "question_id"),)
+    __table_args__ = (
+        UniqueConstraint("contact_id", "question_id"),
+        # The answers that count, per contact: the Profiles screen counts each contact's
+        # answers (and key answers) from this index alone, never reading an answer
+        # (db.profiles.book.ANSWERED has the same terms).
+        Index(
+            "ix_profile_answer_answered",
+            "contact_id",
+            "question_id",
+            sqlite_where=text("value IS NOT NULL AND deleted_at IS NULL"),
+        ),
+    )
 
 
 class ProfileChange(SyncedRow, Base):

@@ -27,6 +27,9 @@ KNOWN_REVISIONS: tuple[str, ...] = (
     "0008_set_aside_rows",
     "0009_all_day_meetings",
     "0010_versions_follow_server",
+    "0011_profile_answered_index",
+    "0012_activity_account_type",
+    "0013_search_numbers",
 )
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 

@@ -46,7 +46,7 @@ WARNING_CASES = [
     (
         "open dispute",
         {"open_disputes": (Dispute("D-1", "INV-7", "wrong VAT", days_ago(5)),)},
-        [(STOP, "Open dispute about invoice INV-7 (wrong VAT)")],
+        [(STOP, "Dispute: invoice INV-7 (wrong VAT), open since Wed 18 Nov 2026")],
     ),
     ("urgent ticket", {"open_tickets": (ticket("urgent"),)}, [(STOP, "Ticket #123 (urgent)")]),
     ("high ticket", {"open_tickets": (ticket("high"),)}, [(STOP, "Ticket #123 (high)")]),
@@ -54,7 +54,7 @@ WARNING_CASES = [
     (
         "overdue invoice",
         {"overdue_invoices": (Invoice("INV-9", "1,200 EUR", date(2026, 10, 1)),)},
-        [(CAUTION, "Invoice INV-9 is overdue (1,200 EUR, due 01 Oct 2026)")],
+        [(CAUTION, "Invoice INV-9 is overdue (1,200 EUR, due Thu 1 Oct 2026)")],
     ),
     ("credit hold", {"credit_hold": "overdue"}, [(STOP, "On credit hold (overdue)")]),
     ("no-contact flag", {"no_contact": ("Ann Archer",)}, [(CAUTION, "Ann Archer asked not")]),
@@ -137,12 +137,12 @@ POINT_CASES = [
     (
         "promises, overdue ones with their date",
         {"promises": (Promise("Send the SLA draft", date(2026, 11, 20), None),)},
-        ["You promised: Send the SLA draft (was due 20 Nov).", "Ask what would make us"],
+        ["You promised: Send the SLA draft (was due Fri 20 Nov).", "Ask what would make us"],
     ),
     (
         "birthday this week",
         {"birthdays": (Birthday("Rob Stone", "Birthday", TODAY + timedelta(days=3)),)},
-        ["Rob Stone — Birthday on Thursday 26 Nov", "Ask what would make us"],
+        ["Rob Stone — Birthday on Thu 26 Nov", "Ask what would make us"],
     ),
     (
         "birthday in three weeks: not yet",
@@ -152,9 +152,22 @@ POINT_CASES = [
     (
         "marketing's next send",
         {"scheduled": (Scheduled("Winter offer", "winter-26", None, NOW + timedelta(days=4)),)},
-        ["Marketing sends “winter-26” on 27 Nov", "Ask what would make us"],
+        ["Marketing sends “winter-26” on Fri 27 Nov", "Ask what would make us"],
     ),
     ("a prospect: qualify", {"rung": LadderRung.PROSPECT}, ["Qualify:"]),
+    (
+        "promoter before an open dispute: no reference ask, no ladder step",
+        {
+            "surveys": (nps(10, days=40),),
+            "open_disputes": (Dispute("D-1", "INV-7", "", days_ago(5)),),
+        },
+        ["Start with the dispute about invoice INV-7"],
+    ),
+    (
+        "a credit hold: no pitch off the pricing visits, no reference ask",
+        {"pricing_visits": 3, "surveys": (nps(10),), "credit_hold": "overdue"},
+        [],
+    ),
 ]
 
 

@@ -101,8 +101,8 @@ def test_holds_run_until_they_expire_or_are_lifted(store: Store, acme: uuid.UUID
     holds.place(rob, date(2026, 12, 1), " Winter  offer ", today=TODAY)
     active = holds.active(acme, TODAY)
     assert [h.describe for h in active] == [
-        "Rob Stone: “Winter offer” on hold until 01 Dec 2026",
-        "Zoë Núñez: all marketing on hold until 31 Dec 2026",
+        "Rob Stone: “Winter offer” on hold until Tue 1 Dec 2026",
+        "Zoë Núñez: all marketing on hold until Thu 31 Dec 2026",
     ]
     assert active[1].requested_by == "ana"
     assert holds.active(acme, date(2026, 12, 2))[0].contact_name == "Zoë Núñez"  # Rob's ended

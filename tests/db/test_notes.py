@@ -46,7 +46,7 @@ def test_a_meeting_note_starts_from_the_visit_report_with_its_attendees(
     note_id, changes = book.start(acme, meeting)
     view = book.note(note_id)
     assert view is not None and changes.touches("visit_note")
-    assert view.body.startswith("## Visit report: Acme Logistics — Renewal, 24 Nov 2026")
+    assert view.body.startswith("## Visit report: Acme Logistics — Renewal, Tue 24 Nov 2026")
     assert "**Attendees:** Zoë Núñez (Head of Procurement)" in view.body
     for heading in ("### Discussed", "### Objections", "### Next steps"):
         assert heading in view.body

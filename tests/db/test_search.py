@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from db.accounts import AccountDirectory
-from db.dto import AccountQuery, AccountSort, HitKind
-from db.search import SearchIndex, fts_query, pause_indexing, rebuild_index
+from db.dto import AccountQuery, AccountSort
+from db.search import ResultKind, SearchIndex, fts_query, pause_indexing, rebuild_index
 from db.store.local_store import Store
 from db.store.models import Account, Contact
 from db.store.types import utc_now
@@ -99,11 +99,11 @@ def test_fts_query_quotes_every_word_as_a_prefix() -> None:
 def test_global_search_returns_kinds_with_their_account(filled: Store) -> None:
     hits = SearchIndex(filled).search("acme")
     kinds = {h.kind for h in hits}
-    assert kinds == {HitKind.ACCOUNT, HitKind.CONTACT}  # the contact's email has "acme"
+    assert kinds == {ResultKind.ACCOUNT, ResultKind.CONTACT}  # the contact's email has "acme"
     assert all(h.account_name == "Acme Logistics" for h in hits)
     note_hit = SearchIndex(filled).search("tracker")[0]
-    assert note_hit.kind is HitKind.NOTE
-    assert "tracker" in note_hit.snippet
+    assert note_hit.kind is ResultKind.NOTE
+    assert "tracker" in note_hit.reason
 
 
 @pytest.mark.parametrize("text", ["a", "acme", "nunez", "cold chain", "zzz", "m"])

@@ -60,7 +60,7 @@ def test_a_draft_is_the_template_and_writes_nothing(
         meeting,
         "Acme Logistics",
     )
-    assert draft.body.startswith("## Visit report: Acme Logistics — Renewal, 24 Nov 2026")
+    assert draft.body.startswith("## Visit report: Acme Logistics — Renewal, Tue 24 Nov 2026")
     assert "Zoë Núñez" in draft.body
     assert draft.meeting_label is not None and draft.meeting_label.startswith("Renewal, ")
     assert note_count(store) == 0 and outbox(store) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
@@ -133,3 +134,42 @@ def test_rows_set_aside_are_listed_for_support_and_copied_whole(
     copied = json.loads(QApplication.clipboard().text())
     assert copied["id"] == str(row_id) and copied["data"]["ladder_rung"] == "bogus"
     assert "ladder_rung" in copied["reason"]
+
+
+def test_conflicts_and_refusals_name_records_and_fields_as_a_rep_knows_them(
+    window: MainWindow, qtbot: QtBot, territory: Store
+) -> None:
+    with territory.reading() as session:
+        acme = session.scalars(select(Account).where(Account.name == "Acme Logistics")).one()
+    editor = LocalEditor(territory)
+    matteo, _ = editor.create("contact", account_id=acme.id, first_name="Matteo", last_name="Bruno")
+    lead, _ = editor.create(
+        "lead", account_id=acme.id, contact_id=matteo, campaign="webinar",
+        handed_over_at=datetime.now(UTC),
+    )  # fmt: skip
+    editor.create("account", name="Elsewhere", territory="south")
+    with territory.session() as session:
+        for entry in session.scalars(select(OutboxEntry)):
+            entry.status, entry.reason = "rejected", "not one of your territories"
+        session.add(
+            RemoteRecord(
+                entity="conflict",
+                id=uuid.uuid4(),
+                server_version=7,
+                data={"entity": "lead", "entity_id": str(lead), "field": "decided_by",
+                      "client_value": "ana", "server_value": "bo", "kind": "both_changed"},
+            )
+        )  # fmt: skip
+    page = window.attention_page
+    with qtbot.waitSignal(page.count_changed):
+        page.refresh()
+    shown = page.conflicts.index(0, 0)
+    assert page.conflicts.data(shown) == "Lead: Matteo Bruno, Acme Logistics"
+    assert page.conflicts.data(page.conflicts.index(0, 1)) == "Decided by"
+    changes = [
+        page.rejected.data(page.rejected.index(row, 0)) for row in range(page.rejected.rowCount())
+    ]
+    assert "New account: Elsewhere" in changes
+    assert "New contact: Matteo Bruno, Acme Logistics" in changes
+    assert page._summary.text() == "1 conflict and 3 refused changes."
+    assert "_" not in " ".join(changes)

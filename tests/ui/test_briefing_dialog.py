@@ -3,17 +3,27 @@ groups that open, PDF export and printing."""
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
+from sqlalchemy import select
 
+from db.store.local_store import Store
+from db.store.models import Account
+from tests.helpers.factories import add_activity
 from tests.helpers.pdf import pdf_text, print_to_file
 from tests.ui.conftest import search_to_acme
 from ui.briefing_dialog import BriefingDialog
 from ui.main_window import TODAY, MainWindow
 from ui.today_page import BRIEFING_COLUMN
+
+
+def acme_id(store: Store) -> uuid.UUID:
+    with store.reading() as session:
+        return session.scalars(select(Account.id).where(Account.name == "Acme Logistics")).one()
 
 
 def _loaded(qtbot: QtBot, window: MainWindow) -> BriefingDialog:
@@ -24,8 +34,11 @@ def _loaded(qtbot: QtBot, window: MainWindow) -> BriefingDialog:
 
 
 def test_one_click_on_today_opens_the_briefing_with_its_warning_band(
-    qtbot: QtBot, window: MainWindow, tmp_path: Path
+    qtbot: QtBot, window: MainWindow, territory: Store, tmp_path: Path
 ) -> None:
+    acme = acme_id(territory)
+    for days in (5, 6):  # with the webinar's, three emails opened: a group that opens
+        add_activity(territory, acme, f"Opened email: winter {days}", days_ago=days)
     page = window.today_page
     window.show_page(TODAY)
     qtbot.waitUntil(lambda: page.model.rowCount() == 1, timeout=5000)
@@ -37,14 +50,14 @@ def test_one_click_on_today_opens_the_briefing_with_its_warning_band(
     assert briefing is not None and briefing.meeting is not None
     assert briefing.meeting.purpose == "Quarterly review"
     text = dialog.view.toPlainText()
-    assert "Open dispute" in text and "do not pitch; acknowledge the issue" in text
-    assert "#b3261e" in dialog.view.toHtml().lower()  # the red band
+    assert "STOP: open dispute, do not pitch" in text
+    assert "#fde8e6" in dialog.view.toHtml().lower()  # the band, framed in black
     assert "Zoë Núñez" in text and "Sam Lee" in text
     assert "Wants a cold-chain pilot" in text
 
     # A group opens and closes with a click on it.
-    group = briefing.timeline[0]
-    item = group.items[0].title
+    group = next(g for g in briefing.timeline if g.count > 1)
+    item = group.items[-1].title  # the oldest: shown only when the group is open
     lines_before = text.count(item)
     dialog.toggle_group(group.key)
     assert dialog.view.toPlainText().count(item) == lines_before + 1
@@ -56,7 +69,7 @@ def test_one_click_on_today_opens_the_briefing_with_its_warning_band(
         dialog.export_pdf(target)
     printed = pdf_text(target)
     assert printed.startswith("Acme Logistics")
-    assert "Open dispute" in printed and "Talking points" in printed
+    assert "STOP: open dispute" in printed and "Talking points" in printed
     assert "Quarterly review" in printed and "Zoë Núñez" in printed
 
 

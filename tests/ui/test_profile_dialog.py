@@ -45,7 +45,7 @@ def test_fill_each_type_the_meter_moves_and_a_restart_keeps_it(
     qtbot: QtBot, window_parent: QWidget, data_dir: Path, store: Store, contact: uuid.UUID
 ) -> None:
     dialog = open_dialog(qtbot, window_parent, store, contact)
-    assert dialog.meter.value() == 0 and dialog.meter.maximum() == 66
+    assert dialog.meter.value() == 0 and dialog.meter.maximum() == 63
     e = dialog.editors
     qtbot.keyClicks(e["nickname"].widget, "Bob")  # text, typed
     save(qtbot, dialog, e["nickname"])
@@ -66,7 +66,7 @@ def test_fill_each_type_the_meter_moves_and_a_restart_keeps_it(
     table.item(0, 1).setText("2012-03-01")
     save(qtbot, dialog, children)
     qtbot.waitUntil(lambda: dialog.meter.value() == 7, timeout=5000)
-    assert dialog.sections.item(0).text().endswith("2 of 8")  # nickname, birth date
+    assert dialog.sections.item(0).text().endswith("2 of 5")  # nickname, birth date
     dialog.close()
     store.close()
 
