@@ -229,3 +229,12 @@ class CalendarImportResult:
     removed: int  # imported before; now cancelled, or left out of their series (EXDATE)
     skipped: tuple[SkippedEvent, ...]
     changes: Changes
+
+
+@dataclass(frozen=True, slots=True)
+class AccountMark:
+    """Why an account needs care before a visit, for a marker in a list: the briefing's
+    worst warning in a line ("Open dispute: invoice INV-1")."""
+
+    text: str
+    stop: bool  # do not pitch (a dispute, a credit hold), not only take care

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from db.accounts import AccountDirectory
 from db.attention import AttentionDesk
 from db.briefing.service import BriefingService
+from db.briefing.warnings import WarningIndex
 from db.field.agenda import Agenda
 from db.field.calendar_io import CalendarIO
 from db.field.followups import FollowUps
@@ -38,6 +39,7 @@ class LocalServices:
     leads: LeadDesk
     holds: ContactHolds
     agenda: Agenda
+    warnings: WarningIndex
 
     @classmethod
     def for_store(cls, store: Store) -> LocalServices:
@@ -55,4 +57,5 @@ class LocalServices:
             LeadDesk(store),
             ContactHolds(store),
             Agenda(store),
+            WarningIndex(store),
         )

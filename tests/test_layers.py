@@ -79,6 +79,7 @@ UI_MAY_NAME = (
     "db.accounts",
     "db.attention",
     "db.briefing.service",
+    "db.briefing.warnings",
     "db.field",
     "db.profiles.book",
     "db.search",

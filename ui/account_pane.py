@@ -23,14 +23,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from db.dto import AccountDetail, ActivityRow, ContactRow
+from db.dto import AccountDetail, AccountMark, ActivityRow, ContactRow
 from ui.formatting import channel_icon, short_date
+from ui.marks import mark_html
 from ui.models.table import Column, RowTableModel
 from ui.rungs import LadderBar
 from ui.tasks import Runner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
     from db.accounts import AccountDirectory
+    from db.briefing.warnings import WarningIndex
     from db.field.notes import NoteBook, NoteSummary
 
 PANE_MIN_WIDTH = 410  # the six rungs of the ladder bar keep their names
@@ -125,11 +127,13 @@ class AccountPane(QWidget):
         directory: AccountDirectory,
         parent: QWidget | None = None,
         notes: NoteBook | None = None,
+        warnings: WarningIndex | None = None,
     ):
         super().__init__(parent)
         self._runner = runner
         self._directory = directory
         self._notes = notes
+        self._warnings = warnings
         self._generation = 0
         self.account_id: uuid.UUID | None = None
         self.detail: AccountDetail | None = None
@@ -159,6 +163,11 @@ class AccountPane(QWidget):
         self._name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._subtitle = QLabel()
         self._subtitle.setObjectName("subtitle")
+        self.warning = QLabel()  # the briefing's worst warning, first thing under the name
+        self.warning.setObjectName("paneWarning")
+        self.warning.setTextFormat(Qt.TextFormat.RichText)
+        self.warning.setWordWrap(True)
+        self.warning.hide()
         self.ladder_bar = LadderBar(
             clickable_hint="Click to move it on the ladder or see its history (Ctrl+L)"
         )
@@ -224,6 +233,7 @@ class AccountPane(QWidget):
         layout.setSpacing(8)
         layout.addWidget(self._name)
         layout.addWidget(self._subtitle)
+        layout.addWidget(self.warning)
         layout.addWidget(self.ladder_bar)
         # The button sits under the bar's right end, beside the short facts: the bar keeps
         # the pane's width for its labels and the pane's minimum width does not grow.
@@ -308,7 +318,23 @@ class AccountPane(QWidget):
         self._activity.resizeColumnToContents(1)
         self._stack.setCurrentIndex(1)
         self._load_notes(generation, detail.id)
+        self._load_mark(generation, detail.id)
         self.detail_shown.emit(detail)
+
+    def _load_mark(self, generation: int, account_id: uuid.UUID) -> None:
+        warnings = self._warnings
+        if warnings is None:
+            return
+        self._runner.read(
+            lambda: warnings.marks([account_id]).get(account_id),
+            lambda mark: self._on_mark_loaded(generation, mark),
+        )
+
+    def _on_mark_loaded(self, generation: int, mark: AccountMark | None) -> None:
+        if generation != self._generation:
+            return
+        self.warning.setText(mark_html(mark) if mark is not None else "")
+        self.warning.setVisible(mark is not None)
 
     def reload_notes(self) -> None:
         if self.detail is not None:

@@ -30,6 +30,7 @@ from ui.tasks import Runner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
     from db.accounts import AccountDirectory
+    from db.briefing.warnings import WarningIndex
     from db.field.ladder import Ladder
     from db.field.notes import NoteBook
 
@@ -55,6 +56,7 @@ class AccountsPage(QWidget):
         parent: QWidget | None = None,
         notes: NoteBook | None = None,
         ladder: Ladder | None = None,
+        warnings: WarningIndex | None = None,
     ):
         super().__init__(parent)
         self._runner = runner
@@ -66,8 +68,8 @@ class AccountsPage(QWidget):
         self._wanted: uuid.UUID | None = None
         self._listing_wanted = False
         self.rung_counts: dict[LadderRung, int] | None = None
-        self.model = AccountTableModel(runner, directory, self)
-        self.pane = AccountPane(runner, directory, self, notes)
+        self.model = AccountTableModel(runner, directory, self, warnings)
+        self.pane = AccountPane(runner, directory, self, notes, warnings)
 
         self.search_box = QLineEdit()
         self.search_box.setPlaceholderText("Search accounts, contacts and notes  (Ctrl+F)")

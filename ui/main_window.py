@@ -235,12 +235,20 @@ class MainWindow(QMainWindow):
         self._import_action.setEnabled(True)
         self._export_action.setEnabled(True)
         self.today_page = TodayPage(
-            runner, services.meetings, services.profiles, agenda=services.agenda
+            runner,
+            services.meetings,
+            services.profiles,
+            agenda=services.agenda,
+            warnings=services.warnings,
         )
         self._notes = services.notes
         self._ladder = services.ladder
         self.accounts_page = AccountsPage(
-            runner, services.accounts, notes=services.notes, ladder=services.ladder
+            runner,
+            services.accounts,
+            notes=services.notes,
+            ladder=services.ladder,
+            warnings=services.warnings,
         )
         self.search_page = SearchPage(runner, services.search)
         self.attention_page = AttentionPage(runner, services.attention)
@@ -710,6 +718,12 @@ class MainWindow(QMainWindow):
             self.today_page.refresh()
         elif touches("task") or touches("lead") or touches("account"):
             self.today_page.refresh_agenda()
+        if touches("activity") and not touches("account"):
+            # New service, billing or marketing events may open or settle a warning.
+            self.accounts_page.model.reload_marks()
+            self.accounts_page.pane.reload()
+            if not (touches("meeting") or touches("meeting_attendee")):
+                self.today_page.refresh()
         elif synced and touches("profile_answer"):
             self.today_page.refresh_reminders()
         if touches("task") and shown is self.followups_page:

@@ -9,8 +9,9 @@ from datetime import date, datetime
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from db.dto import MeetingRow
+from db.dto import AccountMark, MeetingRow
 from ui.formatting import time_range, weekday_label
+from ui.marks import mark_html
 
 FIRST_RUN = (
     "Your territory is still empty. Sign in to your company's server "
@@ -48,6 +49,7 @@ class NextMeetingCard(QFrame):
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.warning = QLabel()  # a warning from the briefing's rules, when there is one
         self.warning.setObjectName("cardWarning")
+        self.warning.setTextFormat(Qt.TextFormat.RichText)
         self.warning.setWordWrap(True)
         self.warning.hide()
         self.agenda = QLabel()
@@ -79,7 +81,14 @@ class NextMeetingCard(QFrame):
         layout.addLayout(text, stretch=1)
         layout.addLayout(buttons)
 
+    def show_mark(self, mark: AccountMark | None) -> None:
+        """The next meeting's account's warning (None: it has none)."""
+        self.warning.setText(mark_html(mark) if mark is not None else "")
+        self.warning.setVisible(mark is not None)
+
     def show_meeting(self, meeting: MeetingRow | None, today: date) -> None:
+        if meeting != self.meeting:
+            self.show_mark(None)  # until the new one's warnings are read
         self.meeting = meeting
         has = meeting is not None
         self.briefing_button.setVisible(has)

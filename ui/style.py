@@ -30,7 +30,8 @@ QLineEdit, QComboBox { padding: 5px 8px; border: 1px solid #c8cdd3; border-radiu
 QLineEdit:focus { border-color: #4a90d9; }
 QFrame#nextMeeting { background: #f1f6fc; border: 1px solid #c9d9ec; border-radius: 8px; }
 QLabel#cardHeading { font-size: 15px; font-weight: 600; color: #1f2d3d; }
-QLabel#cardWarning { color: #8a1c1c; font-weight: 600; }
+QLabel#cardWarning, QLabel#paneWarning { color: #1f2d3d; background: #fbe9e7;
+    border: 2px solid #1f2d3d; border-radius: 4px; padding: 4px 6px; }
 QStatusBar { background: #f4f5f7; border-top: 1px solid #d5dae1; }
 """
 

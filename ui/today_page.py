@@ -11,15 +11,17 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from db.dates import day
-from db.dto import MeetingRow, ProfileReminder
+from db.dto import AccountMark, MeetingRow, ProfileReminder
 from ui.account_pane import TableOrEmpty, make_table, section_title
 from ui.formatting import time_range, weekday_label
+from ui.marks import mark_data
 from ui.models.table import Column, Index, RowTableModel
 from ui.next_meeting_card import NextMeetingCard, next_meeting
 from ui.profiles_page import reminders_table
 from ui.tasks import Runner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
+    from db.briefing.warnings import WarningIndex
     from db.field.agenda import Agenda, AgendaCounts
     from db.field.meetings import MeetingCalendar
     from db.profiles.book import ProfileBook
@@ -29,6 +31,7 @@ REMINDER_DAYS = 30
 
 
 BRIEFING_COLUMN = 0
+ACCOUNT_COLUMN = 3  # where a warning's marker shows
 
 
 def meeting_columns(today: date) -> list[Column[MeetingRow]]:
@@ -49,8 +52,25 @@ class TodayModel(RowTableModel[MeetingRow]):
     def __init__(self, today: date, parent: QWidget | None = None) -> None:
         super().__init__(meeting_columns(today), parent)
         self.today = today
+        self.marks: dict[uuid.UUID, AccountMark] = {}
+
+    def set_marks(self, marks: dict[uuid.UUID, AccountMark]) -> None:
+        """The warnings of the meetings' accounts (loaded after the meetings)."""
+        self.marks = marks
+        if self.rowCount():
+            last = self.rowCount() - 1
+            self.dataChanged.emit(
+                self.index(0, ACCOUNT_COLUMN),
+                self.index(last, ACCOUNT_COLUMN),
+                [Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.ToolTipRole],
+            )
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        marked = index.isValid() and index.column() == ACCOUNT_COLUMN
+        if marked and role in (Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.ToolTipRole):
+            shown = mark_data(self.marks, self.row_at(index.row()).account_id, role)
+            if shown is not None:
+                return shown
         link = index.isValid() and index.column() == BRIEFING_COLUMN
         if link and role == Qt.ItemDataRole.ForegroundRole:
             return QColor("#1f5fa8")  # a link: one click opens the briefing
@@ -72,6 +92,7 @@ class TodayPage(QWidget):
     profile_requested = Signal(uuid.UUID)
     meetings_loaded = Signal(int)
     reminders_loaded = Signal(int)
+    marks_loaded = Signal(int)  # warnings of the meetings' accounts, after the meetings
     page_requested = Signal(str)  # "followups" or "leads", from the card's links
 
     def __init__(
@@ -81,12 +102,14 @@ class TodayPage(QWidget):
         book: ProfileBook | None = None,
         parent: QWidget | None = None,
         agenda: Agenda | None = None,
+        warnings: WarningIndex | None = None,
     ):
         super().__init__(parent)
         self._runner = runner
         self._calendar = calendar
         self._book = book
         self._agenda = agenda
+        self._warnings = warnings
         self._empty_territory = False
         self.model = TodayModel(date.today(), self)
         self.card = NextMeetingCard(self)
@@ -173,6 +196,17 @@ class TodayPage(QWidget):
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setStretchLastSection(True)
         self.meetings_loaded.emit(len(meetings))
+        warnings = self._warnings
+        if warnings is not None and meetings:
+            accounts = [m.account_id for m in meetings]
+            self._runner.read(lambda: warnings.marks(accounts), self._on_marks_loaded)
+
+    def _on_marks_loaded(self, marks: dict[uuid.UUID, AccountMark]) -> None:
+        self.model.set_marks(marks)
+        meeting = self.card.meeting
+        self.card.show_mark(marks.get(meeting.account_id) if meeting is not None else None)
+        self.table.resizeColumnToContents(ACCOUNT_COLUMN)  # room for the marker
+        self.marks_loaded.emit(len(marks))
 
     @Slot(QModelIndex)
     def _on_table_activated(self, index: QModelIndex) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from db.briefing import rules
 from db.briefing.state import BATCH, fold, lift_paid_hold, open_state_events, owners
+from db.dto import AccountMark
 from db.store.local_store import Store
 from db.store.models import Account, Contact
 from sync.enums import LadderRung
@@ -34,10 +35,16 @@ class WarningIndex:
     ) -> dict[uuid.UUID, str]:
         """Per account with a warning, its worst one in a line ("Open dispute: invoice
         INV-1"); accounts with none (or gone) are left out."""
+        return {key: mark.text for key, mark in self.marks(account_ids, now).items()}
+
+    def marks(
+        self, account_ids: Iterable[uuid.UUID], now: datetime | None = None
+    ) -> dict[uuid.UUID, AccountMark]:
+        """As for_accounts, with whether the warning says not to pitch at all."""
         now = now or datetime.now(UTC)
         today = now.astimezone().date()
         wanted = list(dict.fromkeys(account_ids))
-        found: dict[uuid.UUID, str] = {}
+        found: dict[uuid.UUID, AccountMark] = {}
         with self._store.reading() as session:
             for start in range(0, len(wanted), BATCH):
                 chunk = wanted[start : start + BATCH]
@@ -59,7 +66,9 @@ class WarningIndex:
                     facts = state.facts(today, rung, owners=teams.get(account_id, ()))
                     worst = rules.warnings(facts)
                     if worst:
-                        found[account_id] = worst[0].headline or worst[0].text
+                        first = worst[0]
+                        text = first.headline or first.text
+                        found[account_id] = AccountMark(text, first.level == rules.STOP)
         return found
 
 

@@ -78,6 +78,8 @@ def test_a_hold_placed_and_lifted_from_the_account_pane(
     qtbot.waitUntil(lambda: getattr(window, "hold_dialog", None) is not None, timeout=5000)
     dialog = window.hold_dialog
     qtbot.waitUntil(lambda: dialog.contact.count() == 1, timeout=5000)
+    # The list of running holds is read apart from the contacts: wait for it too.
+    qtbot.waitUntil(lambda: dialog.running.count() > 0, timeout=5000)
     assert "None: marketing may write" in dialog.running.item(0).text()
     dialog.campaign.setText("Winter offer")
     dialog.reason.setText("final negotiation")

@@ -58,6 +58,9 @@ def ctrl_n(qtbot: QtBot, window: MainWindow) -> None:
 def the_draft(qtbot: QtBot, window: MainWindow) -> NoteDialog:
     qtbot.waitUntil(lambda: len(window.note_drafts) == 1, timeout=5000)
     (dialog,) = window.note_drafts.values()
+    # Shown and active before the test goes on: its activation, arriving later, would take
+    # the keyboard from the main window the test activates next.
+    qtbot.waitUntil(dialog.isActiveWindow, timeout=5000)
     return dialog
 
 

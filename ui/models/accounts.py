@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 
-from db.dto import AccountQuery, AccountRow, AccountSort
+from db.dto import AccountMark, AccountQuery, AccountRow, AccountSort
+from ui.marks import mark_data
 from ui.models.table import Column, Index, RowTableModel
 from ui.rungs import rung_icon
 from ui.tasks import Runner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
     from db.accounts import AccountDirectory
+    from db.briefing.warnings import WarningIndex
 
 PAGE_SIZE = 200
+NAME_COLUMN = 0  # where a warning's marker shows
 
 COLUMNS: list[tuple[Column[AccountRow], AccountSort]] = [
     (Column("Name", lambda r: r.name, tooltip=lambda r: r.name), AccountSort.NAME),
@@ -46,10 +50,18 @@ class AccountTableModel(RowTableModel[AccountRow]):
     page_loaded = Signal(int)  # rows loaded so far
     count_loaded = Signal(int)  # how many accounts the current query matches
 
-    def __init__(self, runner: Runner, directory: AccountDirectory, parent: Any = None) -> None:
+    def __init__(
+        self,
+        runner: Runner,
+        directory: AccountDirectory,
+        parent: Any = None,
+        warnings: WarningIndex | None = None,
+    ) -> None:
         super().__init__([c for c, _ in COLUMNS], parent)
         self._runner = runner
         self._directory = directory
+        self._warnings = warnings
+        self.marks: dict[uuid.UUID, AccountMark] = {}
         self._query = AccountQuery()
         self._generation = 0
         self._fetching = False
@@ -71,6 +83,7 @@ class AccountTableModel(RowTableModel[AccountRow]):
         self._fetching = True
         self._exhausted = False
         self.total = None
+        self.marks = {}
         self.set_rows([])
         self.query_started.emit()
         self._fetch_page()
@@ -116,6 +129,41 @@ class AccountTableModel(RowTableModel[AccountRow]):
         # they go in, and that page starts after them, not at the same offset again.
         self._fetching = False
         self.page_loaded.emit(len(self._rows))
+        self._load_marks(generation, [row.id for row in rows])
+
+    def reload_marks(self) -> None:
+        """Reads the loaded accounts' warnings again (after new activity arrived)."""
+        self._load_marks(self._generation, [row.id for row in self._rows])
+
+    def _load_marks(self, generation: int, accounts: list[uuid.UUID]) -> None:
+        warnings = self._warnings
+        if warnings is None or not accounts:
+            return
+        self._runner.read(
+            lambda: warnings.marks(accounts), lambda marks: self._on_marks(generation, marks)
+        )
+
+    def _on_marks(self, generation: int, marks: dict[uuid.UUID, AccountMark]) -> None:
+        if generation != self._generation or not self._rows:
+            return
+        self.marks.update(marks)
+        self.dataChanged.emit(
+            self.index(0, NAME_COLUMN),
+            self.index(len(self._rows) - 1, NAME_COLUMN),
+            [Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.ToolTipRole],
+        )
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if (
+            index.isValid()
+            and index.column() == NAME_COLUMN
+            and role in (Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.ToolTipRole)
+            and index.row() < len(self._rows)
+        ):
+            shown = mark_data(self.marks, self._rows[index.row()].id, role)
+            if shown is not None:
+                return shown
+        return super().data(index, role)
 
     def _on_count(self, generation: int, total: int) -> None:
         if generation == self._generation:
