@@ -119,6 +119,7 @@ class AccountPane(QWidget):
     note_requested = Signal(uuid.UUID)  # a visit note, to open
     new_note_requested = Signal(uuid.UUID)  # the account to write a new note about
     ladder_requested = Signal(uuid.UUID)  # the account to move on the ladder (or see how)
+    briefing_requested = Signal(uuid.UUID)  # the account to brief the rep on
     holds_requested = Signal(uuid.UUID)  # the account whose contacts marketing should spare
 
     def __init__(
@@ -177,6 +178,19 @@ class AccountPane(QWidget):
             "Move the account up or down the ladder, or see its history (Ctrl+L)"
         )
         self.ladder_button.clicked.connect(self.request_ladder)
+        self.briefing_button = QPushButton("Briefing")
+        self.briefing_button.setToolTip("The pre-call briefing for this account (Ctrl+B)")
+        self.briefing_button.clicked.connect(self.request_briefing)
+        # The two actions on the account: one above the other beside the facts, side by
+        # side under them when the pane is narrow.
+        self._actions = QBoxLayout(QBoxLayout.Direction.TopToBottom)
+        self._actions.setSpacing(6)
+        self._actions.addWidget(self.briefing_button)
+        self._actions.addWidget(self.ladder_button)
+        actions = QWidget()
+        actions.setLayout(self._actions)
+        self._actions.setContentsMargins(0, 0, 0, 0)
+        self._actions_box = actions
 
         facts = QFormLayout()
         facts.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
@@ -239,7 +253,7 @@ class AccountPane(QWidget):
         # the pane's width for its labels and the pane's minimum width does not grow.
         self._facts_row = facts_row = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         facts_row.addLayout(facts, stretch=1)
-        facts_row.addWidget(self.ladder_button, alignment=Qt.AlignmentFlag.AlignTop)
+        facts_row.addWidget(self._actions_box, alignment=Qt.AlignmentFlag.AlignTop)
         layout.addLayout(facts_row)
         layout.addLayout(contacts_header)
         layout.addWidget(self._contacts)
@@ -250,13 +264,16 @@ class AccountPane(QWidget):
         return page
 
     def resizeEvent(self, event: QResizeEvent) -> None:
-        """Narrow, the ladder button goes under the facts, which keep the width."""
+        """Narrow, the buttons go under the facts, which keep the width."""
         narrow = event.size().width() < NARROW_WIDTH
         self._facts_row.setDirection(
             QBoxLayout.Direction.TopToBottom if narrow else QBoxLayout.Direction.LeftToRight
         )
+        self._actions.setDirection(
+            QBoxLayout.Direction.LeftToRight if narrow else QBoxLayout.Direction.TopToBottom
+        )
         self._facts_row.setAlignment(
-            self.ladder_button,
+            self._actions_box,
             Qt.AlignmentFlag.AlignRight if narrow else Qt.AlignmentFlag.AlignTop,
         )
         super().resizeEvent(event)
@@ -339,6 +356,10 @@ class AccountPane(QWidget):
     def reload_notes(self) -> None:
         if self.detail is not None:
             self._load_notes(self._generation, self.detail.id)
+
+    def request_briefing(self) -> None:
+        if self.account_id is not None and self.detail is not None:
+            self.briefing_requested.emit(self.account_id)
 
     def request_ladder(self) -> None:
         if self.account_id is not None and self.detail is not None:

@@ -285,6 +285,9 @@ class MainWindow(QMainWindow):
         self.accounts_page.pane.note_requested.connect(self.open_note)
         self.accounts_page.pane.new_note_requested.connect(lambda a: self.new_note(a, None))
         self.accounts_page.pane.ladder_requested.connect(self.open_ladder)
+        self.accounts_page.pane.briefing_requested.connect(
+            lambda account_id: self.open_briefing(account_id, None)
+        )
         self.search_page.account_requested.connect(self.open_account)
         for source in (self.today_page, self.profiles_page, self.accounts_page.pane):
             source.profile_requested.connect(self.open_profile)

@@ -127,3 +127,11 @@ def test_print_sends_the_briefing_to_the_chosen_printer(
     dialog = _loaded(qtbot, window)
     dialog.ask_print()
     assert "Acme Logistics" in pdf_text(target)
+
+
+def test_the_account_pane_has_a_briefing_button(qtbot: QtBot, window: MainWindow) -> None:
+    search_to_acme(qtbot, window)
+    window.accounts_page.pane.briefing_button.click()
+    dialog = _loaded(qtbot, window)
+    assert dialog.meeting_id is None and dialog.briefing is not None
+    assert dialog.briefing.account_name == "Acme Logistics"

@@ -61,6 +61,7 @@ def test_the_account_pane_reflows_when_narrow(qtbot: QtBot, window: MainWindow) 
 
     window.resize(1440, 860)
     qtbot.waitUntil(lambda: pane.width() >= NARROW_WIDTH)
+    qtbot.wait(50)
     beside = pane.ladder_button.mapTo(pane, pane.ladder_button.rect().topLeft())
     team = facts_right.mapTo(pane, facts_right.rect().topLeft())
     assert beside.y() < team.y()  # beside the facts, at their top
