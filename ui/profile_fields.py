@@ -15,13 +15,14 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QStyledItemDelegate,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from db.dates import QT_DATE_FORMAT
+from db.dates import QT_DATE_FORMAT, day_short
 from db.profiles.definition import (
     EARLIEST_DATE,
     LONG_TEXT_LIMIT,
@@ -36,7 +37,8 @@ SAVE_AFTER_MS = 700
 NOT_SET = "—"
 NOT_ON_RECORD = "Not on the contact record"
 _NO_DATE = QDate(EARLIEST_DATE.year - 1, 12, 31)  # the date editor's "not set" value
-PEOPLE_HEADERS = ("Name", "Birth date (YYYY-MM-DD)", "Age", "Interests")
+PEOPLE_HEADERS = ("Name", "Birth date", "Age", "Interests")
+BIRTH_DATE_COLUMN = 1
 
 
 class FieldEditor(QObject):
@@ -232,6 +234,43 @@ class _Choice(FieldEditor):
         self.combo.setCurrentIndex(max(index, 0))
 
 
+class _BirthDates(QStyledItemDelegate):
+    """A person's birth date: shown like every date in the app, picked in a date field,
+    kept as the answer stores it (ISO 8601, or empty)."""
+
+    def displayText(self, value: Any, locale: Any) -> str:
+        try:
+            return day_short(dt.date.fromisoformat(str(value)))
+        except ValueError:
+            return str(value or "")
+
+    def createEditor(self, parent: QWidget, option: Any, index: Any) -> QWidget:
+        editor = QDateEdit(parent)
+        editor.setCalendarPopup(True)
+        editor.setDisplayFormat(QT_DATE_FORMAT)
+        editor.setMinimumDate(_NO_DATE)
+        editor.setSpecialValueText(NOT_SET)
+        return editor
+
+    def setEditorData(self, editor: QWidget, index: Any) -> None:
+        assert isinstance(editor, QDateEdit)
+        try:
+            day = dt.date.fromisoformat(str(index.data() or ""))
+            editor.setDate(QDate(day.year, day.month, day.day))
+        except ValueError:
+            editor.setDate(_NO_DATE)
+
+    def setModelData(self, editor: QWidget, model: Any, index: Any) -> None:
+        assert isinstance(editor, QDateEdit)
+        chosen = editor.date()
+        text = (
+            ""
+            if chosen == _NO_DATE
+            else dt.date(chosen.year(), chosen.month(), chosen.day()).isoformat()
+        )
+        model.setData(index, text)
+
+
 class _People(FieldEditor):
     """A small table: name, birth date, age, interests; rows added and removed by button."""
 
@@ -247,6 +286,7 @@ class _People(FieldEditor):
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.table.setMinimumHeight(120)
         self.table.setMaximumHeight(170)
+        self.table.setItemDelegateForColumn(BIRTH_DATE_COLUMN, _BirthDates(self.table))
         self.add_button = QPushButton("Add person")
         self.remove_button = QPushButton("Remove selected")
         buttons = QHBoxLayout()

@@ -7,9 +7,17 @@ import uuid
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QDate, QPoint, QPointF, Qt
+from PySide6.QtCore import QDate, QLocale, QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
-from PySide6.QtWidgets import QApplication, QComboBox, QDateEdit, QDialog, QScrollArea, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QScrollArea,
+    QStyleOptionViewItem,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from db.profiles.book import ProfileBook
@@ -276,3 +284,28 @@ def _page_of(dialog: ProfileDialog, widget: QWidget) -> QWidget:
         parent = parent.parentWidget()
     assert parent is not None
     return parent
+
+
+def test_a_persons_birth_date_reads_like_every_date_and_is_picked_not_typed(
+    qtbot: QtBot, window_parent: QWidget, store: Store
+) -> None:
+    contact = add_contact(store, add_account(store, "Acme"), "Bob", "Berg")
+    dialog = open_dialog(qtbot, window_parent, store, contact)
+    children = dialog.editors["children"]
+    children.add_person()  # type: ignore[attr-defined]
+    table = children.table  # type: ignore[attr-defined]
+    table.item(0, 1).setText("2012-03-01")
+    delegate = table.itemDelegateForColumn(1)
+    assert delegate.displayText("2012-03-01", QLocale()) == "1 Mar 2012"
+    assert table.horizontalHeaderItem(1).text() == "Birth date"
+    index = table.model().index(0, 1)
+    editor = delegate.createEditor(table.viewport(), QStyleOptionViewItem(), index)
+    delegate.setEditorData(editor, index)
+    assert editor.date() == QDate(2012, 3, 1)
+    editor.setDate(QDate(2013, 4, 2))
+    delegate.setModelData(editor, table.model(), index)
+    assert table.item(0, 1).text() == "2013-04-02"  # stored as the answer keeps it
+    editor.setDate(editor.minimumDate())  # "not set"
+    delegate.setModelData(editor, table.model(), index)
+    assert table.item(0, 1).text() == ""
+    dialog.close()
