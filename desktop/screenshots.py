@@ -149,7 +149,7 @@ def _search(window: object) -> None:
 
     assert isinstance(window, MainWindow)
     window.show_page(2)
-    window.search_page.search_box.setText("dispute")
+    window.search_page.search_box.setText("hamb")
 
 
 def _settle(app: object, seconds: float = 0.5) -> None:
