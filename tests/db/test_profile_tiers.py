@@ -35,6 +35,7 @@ from sync.entities import answer_id
 from sync.enums import DealRole
 from sync.profile_definition import ProfileDefinition, parse_definition
 from tests.helpers.factories import add_account, add_contact
+from tests.helpers.profile_answers import answer_to
 
 MACKAY = load_definition()
 RULE = TierRule.of(MACKAY)
@@ -156,7 +157,7 @@ def test_the_territory_list_counts_as_the_profile_does(store: Store) -> None:
     contacts = [add_contact(store, account, f"P{n}", "Person") for n in range(12)]
     for n, contact in enumerate(contacts):  # n key answers and n others: every tier
         for question in rng.sample(KEY_IDS, n) + rng.sample(OTHER_IDS, n):
-            book.set_answer(contact, question, _answer(question))
+            book.set_answer(contact, question, answer_to(question))
     book.set_answer(contacts[3], "name", "Dr P3 Person")
     book.set_answer(contacts[4], KEY_IDS[0], "said")
     book.set_answer(contacts[4], KEY_IDS[0], "")  # cleared: the row stays, its value NULL
@@ -221,23 +222,6 @@ def test_the_demo_territory_is_not_all_one_tier(tmp_path: Path) -> None:
     assert tiers[ProfileTier.EMPTY] < len(rows)
     assert tiers[ProfileTier.STARTED] > 0 and tiers[ProfileTier.USEFUL] > 0
     assert max(tiers.values()) < len(rows)
-
-
-def _answer(question_id: str) -> Any:
-    question = MACKAY.question(question_id)
-    match question.type.value:
-        case "date":
-            return dt.date(1975, 5, 17)
-        case "yes_no":
-            return "yes"
-        case "choice":
-            return question.options[0]
-        case "list":
-            return ["one", "two"]
-        case "people":
-            return [{"name": "Ada"}]
-        case _:
-            return f"about {question_id}"
 
 
 def _stored(store: Store, contact: uuid.UUID) -> set[str]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
-from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
@@ -21,6 +19,7 @@ from db.store.models import OutboxEntry, ProfileAnswer
 from desktop.runner import TaskRunner
 from sync.enums import DealRole
 from tests.helpers.factories import add_account, add_contact
+from tests.helpers.profile_answers import answer_to
 from ui.main_window import MainWindow
 from ui.profile_dialog import ProfileDialog
 from ui.profiles_page import PROFILE_COLUMN, ProfilesPage
@@ -248,24 +247,6 @@ def test_the_filter_is_kept_while_the_app_runs(qtbot: QtBot, window: MainWindow)
         window.show_page(PROFILES)
     assert not page.key_only.isChecked()
     assert page._completeness_title.text().startswith("Profile completeness · 1 contact:")
-
-
-def answer_to(question_id: str) -> Any:
-    """An answer that fits the question's type."""
-    question = MACKAY.question(question_id)
-    match question.type.value:
-        case "date":
-            return dt.date(1975, 5, 17)
-        case "yes_no":
-            return "yes"
-        case "choice":
-            return question.options[0]
-        case "list":
-            return ["one", "two"]
-        case "people":
-            return [{"name": "Ada"}]
-        case _:
-            return f"about {question_id}"
 
 
 def _label(dialog: ProfileDialog, question_id: str) -> QLabel:
