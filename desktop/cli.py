@@ -78,7 +78,18 @@ def build_parser() -> argparse.ArgumentParser:
         description="Pushes local changes, then pulls the server's. The password comes from "
         "the OS keyring, else FIELDBRIEF_PASSWORD, else a prompt.",
     )
-    sync.add_argument("--server", required=True, metavar="URL", help="e.g. http://127.0.0.1:8740")
+    sync.add_argument(
+        "--server",
+        required=True,
+        metavar="URL",
+        help="e.g. https://fieldbrief.example.com (plain http only for this computer's own)",
+    )
+    sync.add_argument(
+        "--ca-file",
+        type=Path,
+        metavar="FILE",
+        help="your company's CA certificate (PEM), trusted besides the system's CAs",
+    )
     sync.add_argument("--user", required=True, metavar="NAME")
     sync.add_argument(
         "--retries",
@@ -101,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     data_dir: Path = args.data_dir
     try:
         if args.command == "sync":
-            return _run_sync(data_dir, args.server, args.user, args.retries)
+            return _run_sync(data_dir, args.server, args.user, args.retries, args.ca_file)
         if args.command == "demo":
             return _run_demo(data_dir, args.accounts, args.seed, replace=args.replace)
         return _run_window(data_dir, args.screenshot, args.screenshot_when)
@@ -155,10 +166,17 @@ def _run_demo(data_dir: Path, accounts: int, seed: int, *, replace: bool) -> int
     return EXIT_OK
 
 
-def _run_sync(data_dir: Path, server: str, user: str, attempts: int = 5) -> int:
+def _run_sync(
+    data_dir: Path, server: str, user: str, attempts: int = 5, ca_file: Path | None = None
+) -> int:
     from desktop.credentials import NoPassword, password_for
-    from sync.engine import SyncError
+    from sync.engine import SyncError, server_problem
 
+    problem = server_problem(server)  # before a password is asked for, let alone sent
+    if problem is not None:
+        return _fail(problem)
+    if ca_file is not None and not ca_file.is_file():
+        return _fail(f"{ca_file}: no such file")
     try:
         password = password_for(server, user)
     except NoPassword as exc:
@@ -175,7 +193,15 @@ def _run_sync(data_dir: Path, server: str, user: str, attempts: int = 5) -> int:
     try:
         printer = _sync_printer()
         retry = RetryPolicy(attempts=attempts)
-        outcome = sync_once(LocalReplica(store), server, user, password, printer, retry)
+        outcome = sync_once(
+            LocalReplica(store),
+            server,
+            user,
+            password,
+            printer,
+            retry,
+            ca_file=str(ca_file) if ca_file else None,
+        )
         conflicts = AttentionDesk(store).conflicts()
     except SyncError as exc:
         return _fail(f"sync failed: {exc}")

@@ -34,6 +34,10 @@ def log_to(data_dir: Path) -> Path:
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.INFO)
+    # httpx's INFO line per request names every URL with its query; the engine's own line
+    # per sync says what matters, so only their warnings go to the file.
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     install_failure_hooks(data_dir)
     return path
 

@@ -7,6 +7,7 @@ import copy
 import logging
 import os
 import socket
+import ssl
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -63,6 +64,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="the largest push or ingest request taken, in MiB (default 32); larger ones "
         "are refused with 413 before they are read",
+    )
+    serve.add_argument(
+        "--tls-cert",
+        type=Path,
+        metavar="FILE",
+        help="serve HTTPS with this certificate (PEM, its chain after it); with --tls-key",
+    )
+    serve.add_argument(
+        "--tls-key", type=Path, metavar="FILE", help="the certificate's private key (PEM)"
     )
     serve.add_argument(
         "--uvicorn-access-log",
@@ -248,6 +258,13 @@ def main(argv: list[str] | None = None) -> int:
     from server.auth import AuthService
     from server.store import ServerStore, database_url_for
 
+    tls: tuple[Path, Path] | None = None
+    if args.command == "serve":
+        problem = tls_problem(args.tls_cert, args.tls_key)
+        if problem is not None:
+            return _fail(problem)
+        if args.tls_cert is not None:
+            tls = (args.tls_cert, args.tls_key)
     try:
         url = args.database_url or database_url_for(_data_dir(args.data_dir))
         store = ServerStore.open(url)
@@ -262,7 +279,9 @@ def main(argv: list[str] | None = None) -> int:
                 from server.door import MAX_BODY_VARIABLE
 
                 os.environ[MAX_BODY_VARIABLE] = str(args.max_body_mib)  # for every worker
-            return _serve(auth, url, args.host, args.port, args.workers, args.uvicorn_access_log)
+            return _serve(
+                auth, url, args.host, args.port, args.workers, args.uvicorn_access_log, tls
+            )
         if args.command == "demo":
             return _demo(auth, store, args.accounts, args.seed, args.territory)
         if args.command == "import" and args.kind == "events":
@@ -509,8 +528,31 @@ def log_config() -> dict[str, Any]:
     return config
 
 
+def tls_problem(cert: Path | None, key: Path | None) -> str | None:
+    """Why --tls-cert and --tls-key cannot serve HTTPS (None: they can, or neither is
+    given): one without the other, a file missing, or a key that is not the certificate's."""
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        return "give --tls-cert and --tls-key together (the certificate and its private key)"
+    for path in (cert, key):
+        if not path.is_file():
+            return f"{path}: no such file"
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
+    except (ssl.SSLError, OSError) as exc:
+        return f"the TLS certificate and key do not load together ({_first_line(exc)})"
+    return None
+
+
 def _serve(
-    auth: object, url: str, host: str, port: int, workers: int, uvicorn_access_log: bool = False
+    auth: object,
+    url: str,
+    host: str,
+    port: int,
+    workers: int,
+    uvicorn_access_log: bool = False,
+    tls: tuple[Path, Path] | None = None,
 ) -> int:
     import uvicorn
 
@@ -525,6 +567,8 @@ def _serve(
         "log_config": log_config(),
         "access_log": uvicorn_access_log,
     }
+    if tls is not None:
+        logging_options |= {"ssl_certfile": str(tls[0]), "ssl_keyfile": str(tls[1])}
     if workers == 1:
         uvicorn.run(create_app(auth.store, auth), host=host, port=port, **logging_options)
         return 0
@@ -546,7 +590,8 @@ def _serve(
     # ACK (uvicorn issue #3149).
     listener = _listener(host, port)
     logging.getLogger("uvicorn.error").info(
-        "Uvicorn running on http://%s:%d with %d worker processes (Press CTRL+C to quit)",
+        "Uvicorn running on %s://%s:%d with %d worker processes (Press CTRL+C to quit)",
+        "https" if tls else "http",
         host,
         listener.getsockname()[1],
         workers,

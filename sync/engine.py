@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import ipaddress
 import json
 import logging
+import os
 import queue
 import random
 import re
@@ -169,18 +171,80 @@ class AccessToken:
         return time.monotonic() < self.usable_until
 
 
+# Where the app and `fieldbrief sync` find a company's own CA certificate (PEM), besides
+# the CAs the operating system trusts; the CLI's --ca-file says the same.
+CA_FILE_VARIABLE = "FIELDBRIEF_CA_FILE"
+
+
 @cache
-def tls_context() -> ssl.SSLContext:
-    # What httpx builds for every client (certifi's CA bundle, about 30 ms of CPU to load),
-    # built once per process.
-    import certifi
+def tls_context(ca_file: str | None = None) -> ssl.SSLContext:
+    """Certificates checked against the operating system's trusted CAs (truststore), or,
+    with a company CA file, against it and OpenSSL's system CAs. Built once per process
+    (loading CAs costs tens of milliseconds)."""
+    if ca_file is None:
+        import truststore
 
-    return ssl.create_default_context(cafile=certifi.where())
+        return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    try:
+        context = ssl.create_default_context(cafile=ca_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise SyncError(f"the CA file {ca_file} cannot be read as PEM certificates") from exc
+    context.load_default_certs()
+    return context
 
 
-def http_client(server: str, timeout: float = 30, **options: Any) -> httpx.Client:
-    """An HTTP client for `server` sharing the process's TLS settings."""
-    return httpx.Client(base_url=server, timeout=timeout, verify=tls_context(), **options)
+def server_problem(server: str) -> str | None:
+    """Why the app will not send a password or a rep's data to `server` (None: it will):
+    not a web address, or plain http to another computer (readable on the way)."""
+    try:
+        url = httpx.URL(server)
+    except httpx.InvalidURL:
+        url = None
+    if url is None or url.scheme not in ("http", "https") or not url.host:
+        return f"{server!r} is not a server address such as https://fieldbrief.example.com"
+    if url.scheme == "http" and not _is_loopback(url.host):
+        return (
+            f"{server} is plain http, readable by anyone on the way: use "
+            f"https://{url.host} (plain http is for a server on this computer only)"
+        )
+    return None
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def http_client(
+    server: str, timeout: float = 30, ca_file: str | None = None, **options: Any
+) -> httpx.Client:
+    """An HTTP client for `server` sharing the process's TLS settings; SyncError for a
+    server the app will not talk to (server_problem). `ca_file`: a company CA (default:
+    FIELDBRIEF_CA_FILE, if set)."""
+    problem = server_problem(server)
+    if problem is not None:
+        raise SyncError(problem)
+    ca_file = ca_file or os.environ.get(CA_FILE_VARIABLE) or None
+    verify = tls_context(ca_file)
+    return httpx.Client(base_url=server, timeout=timeout, verify=verify, **options)
+
+
+def _untrusted(exc: BaseException) -> str | None:
+    """What is wrong with the server's certificate, if that is why `exc` happened."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            reason = seen.verify_message or "not trusted"
+            return (
+                f"the server's certificate is not trusted ({reason}): if your company "
+                f"uses its own CA, set {CA_FILE_VARIABLE} or --ca-file to its certificate"
+            )
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 class SyncEngine:
@@ -669,9 +733,11 @@ class SyncEngine:
                     method, f"{PREFIX}{path}", headers=self._headers, **kwargs
                 )
             except httpx.TransportError as exc:
-                failure: SyncError = Offline(
-                    f"cannot reach the server ({exc.__class__.__name__}); keep working offline"
-                )
+                untrusted = _untrusted(exc)
+                if untrusted is not None:  # not the network: trying again changes nothing
+                    raise SyncError(untrusted) from exc
+                log.info("%s %s: %s", method, path, exc.__class__.__name__)
+                failure: SyncError = Offline("cannot reach the server; keep working offline")
             else:
                 if not self._clock_checked:
                     self._check_clock(response)
@@ -885,7 +951,8 @@ def sync_once(
     password: str,
     progress: Progress | None = None,
     retry: RetryPolicy | None = None,
+    ca_file: str | None = None,
 ) -> SyncOutcome:
     """One full sync with a fresh HTTP client (the CLI's entry point)."""
-    with http_client(server) as http:
+    with http_client(server, ca_file=ca_file) as http:
         return SyncEngine(replica, http, username, password, retry=retry).run(progress=progress)
