@@ -82,8 +82,14 @@ def row_digest(
 ) -> int:
     """One row's digest over the fields `names` (a field left out counts as None)."""
     specs = ENTITIES[entity]
-    values = [canonical(specs[name], fields.get(name)) for name in names]
-    text = orjson.dumps([str(row_id), version, values], option=orjson.OPT_SORT_KEYS)
+    try:
+        values = [canonical(specs[name], fields.get(name)) for name in names]
+        text = orjson.dumps([str(row_id), version, values], option=orjson.OPT_SORT_KEYS)
+    except (ValueError, TypeError, orjson.JSONEncodeError):
+        # A value no side should hold (a time that does not parse, a number past 64 bits):
+        # hashed as it is written, so the slices differ and the repair download follows,
+        # instead of one bad row failing the whole pull.
+        text = repr((str(row_id), version, [fields.get(name) for name in names])).encode()
     return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
 
 

@@ -160,7 +160,9 @@ class TodayPage(QWidget):
             self._runner.read(lambda: agenda.counts(today), self._on_agenda_loaded)
 
     def _on_agenda_loaded(self, counts: AgendaCounts) -> None:
-        self._empty_territory = counts.empty
+        was_empty, self._empty_territory = self._empty_territory, counts.empty
+        if was_empty and not counts.empty:  # the first sync filled it: the welcome goes
+            self.card.show_meeting(next_meeting(self.model.rows, datetime.now(UTC)), date.today())
         if counts.empty:
             self.card.show_first_run()
         else:

@@ -171,6 +171,8 @@ def _slice_check(
     unknown = sorted(set(fields or ()) - set(specs))
     if unknown:
         raise BadRequest(f"{entity} has no field {', '.join(unknown)}")
+    if len(set(fields or ())) != len(fields or ()):
+        raise BadRequest("check_field names each field once")
     if len(skip or ()) > MOST_SKIPPED:
         raise BadRequest(f"check_skip names {MOST_SKIPPED} rows at most")
     return SliceCheck(entity, after, last, tuple(fields or ()), frozenset(skip or ()))

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import keyring
 import pytest
-from keyring.backends import null
 
 from db.store.local_store import Store
 from db.store.probe import HEAD_REVISION
@@ -134,18 +131,10 @@ def test_the_version_is_the_installed_one() -> None:
     assert app_version() not in ("", "dev")  # the package is installed (editable) here
 
 
-@pytest.fixture
-def no_keyring() -> Iterator[None]:
-    """No keyring in this process (keyring keeps the backend it chose first for the whole
-    process, so it is set here, not through the environment)."""
-    before = keyring.get_keyring()
-    keyring.set_keyring(null.Keyring())
-    yield
-    keyring.set_keyring(before)
-
-
-@pytest.mark.usefixtures("no_keyring")
-def test_the_facts_of_a_store(store: Store, data_dir: Path) -> None:
+def test_the_facts_of_a_store(
+    store: Store, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
     replica = LocalReplica(store)
     replica.set_state(SERVER_KEY, "https://sync.example.com:8443")
     replica.set_state(USER_KEY, "ana.rep")

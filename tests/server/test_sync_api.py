@@ -393,6 +393,7 @@ def test_a_pull_carries_the_digest_of_the_slice_asked_for_and_refuses_bad_slices
 
     for bad, words in (
         ({"check": "gossip"}, "no kind of record"),
+        ({"check": "account", "check_field": ["name"] * 1000}, "each field once"),
         ({"check": "account", "check_field": ["password"]}, "no field password"),
         ({"check": "account", "check_skip": [str(uuid.uuid4()) for _ in range(101)]}, "at most"),
         ({"check": "account", "check_after": "not-an-id"}, "check_after"),

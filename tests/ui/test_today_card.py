@@ -71,7 +71,11 @@ def test_a_first_run_explains_sign_in_and_sync(qtbot: QtBot, store: Store) -> No
     qtbot.waitUntil(lambda: card.details.text() == FIRST_RUN, timeout=5000)
     assert "Ctrl+Shift+L" in FIRST_RUN and "F5" in FIRST_RUN
     assert not card.briefing_button.isVisible()
+    acme = add_account(store, "Acme")  # the first sync brought the territory
+    soon = datetime.now(UTC) + timedelta(days=1)
+    add_meeting(store, acme, soon, "Kick-off")
+    window.today_page.refresh()
+    qtbot.waitUntil(lambda: card.heading.text().startswith("Next: "), timeout=5000)
+    assert "Acme" in card.heading.text() and card.details.text() != FIRST_RUN
     window.close()
     assert runner.shutdown()
-    add_account(store, "Acme")  # after the first sync: no welcome any more
-    assert not Agenda(store).counts().empty

@@ -133,19 +133,28 @@ class AccountTableModel(RowTableModel[AccountRow]):
 
     def reload_marks(self) -> None:
         """Reads the loaded accounts' warnings again (after new activity arrived)."""
-        self._load_marks(self._generation, [row.id for row in self._rows])
+        accounts = [row.id for row in self._rows]
+        self._load_marks(self._generation, accounts, settled=set(accounts))
 
-    def _load_marks(self, generation: int, accounts: list[uuid.UUID]) -> None:
+    def _load_marks(
+        self, generation: int, accounts: list[uuid.UUID], settled: set[uuid.UUID] | None = None
+    ) -> None:
+        """`settled`: accounts asked about again, whose marks go when the answer has none."""
         warnings = self._warnings
         if warnings is None or not accounts:
             return
         self._runner.read(
-            lambda: warnings.marks(accounts), lambda marks: self._on_marks(generation, marks)
+            lambda: warnings.marks(accounts),
+            lambda marks: self._on_marks(generation, marks, settled or set()),
         )
 
-    def _on_marks(self, generation: int, marks: dict[uuid.UUID, AccountMark]) -> None:
+    def _on_marks(
+        self, generation: int, marks: dict[uuid.UUID, AccountMark], settled: set[uuid.UUID]
+    ) -> None:
         if generation != self._generation or not self._rows:
             return
+        for account_id in settled - marks.keys():
+            self.marks.pop(account_id, None)  # its warning was settled meanwhile
         self.marks.update(marks)
         self.dataChanged.emit(
             self.index(0, NAME_COLUMN),
