@@ -13,3 +13,8 @@ def field_label(field: str) -> str:
 def entity_label(entity: str) -> str:
     """'visit_note' is 'Visit note'."""
     return field_label(entity)
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """'1 follow-up', '3 follow-ups', '2 matches' (with `many`)."""
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"

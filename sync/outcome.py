@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from db.changes import Changes
+from db.labels import plural
 
 
 class SyncError(Exception):
@@ -49,30 +50,26 @@ class SyncOutcome:
     changes: Changes = field(default_factory=Changes)
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'s' * (n != 1)}"
-
-
 def describe_outcome(outcome: SyncOutcome) -> list[str]:
     """What a sync did, in short phrases for a status bar or a terminal."""
     # Warnings first: a status bar cuts the end of a long message.
-    parts = [*outcome.warnings, f"pushed {_plural(outcome.pushed, 'change')}"]
+    parts = [*outcome.warnings, f"pushed {plural(outcome.pushed, 'change')}"]
     if outcome.rejected:
         parts.append(f"{outcome.rejected:,} refused (see Needs attention)")
-    received = f"pulled {_plural(outcome.pulled, 'row')}"
+    received = f"pulled {plural(outcome.pulled, 'row')}"
     if outcome.resynced:
         received += " (downloaded afresh: this device was away too long)"
     elif outcome.snapshot:
         received += " (first download)"
     parts.append(received)
     if outcome.conflicts:
-        parts.append(f"{_plural(outcome.conflicts, 'conflict')} to resolve")
+        parts.append(f"{plural(outcome.conflicts, 'conflict')} to resolve")
     if outcome.territories_added:
         parts.append(f"new territory: {', '.join(outcome.territories_added)}")
     if outcome.territories_removed:
         parts.append(f"territory removed: {', '.join(outcome.territories_removed)}")
     if outcome.set_aside:
-        parts.append(f"{_plural(outcome.set_aside, 'row')} set aside (see Needs attention)")
+        parts.append(f"{plural(outcome.set_aside, 'row')} set aside (see Needs attention)")
     if outcome.repaired:
         parts.append(f"repaired {', '.join(e.replace('_', ' ') for e in outcome.repaired)}")
     return parts

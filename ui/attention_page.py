@@ -11,11 +11,10 @@ from PySide6.QtCore import Signal, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from db.labels import field_label
+from db.labels import field_label, plural
 from ui.account_pane import make_table, section_title
 from ui.correction_dialog import CorrectionDialog
 from ui.models.table import Column, RowTableModel
-from ui.next_meeting_card import plural
 from ui.tasks import Runner
 
 if TYPE_CHECKING:  # the desk imports SQLAlchemy, which the GUI thread never needs

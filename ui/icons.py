@@ -12,8 +12,7 @@ from PySide6.QtGui import QIcon
 @cache
 def icon(name: str) -> QIcon:
     """The SVG icon `name` (without .svg) from resources/icons."""
-    with resources.as_file(_folder() / f"{name}.svg") as file:
-        return QIcon(str(file))
+    return QIcon(icon_path(name))
 
 
 @cache

@@ -17,10 +17,13 @@ def mark_icon(mark: AccountMark) -> QIcon:
     return icon("briefing-stop" if mark.stop else "briefing-caution")
 
 
+def _lead(mark: AccountMark) -> str:
+    return "Do not pitch" if mark.stop else "Take care"
+
+
 def mark_text(mark: AccountMark) -> str:
-    """'Do not pitch: Open dispute: invoice INV-1 (the briefing says more)'."""
-    lead = "Do not pitch" if mark.stop else "Take care"
-    return f"{lead}: {mark.text}. The briefing says more."
+    """'Do not pitch: Open dispute: invoice INV-1. The briefing says more.'"""
+    return f"{_lead(mark)}: {mark.text}. The briefing says more."
 
 
 def mark_html(mark: AccountMark) -> str:
@@ -30,7 +33,7 @@ def mark_html(mark: AccountMark) -> str:
     picture = "briefing-stop" if mark.stop else "briefing-caution"
     return (
         f"<img src='{icon_path(picture)}' width=16 height=16>&nbsp;"
-        f"<b>{'Do not pitch' if mark.stop else 'Take care'}:</b> {escape(mark.text)}"
+        f"<b>{_lead(mark)}:</b> {escape(mark.text)}"
     )
 
 

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from db.dto import AccountMark, MeetingRow
+from db.labels import plural
 from ui.formatting import time_range, weekday_label
 from ui.marks import mark_html
 
@@ -18,11 +19,6 @@ FIRST_RUN = (
     "(Sync ▸ Sign in, Ctrl+Shift+L), then press F5: your accounts and meetings download, "
     "and everything works offline from then on."
 )
-
-
-def plural(count: int, one: str, many: str | None = None) -> str:
-    """'1 follow-up', '3 follow-ups'."""
-    return f"{count:,} {one if count == 1 else (many or one + 's')}"
 
 
 def next_meeting(meetings: list[MeetingRow], now: datetime) -> MeetingRow | None:

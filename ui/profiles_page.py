@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QTableView, QVBoxL
 
 from db.dates import weekday
 from db.dto import ProfileReminder
+from db.labels import plural
 from db.profiles.definition import (
     ProfileTier,
     TerritoryProfileRow,
@@ -20,7 +21,6 @@ from db.profiles.definition import (
 )
 from ui.account_pane import make_table, section_title
 from ui.models.table import Column, RowTableModel
-from ui.next_meeting_card import plural
 from ui.tasks import Runner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs

@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
 )
 
 from db.errors import in_words
+from db.labels import plural
 from ui.account_pane import make_table
 from ui.models.table import ROW_ROLE, Column, RowTableModel
-from ui.next_meeting_card import plural
 from ui.tasks import Runner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs

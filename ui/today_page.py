@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from db.dates import day
 from db.dto import AccountMark, MeetingRow, ProfileReminder
+from db.labels import plural
 from ui.account_pane import TableOrEmpty, make_table, section_title
 from ui.formatting import time_range, weekday_label
 from ui.marks import mark_data
@@ -190,7 +191,7 @@ class TodayPage(QWidget):
         today = self.model.today
         todays = sum(1 for m in meetings if m.starts_at.astimezone().date() == today)
         self._summary.setText(
-            f"{todays} meeting{'s' * (todays != 1)} today · {len(meetings)} in the next 7 days"
+            f"{plural(todays, 'meeting')} today · {len(meetings)} in the next 7 days"
         )
         self._body.show_rows(bool(meetings))
         if not self._empty_territory:

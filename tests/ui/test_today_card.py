@@ -11,12 +11,13 @@ from pytestqt.qtbot import QtBot
 from db.edits import LocalEditor
 from db.field.agenda import Agenda
 from db.field.followups import FollowUps
+from db.labels import plural
 from db.store.local_store import Store
 from desktop.app import build_window
 from desktop.runner import TaskRunner
 from tests.helpers.factories import add_account, add_meeting
 from ui.main_window import FOLLOW_UPS, LEADS, TODAY, MainWindow
-from ui.next_meeting_card import FIRST_RUN, next_meeting, plural
+from ui.next_meeting_card import FIRST_RUN, next_meeting
 
 
 def test_the_next_meeting_is_the_first_not_yet_over(window: MainWindow) -> None:
