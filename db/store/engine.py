@@ -5,20 +5,32 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import sqlcipher3.dbapi2
 from sqlalchemy import Connection, Engine, create_engine, event
 
+from db.store.cipher import StoreKey, apply_key
 
-def create_store_engine(path: Path) -> Engine:
-    """An engine on the SQLite file at `path`: WAL, synchronous=FULL, foreign keys on.
+
+def create_store_engine(path: Path, key: StoreKey | None = None) -> Engine:
+    """An engine on the SQLite file at `path`: WAL, synchronous=FULL, foreign keys on,
+    encrypted with `key` (SQLCipher) when one is given.
 
     FULL (not NORMAL) because a laptop battery dying mid-visit is a power loss, and WAL
-    with NORMAL may lose the last commits then. Later work adds encryption here.
+    with NORMAL may lose the last commits then.
     """
     engine = create_engine(
         f"sqlite+pysqlite:///{path}",
+        # SQLCipher's build of SQLite (with FTS5) for every store, keyed or not: one driver.
+        module=sqlcipher3.dbapi2,
         # Connections are opened on the GUI thread at start-up and used by the store worker.
         connect_args={"check_same_thread": False, "timeout": 10},
     )
+    if key is not None:
+        # First of all, before the dialect's own first query: nothing reads an encrypted
+        # file unkeyed. The key is applied here, never put in the URL, so no repr shows it.
+        event.listen(
+            engine, "connect", lambda connection, _record: apply_key(connection, key), insert=True
+        )
     event.listen(engine, "connect", _set_pragmas)
     event.listen(engine, "begin", _begin)
     event.listen(engine, "checkin", _restore_durability)
@@ -75,6 +87,9 @@ def _set_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # A deleted row's bytes are overwritten, not left in a free page: an erased
+        # person (GDPR) is gone from the file, not merely unlinked.
+        cursor.execute("PRAGMA secure_delete=ON")
         # Reads of a 100k-account territory jump around the file: map it and cache more.
         cursor.execute("PRAGMA mmap_size=268435456")
         cursor.execute("PRAGMA cache_size=-32000")

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.errors import DiskFull, StoreReadOnly, StoreUnreadable
 from db.store.bulk_indexes import restore_on_open
+from db.store.cipher import StoreKey, discard_partial, encrypt_in_place, is_plain_file
 from db.store.engine import READING, RELAXED, create_store_engine
 from db.store.probe import STORE_FILENAME, probe_store_file
 from db.store.schema import migrate
@@ -36,8 +37,13 @@ class Store:
         )
 
     @classmethod
-    def open(cls, data_dir: Path) -> Store:
+    def open(cls, data_dir: Path, key: StoreKey | None = None) -> Store:
         """Opens (creating if needed) the store in `data_dir` and migrates it to this app.
+
+        With `key`, the store is encrypted (SQLCipher): a new one from the start, a plain
+        one of an older version in place, safely (see encrypt_in_place). A wrong key is
+        refused (WrongStoreKey) before anything is written. Without, the store is plain
+        (tests and benchmarks of the data layer).
 
         The folder is left 0700 and the store's files 0600 (tightened if an older version
         left them readable by others)."""
@@ -46,8 +52,8 @@ class Store:
             raise StoreUnreadable(f"{data_dir} is a file, not a data folder")
         path = data_dir / STORE_FILENAME
         # Read-only first: a file that is not our store (another app's database, one from
-        # a newer Fieldbrief) is refused before anything changes it (its mode, WAL mode).
-        probe_store_file(path)
+        # a newer Fieldbrief, a wrong key) is refused before anything changes it.
+        probe_store_file(path, key)
         try:
             private_folder(data_dir)
         except OSError as exc:
@@ -59,7 +65,15 @@ class Store:
         except OSError as exc:
             raise StoreUnreadable(f"cannot open the store at {path}: {exc.strerror}") from exc
         _check_writable(path)
-        engine = create_store_engine(path)
+        discard_partial(path)
+        if key is not None and is_plain_file(path):
+            try:
+                encrypt_in_place(path, key)
+            except OSError as exc:
+                raise StoreUnreadable(
+                    f"cannot encrypt the store at {path}: {exc.strerror}; it is unchanged"
+                ) from exc
+        engine = create_store_engine(path, key)
         try:
             restore_on_open(engine)  # before migrations: they expect every index
             migrate(engine)

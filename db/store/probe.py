@@ -1,15 +1,17 @@
 """A quick look at a store file before anything heavy loads: is it ours, and is it too new?
 
-Standard library only, so the app can refuse a bad store in plain words before it spends
-time importing SQLAlchemy and Qt.
+No SQLAlchemy, so the app can refuse a bad store in plain words before it spends time
+importing SQLAlchemy and Qt.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
+import sqlcipher3
+
 from db.errors import StoreTooNew, StoreUnreadable
+from db.store.cipher import StoreKey, check_key, connect, is_encrypted_file
 
 STORE_FILENAME = "fieldbrief.sqlite3"
 
@@ -52,14 +54,20 @@ def check_known(revision: str | None) -> None:
         )
 
 
-def probe_store_file(path: Path) -> str | None:
+def probe_store_file(path: Path, key: StoreKey | None = None) -> str | None:
     """The revision of the store at `path` (None if missing or empty); raises StoreUserError
-    subclasses for a file this app cannot open."""
+    subclasses for a file this app cannot open (WrongStoreKey for an encrypted file `key`
+    does not open). A plain file is read as it is, with or without a key."""
     if not path.exists():
         return None
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        # Through SQLCipher's SQLite even when plain: two copies of SQLite in one process
+        # do not see each other's locks, and one closing its file drops the other's.
+        keyed = key is not None and is_encrypted_file(path)
+        conn = connect(path, key if keyed else None, read_only=True)
         try:
+            if keyed:
+                check_key(conn, path)
             tables = {
                 r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
             }
@@ -69,7 +77,7 @@ def probe_store_file(path: Path) -> str | None:
             )
         finally:
             conn.close()
-    except sqlite3.DatabaseError as exc:
+    except sqlcipher3.DatabaseError as exc:
         raise StoreUnreadable(
             f"cannot open the store at {path}: {plain_sqlite_error(exc)}"
         ) from exc

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import sqlcipher3
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
@@ -217,7 +218,8 @@ def test_an_older_versions_loose_folder_and_files_are_tightened_on_open(tmp_path
     Store.open(data_dir).close()
     path = data_dir / STORE_FILENAME
     # An older version's store, open elsewhere (or left by a crash): its -wal and -shm exist.
-    left_open = sqlite3.connect(path)
+    # (Through the store's own SQLite: two copies in one process break each other's locks.)
+    left_open = sqlcipher3.connect(path)
     try:
         left_open.execute("INSERT INTO sync_state (key, value) VALUES ('k', 'v')")
         left_open.commit()
