@@ -9,6 +9,10 @@ DEMO_DIR ?= .demo
 DEMO_ACCOUNTS ?= 300
 DEMO_SERVER_DIR ?= .demo-server
 DEMO_PORT ?= 8740
+# The demo territory's store is encrypted like any other; its key comes from this passphrase
+# (as scripts do), so `make run` asks nothing. A real install keeps a random key in the OS
+# keyring, or asks the rep for a passphrase where there is none.
+DEMO_PASSPHRASE ?= demo territory only, not for real customers
 
 # Shared libraries PySide6's xcb and offscreen platforms load, plus a font to draw with.
 QT_DEBS := libegl1 libgl1 libglib2.0-0 libfontconfig1 libfreetype6 libdbus-1-3 \
@@ -18,6 +22,7 @@ QT_DEBS := libegl1 libgl1 libglib2.0-0 libfontconfig1 libfreetype6 libdbus-1-3 \
 
 .PHONY: run test bench soak screenshots install sysdeps pgdeps lint clean
 
+run: export FIELDBRIEF_STORE_PASSPHRASE ?= $(DEMO_PASSPHRASE)
 run: install
 	@test -f $(DEMO_DIR)/fieldbrief.sqlite3 || \
 		$(BIN)/fieldbrief demo --accounts $(DEMO_ACCOUNTS) --seed 1 --data-dir $(DEMO_DIR)

@@ -14,10 +14,11 @@ import time
 from pathlib import Path
 
 from bench import briefing_bench, sync_bench
+from bench.keyed import open_store
 from bench.report import percentile, print_table, verdict
 from db.accounts import AccountDirectory
 from db.dto import AccountQuery
-from db.store.local_store import STORE_FILENAME, Store
+from db.store.local_store import STORE_FILENAME
 from ui.models.accounts import PAGE_SIZE
 
 HERE = Path(__file__).resolve().parent
@@ -109,7 +110,7 @@ def search_queries() -> list[str]:
 
 
 def search_timings(data: Path) -> dict[str, list[float]]:
-    store = Store.open(data)
+    store = open_store(data)
     try:
         directory = AccountDirectory(store)
         queries = search_queries()
@@ -139,7 +140,7 @@ def local_save_timings(data: Path, saves: int = 50) -> list[float]:
     from db.edits import LocalEditor
     from db.store.models import OutboxEntry
 
-    store = Store.open(data)
+    store = open_store(data)
     try:
         editor = LocalEditor(store)
         rows = AccountDirectory(store).page(AccountQuery(), 0, saves)
@@ -161,7 +162,7 @@ def main() -> int:
     data = territory()
     # Starts first: a child forked later would count the parent's mapped store in its RSS.
     starts = cold_starts(data)
-    with Store.open(data).engine.connect() as conn:
+    with open_store(data).engine.connect() as conn:
         from sqlalchemy import text
 
         accounts = conn.execute(text("SELECT count(*) FROM account")).scalar_one()

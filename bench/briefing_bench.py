@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.keyed import open_store
 from bench.report import Row, percentile, verdict
 
 ACTIVITIES = 10_000
@@ -37,10 +38,9 @@ def heavy_store(folder: Path) -> tuple[Any, Any]:
     from sqlalchemy import insert, select
 
     from db.demo.territory import generate_demo
-    from db.store.local_store import Store
     from db.store.models import Account, Activity, Contact
 
-    store = Store.open(folder)
+    store = open_store(folder)
     generate_demo(store, 2_000, 1, today=date.today())
     rng = random.Random(7)
     now = datetime.now(UTC)

@@ -31,6 +31,7 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
+from bench.keyed import open_store
 from bench.report import Row, percentile, print_table, verdict
 from db.edits import LocalEditor
 from db.store.local_store import Store
@@ -266,7 +267,7 @@ class Device:
     store: Store = field(init=False)
 
     def __post_init__(self) -> None:
-        self.store = Store.open(self.folder)
+        self.store = open_store(self.folder)
 
     def sync(self) -> Timed:
         transport = CountingTransport()

@@ -40,15 +40,17 @@ GEOMETRY_KEY = "main/geometry"
 
 
 def open_services(
-    data_dir: Path, runner: TaskRunner
+    data_dir: Path, runner: TaskRunner, passphrase: str | None = None
 ) -> tuple[Store, LocalServices, SyncService, Diagnostics]:
-    """Opens (and migrates) the store and builds its services; runs on the store thread."""
+    """Opens (and migrates, and encrypts) the store and builds its services; runs on the
+    store thread. `passphrase`: one the rep typed, where the store's key comes from one."""
     from db.services import LocalServices
     from db.store.local_store import Store
     from desktop.diagnostics import Diagnostics
+    from desktop.store_key import store_key
     from desktop.sync_service import SyncService
 
-    store = Store.open(data_dir)
+    store = Store.open(data_dir, store_key(data_dir, passphrase))
     sync = SyncService(store, runner.on_store_thread)
     diagnostics = Diagnostics(store, runner.on_store_thread, data_dir / LOG_FILENAME)
     return store, LocalServices.for_store(store), sync, diagnostics
@@ -98,7 +100,18 @@ def run_app(data_dir: Path, screenshot: Path | None = None, screenshot_when: str
         # A headless render shows the store as it is: no sync, no sign-in dialog.
         window.attach(services, sync if screenshot is None else None, diagnostics)
 
+    def open_store(passphrase: str | None = None) -> None:
+        outcome["typed"] = passphrase is not None
+        runner.read(lambda: open_services(data_dir, runner, passphrase), on_opened, on_open_failed)
+
     def on_open_failed(exc: Exception) -> None:
+        if screenshot is None and _passphrase_would_help(exc, typed=bool(outcome.get("typed"))):
+            typed = _ask_passphrase(window, exc)
+            if typed is not None:
+                open_store(typed)
+                return
+            finish(1, "the store stays locked: no passphrase was given")
+            return
         message = in_words(exc, "opening the store")
         if not isinstance(exc, StoreUserError):
             log.error("opening the store failed", exc_info=exc)
@@ -136,9 +149,7 @@ def run_app(data_dir: Path, screenshot: Path | None = None, screenshot_when: str
     QTimer.singleShot(0, lambda: app.setApplicationVersion(app_version()))
     # Queued behind the first paint, so importing SQLAlchemy on the store thread does not
     # compete with drawing the window for the interpreter lock.
-    QTimer.singleShot(
-        0, lambda: runner.read(lambda: open_services(data_dir, runner), on_opened, on_open_failed)
-    )
+    QTimer.singleShot(0, open_store)
     code = app.exec()
     if screenshot is None:
         settings.setValue(GEOMETRY_KEY, window.saveGeometry())
@@ -147,6 +158,27 @@ def run_app(data_dir: Path, screenshot: Path | None = None, screenshot_when: str
     if outcome["store"] is not None:
         outcome["store"].close()  # type: ignore[attr-defined]
     return int(outcome["code"]) or code  # type: ignore[call-overload]
+
+
+def _passphrase_would_help(exc: Exception, *, typed: bool) -> bool:
+    """Whether the rep should be asked (again) for the store's passphrase: one is needed
+    and none was given, or the one typed was wrong."""
+    from db.store.cipher import WrongStoreKey
+    from desktop.store_key import PassphraseNeeded
+
+    return isinstance(exc, PassphraseNeeded) or (typed and isinstance(exc, WrongStoreKey))
+
+
+def _ask_passphrase(window: MainWindow, exc: Exception) -> str | None:
+    """The passphrase the rep types, or None if they cancel. A start-up question the rep
+    is waiting for, not a job's: nothing else is on screen yet."""
+    from desktop.store_key import MIN_PASSPHRASE, PassphraseNeeded
+    from ui.passphrase_dialog import PassphraseDialog
+
+    new = isinstance(exc, PassphraseNeeded) and exc.new
+    wrong = "" if isinstance(exc, PassphraseNeeded) else "That passphrase is wrong: try again."
+    dialog = PassphraseDialog(new=new, min_length=MIN_PASSPHRASE, message=wrong, parent=window)
+    return dialog.value() if dialog.exec() == PassphraseDialog.DialogCode.Accepted else None
 
 
 def _saved_geometry(settings: QSettings) -> bytes | None:

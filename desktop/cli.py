@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
 import os
 import sys
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, NoReturn
 from db.errors import StoreError, StoreUserError
 
 if TYPE_CHECKING:  # the sync engine imports httpx, which opening the window never needs
+    from db.store.cipher import StoreKey
     from sync.engine import Progress
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NO_DISPLAY = 0, 1, 2, 3
@@ -127,6 +129,27 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"unexpected error ({exc.__class__.__name__}: {exc}); please report it")
 
 
+def store_key_for_cli(data_dir: Path) -> StoreKey:
+    """The store's key for a command: the keyring, FIELDBRIEF_STORE_PASSPHRASE, or a
+    passphrase asked on the terminal (twice for a new one); one line of error otherwise."""
+    from desktop.store_key import MIN_PASSPHRASE, PassphraseNeeded, store_key
+
+    try:
+        return store_key(data_dir)
+    except PassphraseNeeded as exc:
+        if not sys.stdin.isatty():
+            raise
+        passphrase = getpass.getpass("Passphrase of the store: ")
+        if exc.new:
+            if len(passphrase) < MIN_PASSPHRASE:
+                raise PassphraseNeeded(
+                    f"a new passphrase needs at least {MIN_PASSPHRASE} characters", new=True
+                ) from None
+            if getpass.getpass("The same passphrase again: ") != passphrase:
+                raise PassphraseNeeded("the two passphrases differ", new=True) from None
+        return store_key(data_dir, passphrase)
+
+
 def _attempts(text: str) -> int:
     try:
         number = int(text)
@@ -146,10 +169,11 @@ def _run_demo(data_dir: Path, accounts: int, seed: int, *, replace: bool) -> int
     from db.demo.territory import generate_demo
     from db.store.local_store import STORE_FILENAME, Store
 
+    key = store_key_for_cli(data_dir)
     if replace:
         for suffix in ("", "-wal", "-shm"):
             (data_dir / f"{STORE_FILENAME}{suffix}").unlink(missing_ok=True)
-    store = Store.open(data_dir)
+    store = Store.open(data_dir, key)
     try:
         summary = generate_demo(
             store, accounts, seed, today=date.today(), progress=_progress_printer()
@@ -188,7 +212,7 @@ def _run_sync(
     from sync.engine import RetryPolicy, sync_once
     from sync.outcome import describe_outcome
 
-    store = Store.open(data_dir)
+    store = Store.open(data_dir, store_key_for_cli(data_dir))
     log_to(data_dir)  # as the app logs: each sync's line, any failure's traceback
     try:
         printer = _sync_printer()
@@ -275,12 +299,14 @@ def _run_window(data_dir: Path, screenshot: Path | None, screenshot_when: str) -
     if screenshot is not None and not screenshot.parent.is_dir():
         return _fail(f"cannot save the screenshot: folder {screenshot.parent} does not exist")
 
+    from db.store.cipher import is_encrypted_file
     from db.store.probe import STORE_FILENAME, probe_store_file
 
     # Refuse a bad store in plain words before Qt starts; the real open runs off the GUI thread.
     if data_dir.exists() and not data_dir.is_dir():
         return _fail(f"{data_dir} is a file, not a data folder")
-    probe_store_file(data_dir / STORE_FILENAME)
+    if not is_encrypted_file(data_dir / STORE_FILENAME):  # an encrypted one needs its key
+        probe_store_file(data_dir / STORE_FILENAME)
 
     from desktop.app import run_app
 

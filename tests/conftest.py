@@ -15,6 +15,11 @@ if os.environ.setdefault("QT_QPA_PLATFORM", "offscreen") == "offscreen":
     _SCREEN = Path(__file__).with_name("offscreen_screen.json")
     os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_SCREEN}"
 
+# Tests run where no OS keyring exists (CI): the app's stores, made by the CLI and the app
+# in subprocesses, take their key from a passphrase, as scripts do (desktop.store_key).
+# Tests of the keyring's way set their own keyring backend and clear this.
+os.environ.setdefault("FIELDBRIEF_STORE_PASSPHRASE", "the test suite's store passphrase")
+
 import pytest  # noqa: E402
 
 from db.store.local_store import Store  # noqa: E402

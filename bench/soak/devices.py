@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from bench.keyed import open_store
 from bench.soak.checks import ServerView
 from bench.soak.processes import PASSWORD, ServerProcess
 from db.edits import LocalEditor, create_row
@@ -57,7 +58,7 @@ class Device:
 
     def __init__(self, folder: Path, user: str, territory: str) -> None:
         self.folder, self.user, self.territory = folder, user, territory
-        self.store: Store = Store.open(folder)
+        self.store: Store = open_store(folder)
         # What the server must hold after a clean sync: (entity, id) -> field values.
         self.expected: dict[tuple[str, uuid.UUID], dict[str, Any]] = {}
         self.accounts: list[uuid.UUID] = []  # this device's to edit (no one else does)
@@ -180,7 +181,7 @@ class Device:
         self.store.close()
 
     def reopen(self) -> None:
-        self.store = Store.open(self.folder)
+        self.store = open_store(self.folder)
 
 
 def _short(value: Any) -> str:

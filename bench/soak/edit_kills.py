@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bench.keyed import open_store
 from bench.soak.checks import integrity, unpaired
 from bench.soak.processes import LineReader, kill_group, sigkill, start_writer
 from bench.soak.runner import Outcome, Scenario, Trial
@@ -28,7 +29,7 @@ KILL_WITHIN_S = 0.8  # after the writer says it is ready
 @contextmanager
 def session(folder: Path, quick: bool) -> Iterator[Trial]:
     template = folder / "template"
-    Store.open(template).close()  # migrated once; each trial starts from a copy
+    open_store(template).close()  # migrated once; each trial starts from a copy
 
     def trial(seed: int) -> Outcome:
         data = folder / f"store-{seed}"
@@ -67,7 +68,7 @@ def _kill_and_check(data: Path, seed: int) -> Outcome:
     outcome.tags.append("killed inside an edit" if pending else "killed between edits")
 
     outcome.check(integrity(data / STORE_FILENAME))  # before anything opens it
-    store = Store.open(data)  # as the app does when it starts again
+    store = open_store(data)  # as the app does when it starts again
     try:
         outcome.problems += unpaired(store)
         outcome.problems += _committed_edits_missing(store, intents, done, pending)

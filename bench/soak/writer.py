@@ -25,6 +25,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from bench.keyed import open_store
 from db.edits import LocalEditor
 from db.field.notes import NoteBook
 from db.store.local_store import Store
@@ -134,7 +135,7 @@ def sync_then_wait(
 def main(argv: list[str]) -> int:
     mode, data_dir, seed = argv[0], Path(argv[1]), int(argv[2])
     rng = random.Random(seed)
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     say(ready=os.getpid())
     if mode == "edits":
         edits(store, rng)

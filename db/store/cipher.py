@@ -61,7 +61,14 @@ class StoreKey:
 
 def apply_key(dbapi_connection: Any, key: StoreKey) -> None:
     """Keys a new SQLCipher connection; must be its first statement."""
+    quiet(dbapi_connection)
     dbapi_connection.execute(f"PRAGMA key = {key.sql_literal()}")
+
+
+def quiet(dbapi_connection: Any) -> None:
+    """SQLCipher writes its own errors (a wrong key's) to stderr: a rep's terminal gets our
+    one line instead, and the log our traceback."""
+    dbapi_connection.execute("PRAGMA cipher_log_level = NONE")
 
 
 def is_plain_file(path: Path) -> bool:
@@ -90,6 +97,8 @@ def connect(path: Path, key: StoreKey | None, *, read_only: bool = False) -> Any
         connection = sqlcipher3.connect(str(path), timeout=10)
     if key is not None:
         apply_key(connection, key)
+    else:
+        quiet(connection)
     return connection
 
 

@@ -13,6 +13,7 @@ import pytest
 from PySide6.QtGui import QImage
 
 from db.store.local_store import STORE_FILENAME
+from tests.helpers.app_store import open_app_store
 
 pytestmark = pytest.mark.slow
 
@@ -66,7 +67,7 @@ def test_an_unreadable_store_exits_1_with_one_line(tmp_path: Path) -> None:
 
 def test_a_store_from_a_newer_app_exits_1_with_one_line(tmp_path: Path) -> None:
     assert fieldbrief("demo", "--accounts", "3", "--data-dir", tmp_path).returncode == 0
-    with sqlite3.connect(tmp_path / STORE_FILENAME) as conn:
+    with open_app_store(tmp_path) as conn:
         conn.execute("UPDATE alembic_version SET version_num = '0099_future'")
     line = assert_one_line_error(fieldbrief("--data-dir", tmp_path, "--screenshot", "x.png"))
     assert "update the app" in line
@@ -142,7 +143,7 @@ def test_demo_replace_starts_over(tmp_path: Path) -> None:
     assert fieldbrief("demo", "--accounts", "5", "--data-dir", tmp_path).returncode == 0
     result = fieldbrief("demo", "--accounts", "8", "--data-dir", tmp_path, "--replace")
     assert result.returncode == 0, result.stderr
-    with sqlite3.connect(tmp_path / STORE_FILENAME) as conn:
+    with open_app_store(tmp_path) as conn:
         assert conn.execute("SELECT count(*) FROM account").fetchone() == (8,)
 
 
