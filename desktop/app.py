@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,10 +18,12 @@ from PySide6.QtWidgets import QApplication
 
 from db.errors import StoreUserError, in_words
 from db.store.probe import STORE_FILENAME
+from desktop.app_settings import AppSettings
 from desktop.diagnostics import app_version
 from desktop.logs import LOG_FILENAME, log_to
 from desktop.runner import TaskRunner
 from desktop.single_instance import InstanceServer, bring_running_forward, instance_name
+from desktop.unlock import UnlockCheck
 from ui.main_window import PREFERRED_SIZE, MainWindow
 from ui.screen_fit import place_on_screen, restore_or_place
 from ui.style import STYLE_ARGUMENTS, apply_style
@@ -41,19 +44,26 @@ GEOMETRY_KEY = "main/geometry"
 
 def open_services(
     data_dir: Path, runner: TaskRunner, passphrase: str | None = None
-) -> tuple[Store, LocalServices, SyncService, Diagnostics]:
+) -> tuple[Store, LocalServices, SyncService, Diagnostics, Callable[[str], bool]]:
     """Opens (and migrates, and encrypts) the store and builds its services; runs on the
     store thread. `passphrase`: one the rep typed, where the store's key comes from one."""
     from db.services import LocalServices
     from db.store.local_store import Store
     from desktop.diagnostics import Diagnostics
-    from desktop.store_key import store_key
+    from desktop.store_key import passphrase_matches, store_key
     from desktop.sync_service import SyncService
 
-    store = Store.open(data_dir, store_key(data_dir, passphrase))
+    key = store_key(data_dir, passphrase)
+    store = Store.open(data_dir, key)
     sync = SyncService(store, runner.on_store_thread)
     diagnostics = Diagnostics(store, runner.on_store_thread, data_dir / LOG_FILENAME)
-    return store, LocalServices.for_store(store), sync, diagnostics
+
+    # What the idle lock asks: is this the store's passphrase (False where a keyring holds
+    # its key)? Argon2id again, so the lock runs it off the GUI thread.
+    def passphrase_check(typed: str) -> bool:
+        return passphrase_matches(data_dir, typed, key)
+
+    return store, LocalServices.for_store(store), sync, diagnostics, passphrase_check
 
 
 def build_window(store: Store, runner: TaskRunner, sync: SyncService | None = None) -> MainWindow:
@@ -83,7 +93,15 @@ def run_app(data_dir: Path, screenshot: Path | None = None, screenshot_when: str
             print("fieldbrief: already open on this store; its window comes forward")
             return 0
     runner = TaskRunner()
-    window = MainWindow(runner, store_label=str(data_dir / STORE_FILENAME))
+    # The idle lock's minutes and the company CA (settings.ini); what unlocks the window.
+    app_settings = AppSettings(data_dir)
+    unlock = UnlockCheck(data_dir)  # the store's passphrase check comes once it is open
+    window = MainWindow(
+        runner,
+        store_label=str(data_dir / STORE_FILENAME),
+        unlock_check=unlock,
+        settings=app_settings,
+    )
     if screenshot is None:
         instances = InstanceServer(name, window)
         instances.raise_requested.connect(lambda: _bring_forward(window))
@@ -95,8 +113,11 @@ def run_app(data_dir: Path, screenshot: Path | None = None, screenshot_when: str
         outcome["code"] = code
         window.close()
 
-    def on_opened(opened: tuple[Store, LocalServices, SyncService, Diagnostics]) -> None:
-        outcome["store"], services, sync, diagnostics = opened
+    def on_opened(
+        opened: tuple[Store, LocalServices, SyncService, Diagnostics, Callable[[str], bool]],
+    ) -> None:
+        outcome["store"], services, sync, diagnostics, passphrase_check = opened
+        unlock.set_passphrase_check(passphrase_check)
         # A headless render shows the store as it is: no sync, no sign-in dialog.
         window.attach(services, sync if screenshot is None else None, diagnostics)
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
+import shiboken6
 from PySide6.QtCore import QSize, Qt, Signal, SignalInstance, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -22,6 +24,14 @@ from PySide6.QtWidgets import (
 
 from db.dates import day_and_time
 from ui.icons import icon
+from ui.lock_screen import (
+    LOCK_SHORTCUT,
+    IdleWatch,
+    LockScreen,
+    UnlockBackend,
+    WindowsBehindTheLock,
+    idle_message,
+)
 from ui.screen_fit import fit_to_screen
 from ui.tasks import Runner
 from ui.wheel_guard import install_wheel_guard
@@ -45,6 +55,7 @@ if TYPE_CHECKING:
     from ui.profile_dialog import ProfileDialog
     from ui.profiles_page import ProfilesPage
     from ui.search_page import SearchPage
+    from ui.settings_dialog import SettingsBackend, SettingsDialog
     from ui.shortcuts_dialog import ShortcutsDialog
     from ui.sync_controller import SyncBackend, SyncController
     from ui.today_page import (
@@ -66,6 +77,9 @@ class DiagnosticsSource(Protocol):
 
 
 PREFERRED_SIZE = QSize(1440, 860)  # on a screen that has room; smaller screens get less
+TITLE = "Fieldbrief"
+LOCKED_TITLE = "Fieldbrief (locked)"
+MANUAL_LOCK = "Locked"
 DIAGNOSTICS_COPIED = "Diagnostics copied: paste them into your message to support"
 
 
@@ -107,6 +121,8 @@ class MainWindow(QMainWindow):
 
     ready = Signal()  # the first page of accounts (and the first account) is on screen
     closing = Signal()
+    locked = Signal()
+    unlocked = Signal()
 
     # The screens exist once the store is open (attach).
     today_page: TodayPage
@@ -123,6 +139,10 @@ class MainWindow(QMainWindow):
         runner: Runner,
         store_label: str,
         parent: QWidget | None = None,
+        *,
+        unlock_check: UnlockBackend | None = None,
+        settings: SettingsBackend | None = None,
+        wall_clock: Callable[[], float] | None = None,
     ) -> None:
         super().__init__(parent)
         install_wheel_guard()  # a wheel turned over a field scrolls, never sets its value
@@ -130,7 +150,7 @@ class MainWindow(QMainWindow):
         self._ready = False
         self._attached = False
         self._sync_status: SyncStatus | None = None
-        self.setWindowTitle("Fieldbrief")
+        self.setWindowTitle(TITLE)
         self.setWindowIcon(icon("fieldbrief"))
         self.setMinimumSize(QSize(900, 560))
         fit_to_screen(self, PREFERRED_SIZE)  # desktop places it (where the rep left it)
@@ -159,13 +179,16 @@ class MainWindow(QMainWindow):
         ):
             QListWidgetItem(icon(icon_name), name, self.navigation)
 
-        central = QWidget()
-        layout = QHBoxLayout(central)
+        self.content = QWidget()
+        layout = QHBoxLayout(self.content)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.navigation)
         layout.addWidget(self.pages, stretch=1)
-        self.setCentralWidget(central)
+        # The lock screen (made when first needed) takes the content's place.
+        self._screens = QStackedWidget()
+        self._screens.addWidget(self.content)
+        self.setCentralWidget(self._screens)
 
         self.status_label = QLabel("Opening the local store…")
         self.statusBar().addWidget(self.status_label, stretch=1)
@@ -206,8 +229,26 @@ class MainWindow(QMainWindow):
         self.ladder_dialog: LadderDialog | None = None  # one, reused for every account
         self.shortcuts_dialog: ShortcutsDialog | None = None  # F1's, the last one opened
         self._diagnostics: DiagnosticsSource | None = None
+        self.settings_dialog: SettingsDialog | None = None
+        self._settings = settings
+
+        # The idle lock: what it hid, to show again on unlock, and how it unlocks.
+        self.lock_screen: LockScreen | None = None
+        self._unlock_check = unlock_check
+        self._locked = False
+        self._lock_for_good = False
+        self._behind_the_lock = WindowsBehindTheLock(self)
+        self._focus_before_lock: QWidget | None = None
+        self._active_before_lock: QWidget | None = None
+        self._idle_lock_minutes = 0
+        self._unlocking_by_sign_in = False  # the sign-in under way is the lock screen's
+        self._sign_in_to_unlock: tuple[str, str, str] | None = None  # after the running sync
+        self.idle_watch = IdleWatch(self, wall_clock=wall_clock)
+        self.idle_watch.idle.connect(self._on_idle_watch_idle)
 
         self._build_menus()
+        if settings is not None:
+            self.set_idle_lock_minutes(settings.idle_lock_minutes)
         runner.data_changed.connect(self._on_runner_data_changed)
         runner.failed.connect(self._on_runner_failed)
 
@@ -366,11 +407,13 @@ class MainWindow(QMainWindow):
         self.sync_label.setToolTip(said)  # all of it, where the status bar had to cut
         self.attention_page.refresh()  # what was refused, or settled, or set aside
         self._refresh_for(outcome.changes, synced=True)
+        self._after_sync_for_lock(None)
 
     @Slot(str)
     def _on_sync_failed(self, message: str) -> None:
         self.sync_progress.hide()
         self.statusBar().showMessage(f"Not synced: {message}", 15_000)
+        self._after_sync_for_lock(message)
 
     @Slot(str, bool)
     def _on_sync_sign_in_needed(self, message: str, asked: bool) -> None:
@@ -378,7 +421,9 @@ class MainWindow(QMainWindow):
         self.sync_label.setText("Sign-in needed · working offline")
         self._sign_in_message = message
         self._show_sign_in_bar()
-        if asked and self.ask_to_sign_in:
+        if self._after_sync_for_lock(message):
+            return  # said on the lock screen, which offers the sign-in again
+        if asked and self.ask_to_sign_in and not self._locked:
             self.show_sign_in(message)
 
     @Slot(int)
@@ -398,6 +443,8 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_sync_status_changed(self, status: SyncStatus) -> None:
         self._sync_status = status
+        if self.lock_screen is not None:
+            self.lock_screen.account = self._signed_in_account()
         if self.sign_in_bar.isVisible():
             self._show_sign_in_bar()  # the count of changes waiting moved
         if self.sync is not None and self.sync.running:
@@ -423,6 +470,16 @@ class MainWindow(QMainWindow):
         )
         self._import_action.setEnabled(False)  # until the store is open
         self._export_action.setEnabled(False)
+        file_menu.addSeparator()
+        self._settings_action = self._add_action(
+            file_menu, "Se&ttings…", "Ctrl+,", self.open_settings
+        )
+        self._settings_action.setEnabled(self._settings is not None)
+        self._lock_action = self._add_action(
+            file_menu, "&Lock now", LOCK_SHORTCUT, lambda: self.lock(MANUAL_LOCK)
+        )
+        # From a note's or a briefing's window too: the rep locks wherever they are.
+        self._lock_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         file_menu.addSeparator()
         self._add_action(file_menu, "&Quit", "Ctrl+Q", self.close)
         go_menu = self.menuBar().addMenu("&Go")
@@ -556,6 +613,9 @@ class MainWindow(QMainWindow):
                 self._keep_while_open(self.note_drafts, key, dialog, dialog.released)
                 drafted = dialog
                 drafted.created.connect(lambda note_id: self._on_note_created(drafted, note_id))
+            if self._locked:  # locked since Ctrl+N: it opens on unlock
+                self._behind_the_lock.keep(dialog)
+                return
             self._bring_forward(dialog)
 
         self._runner.read(find, show)
@@ -783,7 +843,185 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.idle_watch.stop_watching_app()
         if self.sync is not None:
             self.sync.stop()
         self.closing.emit()
         super().closeEvent(event)
+
+    # -- settings --------------------------------------------------------------------------
+
+    def set_settings(self, settings: SettingsBackend) -> None:
+        """The app's settings (File > Settings); the idle lock takes its minutes from them."""
+        self._settings = settings
+        self._settings_action.setEnabled(True)
+        self.set_idle_lock_minutes(settings.idle_lock_minutes)
+
+    def open_settings(self) -> SettingsDialog | None:
+        """Ctrl+, : the idle lock's minutes and the company CA (never opened by itself)."""
+        from ui.settings_dialog import SettingsDialog
+
+        if self._settings is None or self._locked:
+            return None
+        dialog = self.settings_dialog
+        if dialog is None:
+            dialog = SettingsDialog(self._runner, self._settings, self)
+            dialog.saved.connect(self._on_settings_dialog_saved)
+            self.settings_dialog = dialog
+
+            def forget() -> None:
+                if self.settings_dialog is dialog:
+                    self.settings_dialog = None
+
+            dialog.released.connect(forget)
+        dialog.open()
+        dialog.raise_()
+        return dialog
+
+    @Slot()
+    def _on_settings_dialog_saved(self) -> None:
+        if self._settings is not None:
+            self.set_idle_lock_minutes(self._settings.idle_lock_minutes)
+            self.statusBar().showMessage("Settings saved", 8_000)
+
+    # -- the idle lock ---------------------------------------------------------------------
+
+    @property
+    def is_locked(self) -> bool:
+        return self._locked
+
+    def set_unlock_check(self, check: UnlockBackend | None) -> None:
+        """What checks a typed secret (desktop.unlock.UnlockCheck)."""
+        self._unlock_check = check
+        if self.lock_screen is not None:
+            self.lock_screen.set_check(check)
+
+    def set_idle_lock_minutes(self, minutes: int) -> None:
+        """Locks after `minutes` without input; 0: never."""
+        self._idle_lock_minutes = max(0, minutes)
+        self.set_idle_timeout_ms(self._idle_lock_minutes * 60_000)
+
+    def set_idle_timeout_ms(self, timeout_ms: int) -> None:
+        """The idle time in milliseconds (tests wait less than a minute); 0: never."""
+        self.idle_watch.set_timeout_ms(timeout_ms)
+        if not self._locked:
+            self.idle_watch.start()
+
+    @Slot()
+    def _on_idle_watch_idle(self) -> None:
+        self.lock(idle_message(self._idle_lock_minutes))
+
+    def lock(self, message: str = MANUAL_LOCK, *, can_unlock: bool = True) -> None:
+        """Covers every page with the lock screen and hides the window's other windows (a
+        note being typed keeps its text, and what was typed is saved as usual). Sync goes on.
+        With `can_unlock` false the lock is for good: `message` says why, with no password
+        field (a wiped or expired copy), and a later lock does not replace it. Never raises
+        or activates the window: the rep may be working in another application."""
+        if self._lock_for_good:
+            return
+        if self.lock_screen is None:
+            self.lock_screen = LockScreen(self._runner)
+            self.lock_screen.set_check(self._unlock_check)
+            self.lock_screen.unlocked.connect(self.unlock)
+            self.lock_screen.sign_in_requested.connect(self._on_lock_screen_sign_in_requested)
+            self._screens.addWidget(self.lock_screen)
+        first = not self._locked
+        if first:
+            self._focus_before_lock = QApplication.focusWidget()
+            self._active_before_lock = QApplication.activeWindow()
+            self._behind_the_lock.hide_all()
+        self._locked = True
+        self._lock_for_good = not can_unlock
+        self.idle_watch.pause()
+        self.lock_screen.account = self._signed_in_account()
+        self._screens.setCurrentWidget(self.lock_screen)
+        # No menu, shortcut or sign-in link works behind the lock (a sign-in as someone
+        # else would make their password the one that unlocks).
+        self.menuBar().setEnabled(False)
+        self.sign_in_bar.setEnabled(False)
+        self.setWindowTitle(LOCKED_TITLE)
+        self.lock_screen.show_locked(message, can_unlock=can_unlock)
+        if first:
+            self.locked.emit()
+
+    @Slot()
+    def unlock(self) -> None:
+        """Shows the pages, and the windows the lock hid, as they were."""
+        if not self._locked:
+            return
+        self._locked = self._lock_for_good = False
+        self._unlocking_by_sign_in = False
+        self._sign_in_to_unlock = None
+        self._screens.setCurrentWidget(self.content)
+        self.menuBar().setEnabled(True)
+        self.sign_in_bar.setEnabled(True)
+        self.setWindowTitle(TITLE)
+        self._behind_the_lock.show_all()
+        active, focus = self._active_before_lock, self._focus_before_lock
+        self._active_before_lock = self._focus_before_lock = None
+        if _still_shown(active) and active is not self:
+            assert active is not None
+            active.raise_()
+            active.activateWindow()
+        if _still_shown(focus):
+            assert focus is not None
+            focus.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.idle_watch.start()
+        self.unlocked.emit()
+
+    def _signed_in_account(self) -> tuple[str, str] | None:
+        status = self._sync_status
+        if status is None or not status.server or not status.username:
+            return None
+        return status.server, status.username
+
+    @Slot()
+    def _on_lock_screen_sign_in_requested(self) -> None:
+        """Nothing on this computer can check a typed secret: signing in to the server
+        unlocks (as the rep this copy belongs to, once one has signed in)."""
+        screen = self.lock_screen
+        if screen is None:
+            return
+        if self.sync is None:
+            screen.say("Signing in waits until your territory is open: try again in a moment.")
+            return
+        from ui.login_dialog import LoginDialog
+
+        status = self._sync_status
+        known = status is not None and status.configured
+        dialog = LoginDialog(
+            status.server if status else None, status.username if status else None, "", self
+        )
+        dialog.server.setReadOnly(known)
+        dialog.username.setReadOnly(known)
+        accepted = dialog.exec()
+        values = dialog.values()
+        dialog.deleteLater()
+        if not accepted or not self._locked or self._lock_for_good:
+            return
+        screen.say("Signing in…")
+        if self.sync.running:
+            self._sign_in_to_unlock = values  # syncs go one at a time: after this one
+        else:
+            self._unlocking_by_sign_in = True
+            self.sync.sign_in(*values)
+
+    def _after_sync_for_lock(self, problem: str | None) -> bool:
+        """A sync ended. If it was the lock screen's sign-in, unlocks (or says why not) and
+        returns True; if that sign-in waited for this sync, starts it."""
+        if self._unlocking_by_sign_in:
+            self._unlocking_by_sign_in = False
+            if problem is None and not self._lock_for_good:
+                self.unlock()
+            elif self.lock_screen is not None:
+                self.lock_screen.say(problem or "")
+            return True
+        waiting, self._sign_in_to_unlock = self._sign_in_to_unlock, None
+        if waiting is not None and self.sync is not None and self._locked:
+            self._unlocking_by_sign_in = True
+            self.sync.sign_in(*waiting)
+        return False
+
+
+def _still_shown(widget: QWidget | None) -> bool:
+    return widget is not None and shiboken6.isValid(widget) and widget.isVisible()

@@ -8,6 +8,7 @@ from html import escape
 from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
+from ui.lock_screen import LOCK_SHORTCUT
 from ui.screen_fit import fit_to_screen
 
 # (where, [(keys, what they do)]): the keys as Qt writes them, so tests can find each one.
@@ -29,6 +30,8 @@ SHORTCUT_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("Ctrl+Shift+E", "Export meetings as an .ics file"),
             ("F5", "Sync now"),
             ("Ctrl+Shift+L", "Sign in to the sync server"),
+            (LOCK_SHORTCUT, "Lock the window now (also from a note or briefing)"),
+            ("Ctrl+,", "Settings: idle lock, company CA certificate"),
             ("F1", "This list"),
             ("Ctrl+Q", "Quit"),
         ),
@@ -36,6 +39,10 @@ SHORTCUT_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     (
         "Today",
         (("Enter", "Open the selected meeting's account"),),
+    ),
+    (
+        "Lock screen",
+        (("Enter", "Unlock with what is typed"),),
     ),
     (
         "Accounts",
