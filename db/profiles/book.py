@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from db.changes import Changes
@@ -27,7 +27,14 @@ from db.profiles.definition import load_definition
 from db.profiles.tiers import TerritoryProfileRow, TierRule, counted, key
 from db.profiles.values import completeness, normalise_answer, recurring_dates
 from db.store.local_store import Store
-from db.store.models import Account, Contact, ProfileAnswer, ProfileChange, SyncState
+from db.store.models import (
+    PROFILE_DATE,
+    Account,
+    Contact,
+    ProfileAnswer,
+    ProfileChange,
+    SyncState,
+)
 from db.store.types import utc_now
 from sync.entities import answer_id
 from sync.profile_definition import ProfileDefinition
@@ -64,6 +71,20 @@ def next_occurrence(day: dt.date, today: dt.date) -> dt.date:
         if candidate >= today:
             return candidate
     raise AssertionError("unreachable: next year's date is always after today")
+
+
+def month_day_ranges(today: dt.date, days: int) -> list[tuple[int, int]]:
+    """The MMDD ranges (inclusive) from `today` to `days` later: two across New Year, the
+    whole year from 365 days. 29 February joins any range with the 28th, when it falls in
+    a common year (next_occurrence); the exact days are settled after, in Python."""
+    if days >= 365:
+        return [(101, 1231)]
+    end = today + dt.timedelta(days=days)
+    low, high = today.month * 100 + today.day, end.month * 100 + end.day
+    ranges = [(low, high)] if low <= high else [(low, 1231), (101, high)]
+    if any(first <= 228 <= last for first, last in ranges):
+        ranges.append((229, 229))
+    return ranges
 
 
 class ProfileBook:
@@ -131,6 +152,19 @@ class ProfileBook:
         recurring = [q.id for q in self.definition.questions if q.recurs is not None]
         if not recurring:
             return []
+        # The contacts with a date in the next `days` (from the indexed month and day, a
+        # few hundred rows of a big territory); their answers are then read and decoded
+        # as before, which settles leap days and the odd stored value.
+        dated = PROFILE_DATE.c
+        soon = or_(
+            *(dated.month_day.between(low, high) for low, high in month_day_ranges(today, days))
+        )
+        candidates = (
+            select(dated.contact_id)
+            .where(soon, dated.question_id.in_(recurring))
+            .distinct()
+            .scalar_subquery()
+        )
         with self._store.reading() as session:
             rows = session.execute(
                 select(
@@ -145,6 +179,7 @@ class ProfileBook:
                 .join(Contact, Contact.id == ProfileAnswer.contact_id)
                 .join(Account, Account.id == Contact.account_id)
                 .where(
+                    ProfileAnswer.contact_id.in_(candidates),
                     ProfileAnswer.question_id.in_(recurring),
                     ProfileAnswer.value.is_not(None),
                     ProfileAnswer.deleted_at.is_(None),

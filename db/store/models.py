@@ -17,12 +17,14 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Column,
     Date,
     Enum,
     ForeignKey,
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
     Uuid,
@@ -387,6 +389,21 @@ class SetAsideRow(Base):
     data: Mapped[Any] = mapped_column(JSON, nullable=False)  # as it came, whatever it is
     reason: Mapped[str] = mapped_column(Text)
     set_aside_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+# The month and day (MMDD) of each date in a live profile answer: a date answer, or a
+# person's birth date in a people answer. Kept by triggers on profile_answer (migration
+# 0014_profile_dates), never written by code; the reminders read the next days from it.
+PROFILE_DATE = Table(
+    "profile_date",
+    Base.metadata,
+    Column("answer_id", Uuid, nullable=False),
+    Column("contact_id", Uuid, nullable=False),
+    Column("question_id", String(64), nullable=False),
+    Column("month_day", Integer, nullable=False),
+    Index("ix_profile_date_month_day", "month_day", "question_id", "contact_id"),
+    Index("ix_profile_date_answer_id", "answer_id"),
+)
 
 
 class SyncState(Base):

@@ -32,6 +32,7 @@ KNOWN_REVISIONS: tuple[str, ...] = (
     "0011_profile_answered_index",
     "0012_activity_account_type",
     "0013_search_numbers",
+    "0014_profile_dates",
 )
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 

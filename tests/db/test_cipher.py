@@ -45,9 +45,7 @@ def _store_files(data_dir: Path) -> list[Path]:
 
 
 def _files_hold(data_dir: Path, needle: str) -> list[str]:
-    return [
-        path.name for path in _store_files(data_dir) if needle.encode() in path.read_bytes()
-    ]
+    return [path.name for path in _store_files(data_dir) if needle.encode() in path.read_bytes()]
 
 
 def test_an_encrypted_store_holds_no_written_text_in_any_file(tmp_path: Path) -> None:
