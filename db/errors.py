@@ -25,6 +25,11 @@ class DiskFull(StoreUserError):
     """The disk holding the store is full: nothing was written."""
 
 
+class StoreClosed(StoreError):
+    """The store was closed (an erased copy): nothing reads or writes it again, so no
+    late job can make a new empty file where the erased one was."""
+
+
 class StoreReadOnly(StoreUserError):
     """The store's file or folder cannot be written (permissions, a read-only disk)."""
 

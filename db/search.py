@@ -470,6 +470,22 @@ def rebuild_index(session: Session) -> None:
     session.execute(text("DELETE FROM search_paused"))
 
 
+# The FTS5 tables: words of accounts, contacts and notes; numbers of activities.
+WORD_INDEX, NUMBER_INDEX = "search_fts", "search_ref"
+
+
+def drop_removed_words(session: Session, indexes: Iterable[str]) -> None:
+    """Merges each of `indexes` (WORD_INDEX, NUMBER_INDEX) into one segment (FTS5's
+    'optimize'), which leaves out the words of deleted and rewritten rows: FTS5 alone only
+    marks them deleted and keeps them in older segments, in the file, until it merges
+    those. Rewrites the whole index (~0.3 s for the words of a 20k-account store), so it
+    runs after an erasure, not after every sync."""
+    for index in indexes:
+        if index not in (WORD_INDEX, NUMBER_INDEX):
+            raise ValueError(f"{index!r} is not a search index")
+        session.execute(text(f"INSERT INTO {index} ({index}) VALUES ('optimize')"))
+
+
 class SearchIndex:
     """The global search the Search screen runs. Call off the GUI thread."""
 

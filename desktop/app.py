@@ -11,7 +11,7 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QSettings, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
@@ -19,11 +19,12 @@ from PySide6.QtWidgets import QApplication
 from db.errors import StoreUserError, in_words
 from db.store.probe import STORE_FILENAME
 from desktop.app_settings import AppSettings
+from desktop.copy_guard import CopyGuard
 from desktop.diagnostics import app_version
 from desktop.logs import LOG_FILENAME, log_to
 from desktop.runner import TaskRunner
 from desktop.single_instance import InstanceServer, bring_running_forward, instance_name
-from desktop.unlock import UnlockCheck
+from desktop.unlock import UnlockCheck, remember_password
 from ui.main_window import PREFERRED_SIZE, MainWindow
 from ui.screen_fit import place_on_screen, restore_or_place
 from ui.style import STYLE_ARGUMENTS, apply_style
@@ -43,10 +44,14 @@ GEOMETRY_KEY = "main/geometry"
 
 
 def open_services(
-    data_dir: Path, runner: TaskRunner, passphrase: str | None = None
+    data_dir: Path,
+    runner: TaskRunner,
+    passphrase: str | None = None,
+    sync_options: dict[str, Any] | None = None,
 ) -> tuple[Store, LocalServices, SyncService, Diagnostics, Callable[[str], bool]]:
     """Opens (and migrates, and encrypts) the store and builds its services; runs on the
-    store thread. `passphrase`: one the rep typed, where the store's key comes from one."""
+    store thread. `passphrase`: one the rep typed, where the store's key comes from one.
+    `sync_options`: the window's hooks for the SyncService (wipe, company CA, sign-in)."""
     from db.services import LocalServices
     from db.store.local_store import Store
     from desktop.diagnostics import Diagnostics
@@ -55,7 +60,7 @@ def open_services(
 
     key = store_key(data_dir, passphrase)
     store = Store.open(data_dir, key)
-    sync = SyncService(store, runner.on_store_thread)
+    sync = SyncService(store, runner.on_store_thread, **(sync_options or {}))
     diagnostics = Diagnostics(store, runner.on_store_thread, data_dir / LOG_FILENAME)
 
     # What the idle lock asks: is this the store's passphrase (False where a keyring holds
@@ -106,6 +111,20 @@ def run_app(data_dir: Path, screenshot: Path | None = None, screenshot_when: str
         instances = InstanceServer(name, window)
         instances.raise_requested.connect(lambda: _bring_forward(window))
     outcome: dict[str, object] = {"code": 0, "store": None}
+    # An admin's wipe, or the company's offline limit passed: the copy is erased.
+    guard = CopyGuard(window, runner, data_dir)
+
+    def remember(password: str) -> None:
+        try:
+            remember_password(data_dir, password)
+        except OSError:  # a full disk must not fail the sign-in; the lock asks the keyring
+            log.warning("could not keep the unlock hash", exc_info=True)
+
+    sync_options = {
+        "on_wiped": guard.hear_wipe,
+        "ca_file": lambda: app_settings.ca_file,
+        "on_signed_in": remember,
+    }
 
     def finish(code: int, message: str | None = None) -> None:
         if message:
@@ -120,10 +139,16 @@ def run_app(data_dir: Path, screenshot: Path | None = None, screenshot_when: str
         unlock.set_passphrase_check(passphrase_check)
         # A headless render shows the store as it is: no sync, no sign-in dialog.
         window.attach(services, sync if screenshot is None else None, diagnostics)
+        if screenshot is None:
+            guard.watch(outcome["store"], sync)  # type: ignore[arg-type]
 
     def open_store(passphrase: str | None = None) -> None:
         outcome["typed"] = passphrase is not None
-        runner.read(lambda: open_services(data_dir, runner, passphrase), on_opened, on_open_failed)
+        runner.read(
+            lambda: open_services(data_dir, runner, passphrase, sync_options),
+            on_opened,
+            on_open_failed,
+        )
 
     def on_open_failed(exc: Exception) -> None:
         if screenshot is None and _passphrase_would_help(exc, typed=bool(outcome.get("typed"))):

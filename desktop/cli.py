@@ -8,7 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -17,8 +17,10 @@ from db.errors import StoreError, StoreUserError
 if TYPE_CHECKING:  # the sync engine imports httpx, which opening the window never needs
     from db.store.cipher import StoreKey
     from sync.engine import Progress
+    from sync.outcome import DeviceWiped
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NO_DISPLAY = 0, 1, 2, 3
+EXIT_ERASED = 3  # `sync`: this laptop's copy was erased (an admin's wipe, offline too long)
 MAX_DEMO_ACCOUNTS = 1_000_000
 
 
@@ -209,11 +211,19 @@ def _run_sync(
     from db.store.local_store import Store
     from db.store.replica import LocalReplica
     from desktop.logs import log_to
-    from sync.engine import RetryPolicy, sync_once
+    from sync.engine import DeviceWiped, RetryPolicy, sync_once
+    from sync.expiry import stored_expiry
     from sync.outcome import describe_outcome
 
     store = Store.open(data_dir, store_key_for_cli(data_dir))
     log_to(data_dir)  # as the app logs: each sync's line, any failure's traceback
+    # Before the server is asked anything: a copy past the company's offline limit is
+    # erased whether or not the network is there.
+    expiry = stored_expiry(LocalReplica(store), datetime.now(UTC))
+    if expiry.verdict == "expired":
+        store.close()
+        return _erased(data_dir, server, user, expiry.message())
+    printer = None
     try:
         printer = _sync_printer()
         retry = RetryPolicy(attempts=attempts)
@@ -227,8 +237,12 @@ def _run_sync(
             ca_file=str(ca_file) if ca_file else None,
         )
         conflicts = AttentionDesk(store).conflicts()
+    except DeviceWiped as wiped:
+        store.close()  # its files go next
+        return _wiped(data_dir, server, user, wiped, ca_file)
     except SyncError as exc:
-        return _fail(f"sync failed: {exc}")
+        late = f" ({expiry.message()})" if expiry.verdict == "warn" else ""
+        return _fail(f"sync failed: {exc}{late}")
     finally:
         store.close()
         if printer is not None:
@@ -241,6 +255,28 @@ def _run_sync(
             f"yours {conflict.mine!r}, kept on the server {conflict.theirs!r}"
         )
     return EXIT_OK
+
+
+def _erased(data_dir: Path, server: str, user: str, why: str) -> int:
+    """Erases this laptop's copy (the store closed first) and says why in one line."""
+    from desktop.wipe import erase_local_copy
+
+    erased = erase_local_copy(data_dir, server=server, username=user)
+    if not erased.complete:
+        why += f" (but {', '.join(erased.problems)} could not be removed)"
+    print(f"fieldbrief: {why}", file=sys.stderr)
+    return EXIT_ERASED
+
+
+def _wiped(data_dir: Path, server: str, user: str, wiped: DeviceWiped, ca_file: Path | None) -> int:
+    """An admin wiped this device: erase its copy, tell the server, say so in one line."""
+    from desktop.wipe import erase_wiped_device
+
+    line = erase_wiped_device(
+        data_dir, wiped, server=server, username=user, ca_file=str(ca_file) if ca_file else None
+    )
+    print(f"fieldbrief: {line}", file=sys.stderr)
+    return EXIT_ERASED
 
 
 def _sync_printer() -> Progress | None:

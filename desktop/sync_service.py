@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+from collections.abc import Callable
 from datetime import datetime
 
 from db.profiles.book import USERNAME
@@ -16,8 +17,10 @@ from db.store.local_store import Store
 from db.store.replica import LocalReplica, StoreThread
 from db.store.types import utc_now
 from desktop.credentials import SERVICE, keyring_available, keyring_key
+from desktop.wipe import REFRESH_SUFFIX
 from sync.engine import (
     AccessToken,
+    DeviceWiped,
     NeedsSignIn,
     Progress,
     RetryPolicy,
@@ -25,9 +28,11 @@ from sync.engine import (
     SyncOutcome,
     http_client,
 )
-from sync.outcome import SyncStatus
+from sync.expiry import LAST_SYNC_AT, ExpiryState, stored_expiry
+from sync.outcome import CopyExpired, SyncStatus
 
-SERVER_KEY, LAST_SYNC_KEY = "server_url", "last_sync_at"
+# The engine writes the time of each successful sync (sync.expiry).
+SERVER_KEY, LAST_SYNC_KEY = "server_url", LAST_SYNC_AT
 USER_KEY = USERNAME  # the profile history names the signed-in rep
 
 log = logging.getLogger(__name__)
@@ -42,7 +47,16 @@ class SyncService:
         store: Store,
         store_thread: StoreThread | None = None,
         retry: RetryPolicy | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        on_wiped: Callable[[DeviceWiped], None] | None = None,
+        ca_file: Callable[[], str | None] = lambda: None,
+        on_signed_in: Callable[[str], None] | None = None,
     ) -> None:
+        """`on_wiped` hears (on the sync's thread) that an admin wiped this device, before
+        the DeviceWiped is raised on: the window then locks, closes the store and erases
+        the copy (desktop.wipe.erase_wiped_device, with status()'s server and user).
+        `ca_file`: the company CA the settings name now (read at each sync). `on_signed_in`
+        hears the password that just signed in (the idle lock remembers its hash)."""
         # The app hands the store's own thread: sync writes in turn with the rep's saves.
         self._replica = LocalReplica(store, store_thread) if store_thread else LocalReplica(store)
         self._retry = retry  # None: the engine's (tests wait less for a server that is gone)
@@ -50,6 +64,16 @@ class SyncService:
         self._access: AccessToken | None = None  # memory only, for syncs within its lifetime
         self._keyring_known: bool | None = None  # probed on first use, off the GUI thread
         self._keyring_problem: str | None = None  # for the outcome of the sync under way
+        self._clock = clock
+        self._on_wiped = on_wiped or (lambda _wiped: None)
+        self._ca_file = ca_file
+        self._on_signed_in = on_signed_in or (lambda _password: None)
+
+    def expiry_state(self) -> ExpiryState:
+        """Whether this copy may stay (the company's offline limit): fine; warn, with the
+        days left and a message to show; expired: to be locked and erased now (sync()
+        refuses it with CopyExpired). Reads the store: off the GUI thread."""
+        return stored_expiry(self._replica, self._clock())
 
     def status(self) -> SyncStatus:
         last = self._replica.state(LAST_SYNC_KEY)
@@ -71,15 +95,23 @@ class SyncService:
 
     def sign_in(self, server: str, username: str, password: str) -> SyncOutcome:
         """Signs in with a password and syncs; remembers the server and the user."""
+        self._refuse_expired()
         outcome = self._run(server.rstrip("/"), username, password, None, None)
         self._replica.set_state(SERVER_KEY, server.rstrip("/"))
         self._replica.set_state(USER_KEY, username)
+        self._on_signed_in(password)
         return outcome
+
+    def ca_file(self) -> str | None:
+        """The company CA syncs trust besides the system's (None: the system's only)."""
+        return self._ca_file()
 
     def sync(
         self, stop: threading.Event | None = None, progress: Progress | None = None
     ) -> SyncOutcome:
-        """Syncs with the remembered server; NeedsSignIn if a password is needed."""
+        """Syncs with the remembered server; NeedsSignIn if a password is needed,
+        CopyExpired if the copy went unsynced too long, DeviceWiped if an admin wiped it."""
+        self._refuse_expired()
         status = self.status()
         if not status.configured:
             raise NeedsSignIn("sign in to your company's server first")
@@ -105,7 +137,7 @@ class SyncService:
     ) -> SyncOutcome:
         if password is not None:
             self._access = None  # signing in (again), perhaps as someone else
-        with http_client(server) as http:
+        with http_client(server, ca_file=self._ca_file()) as http:
             engine = SyncEngine(
                 self._replica,
                 http,
@@ -116,13 +148,23 @@ class SyncService:
                 access=self._access,
                 on_access=self._keep_access,
                 retry=self._retry,
+                clock=self._clock,
             )
-            outcome = engine.run(stop, progress)
-        self._replica.set_state(LAST_SYNC_KEY, utc_now().isoformat())
+            try:
+                outcome = engine.run(stop, progress)
+            except DeviceWiped as wiped:
+                self._access, self._memory_token = None, None  # nothing of it kept here
+                self._on_wiped(wiped)
+                raise
         problem, self._keyring_problem = self._keyring_problem, None
         if problem is not None:
             outcome = dataclasses.replace(outcome, warnings=(*outcome.warnings, problem))
         return outcome
+
+    def _refuse_expired(self) -> None:
+        state = self.expiry_state()
+        if state.verdict == "expired":
+            raise CopyExpired(state.message())
 
     def _keep_access(self, access: AccessToken) -> None:
         self._access = access
@@ -134,7 +176,7 @@ class SyncService:
         try:
             import keyring
 
-            keyring.set_password(SERVICE, keyring_key(server, username) + "#refresh", token)
+            keyring.set_password(SERVICE, keyring_key(server, username) + REFRESH_SUFFIX, token)
         except Exception:  # kept in memory for this session; said, not swallowed
             log.warning("the keyring refused the sign-in", exc_info=True)
             self._keyring_problem = (
@@ -148,7 +190,7 @@ class SyncService:
         try:
             import keyring
 
-            stored = keyring.get_password(SERVICE, keyring_key(server, username) + "#refresh")
+            stored = keyring.get_password(SERVICE, keyring_key(server, username) + REFRESH_SUFFIX)
         except Exception as exc:
             log.warning("the keyring could not be read", exc_info=True)
             if self._memory_token is None:

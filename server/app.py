@@ -17,6 +17,7 @@ from server.auth import AuthService, Clock
 from server.door import BodyLimits, FrontDoor
 from server.errors import ServerError, TooManyAttempts
 from server.ingest import ApiKeys
+from server.retention import DailyRetention
 from server.routes.auth import add_auth_routes
 from server.routes.ingest import add_ingest_routes
 from server.routes.marketing import add_marketing_routes
@@ -62,6 +63,8 @@ def create_app(
     )
     # Level 1: most of the saving at a fifth of level 9's cost per 1,000-row page.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=1)
+    # The retention policy again at the first request of each day (`serve` applies it at start).
+    app.add_middleware(DailyRetention, store=store, clock=auth.clock)
     app.add_middleware(ServerTime, clock=auth.clock)
     app.add_middleware(SecurityHeaders)
     # Before the others, so nothing reads a body before it is capped and checked.

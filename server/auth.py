@@ -24,6 +24,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
+from server import audit
+from server.devices import DeviceWiped, request_wipe, wipe_message
 from server.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 from server.models import AuthToken, Device, Territory, User, user_territory, utc_now
 from server.store import ServerStore
@@ -39,6 +41,9 @@ WRONG_LOGIN = "wrong user name or password"
 SESSION_ENDED = "this session was ended; sign in again"
 MIN_PASSWORD_CHARS = 12
 MAX_PASSWORD_CHARS = 1000  # the most a sign-in request carries
+# A device's last contact is written at most this often: authenticate() runs on every call.
+SEEN_EVERY = timedelta(minutes=1)
+DISABLED_REASON = "your user was disabled"
 
 log = logging.getLogger(__name__)
 _WHOSE = {"user": "name", "address": "address"}  # what a throttle count belongs to, in words
@@ -57,6 +62,8 @@ class Caller:
     username: str
     client_id: uuid.UUID
     territories: frozenset[str]
+    # The app version this request said (VERSION_HEADER); None from apps that predate it.
+    app_version: str | None = None
 
 
 def _hash_token(token: str) -> str:
@@ -134,41 +141,70 @@ class AuthService:
             user = _user(session, name)
             user.territories = [t for t in user.territories if t.name != territory]
 
-    def set_disabled(self, name: str, disabled: bool = True) -> None:
-        """Disables (or re-enables) a user; disabling revokes every token they hold."""
+    def set_disabled(self, name: str, disabled: bool = True, *, wipe_devices: bool = False) -> int:
+        """Disables (or re-enables) a user; disabling revokes every token they hold and,
+        with `wipe_devices`, has each of their devices erase its copy at its next contact
+        (each wipe audited). Returns how many of their devices wait to be wiped."""
+        now = self._clock()
         with self._store.session() as session:
             user = _user(session, name)
             user.disabled = disabled
             if disabled:
                 self._revoke(session, AuthToken.user_id == user.id)
+            devices = list(session.scalars(select(Device).where(Device.user_id == user.id)))
+            if disabled and wipe_devices:
+                request_wipe(session, devices, user.name, DISABLED_REASON, now)
+            return sum(1 for d in devices if d.wipe_requested_at and d.wiped_at is None)
 
     # -- sign-in ----------------------------------------------------------------------
 
     def login(
-        self, name: str, password: str, client_id: uuid.UUID, address: str | None = None
+        self,
+        name: str,
+        password: str,
+        client_id: uuid.UUID,
+        address: str | None = None,
+        app_version: str | None = None,
     ) -> TokenPair:
         """Signs a user in on a device. `address` is the client's network address: after
         failures, sign-in waits per user name and per address (TooManyAttempts, answered
-        before any password work)."""
+        before any password work). A device an admin wiped is told so (DeviceWiped),
+        whoever signs in on it."""
+        self._refuse_wiped(select(Device).where(Device.client_id == client_id))
         self.throttle.check(name, address)
-        with self._store.session() as session:
-            user = session.scalar(select(User).where(User.name == name))
-            if user is None:
-                self.hasher.hash(password)  # same work either way: no user-name probing
-            elif self._password_matches(user.password_hash, password):
-                self.throttle.succeeded(session, name)
-                return self._signed_in(session, user, client_id)
+        try:
+            with self._store.session() as session:
+                user = session.scalar(select(User).where(User.name == name))
+                if user is None:
+                    self.hasher.hash(password)  # same work either way: no user-name probing
+                elif self._password_matches(user.password_hash, password):
+                    self.throttle.succeeded(session, name)
+                    pair = self._signed_in(session, user, client_id, app_version)
+                    self._audit(session, "sign-in", None, _from(address), actor=user.name)
+                    return pair
+        except Forbidden as refused:  # a disabled user, another user's device
+            with self._store.session() as session:
+                detail = f"{refused.message}; {_from(address)}"
+                self._audit(session, "sign-in refused", None, detail, actor=name)
+            raise
         self._failed(name, address, known=user is not None)
         raise Unauthorized(WRONG_LOGIN)
 
-    def refresh(self, refresh_token: str) -> TokenPair:
+    def refresh(self, refresh_token: str, app_version: str | None = None) -> TokenPair:
         """The next pair for a refresh token, which is spent. A spent one sent again ends
         its family (every token of that sign-in: someone else holds a copy), except within
         REUSE_GRACE of being spent while the pair it bought is unspent: then that pair is
-        revoked and a new one issued, for a client whose answer was lost."""
+        revoked and a new one issued, for a client whose answer was lost. Any token of a
+        device an admin wiped is answered DeviceWiped, spent, revoked or expired."""
+        self._refuse_wiped(
+            select(Device)
+            .join(AuthToken, AuthToken.client_id == Device.client_id)
+            .where(AuthToken.token_hash == _hash_token(refresh_token))
+        )
         with self._store.session() as session:
             token = self._valid_token(session, refresh_token, "refresh", spent_too=True)
             now = self._clock()
+            _seen(session, token.client_id, now, app_version)
             if token.revoked_at is None:
                 # Spent once, even by two refreshes at the same moment: only the update that
                 # still finds it unrevoked counts (on PostgreSQL the other waits, then finds
@@ -210,11 +246,13 @@ class AuthService:
                 (AuthToken.user_id == caller.user_id) & (AuthToken.client_id == caller.client_id),
             )
 
-    def authenticate(self, access_token: str) -> Caller:
-        """The caller an access token belongs to; Unauthorized if it is not valid now.
+    def authenticate(self, access_token: str, app_version: str | None = None) -> Caller:
+        """The caller an access token belongs to; Unauthorized if it is not valid now,
+        DeviceWiped (whatever the token's state) if an admin wiped its device.
 
-        Every API call starts here: one query (a row per territory) on a plain connection,
-        not an ORM session's three."""
+        Every API call starts here: one query (a row per territory, the device's wipe and
+        last contact joined in) on a plain connection, not an ORM session's three. The
+        device's last contact (and app version) is written at most every SEEN_EVERY."""
         with self._store.engine.connect() as connection:
             rows = connection.execute(
                 _CALLER.where(AuthToken.token_hash == _hash_token(access_token))
@@ -222,12 +260,21 @@ class AuthService:
         if not rows or rows[0].kind != "access":
             raise Unauthorized("not signed in; sign in again")
         first = rows[0]
+        if first.wipe_requested_at is not None:
+            raise DeviceWiped(wipe_message(first.wipe_requested_at, first.wipe_reason))
+        now = self._clock()
         _check_token(first.kind, first.revoked_at, first.expires_at, first.disabled, self._clock)
+        if now - first.last_seen_at >= SEEN_EVERY or (
+            app_version is not None and app_version != first.app_version
+        ):
+            with self._store.session() as session:
+                _seen(session, first.client_id, now, app_version)
         return Caller(
             user_id=first.user_id,
             username=first.name,
             client_id=first.client_id,
             territories=frozenset(row.territory for row in rows if row.territory is not None),
+            app_version=app_version,
         )
 
     # -- internals --------------------------------------------------------------------
@@ -239,10 +286,32 @@ class AuthService:
             return False
         return True
 
+    def _audit(
+        self,
+        session: Session,
+        action: str,
+        subject: str | None,
+        detail: str | None = None,
+        actor: str = audit.ADMIN,
+    ) -> None:
+        audit.record(
+            session, action=action, actor=actor, subject=subject, detail=detail, at=self._clock()
+        )
+
+    def _refuse_wiped(self, device_query: Any) -> None:
+        """DeviceWiped if the device `device_query` finds was wiped by an admin."""
+        with self._store.session() as session:
+            device = session.scalar(device_query)
+            if device is not None and device.wipe_requested_at is not None:
+                raise DeviceWiped(wipe_message(device.wipe_requested_at, device.wipe_reason))
+
     def _failed(self, name: str, address: str | None, known: bool) -> None:
-        """Counts a failed sign-in and logs it (never the password nor the address; the
+        """Counts a failed sign-in, logs it (never the password nor the address; the
         name only when it is a user's: an unknown one may be a password typed into the
-        wrong field)."""
+        wrong field) and audits it (the name likewise, and the address)."""
+        with self._store.session() as session:
+            actor = name if known else audit.UNKNOWN_NAME
+            self._audit(session, "sign-in failed", None, _from(address), actor=actor)
         who = f"user {name!r}" if known else "an unknown user name"
         # The address as a pseudonym: the same one reads the same, but the log holds no
         # personal data (an address can name a rep's home).
@@ -256,17 +325,28 @@ class AuthService:
                 seconds = int(count.wait.total_seconds())
                 log.warning("sign-in for %s now waits %d s", whose, seconds)
 
-    def _signed_in(self, session: Session, user: User, client_id: uuid.UUID) -> TokenPair:
+    def _signed_in(
+        self, session: Session, user: User, client_id: uuid.UUID, app_version: str | None
+    ) -> TokenPair:
         if user.disabled:
             raise Forbidden("this user is disabled; ask your sales operations admin")
         device = session.get(Device, client_id)
         now = self._clock()
         if device is None:
-            session.add(Device(client_id=client_id, user_id=user.id, registered_at=now))
+            session.add(
+                Device(
+                    client_id=client_id,
+                    user_id=user.id,
+                    registered_at=now,
+                    last_seen_at=now,
+                    app_version=app_version,
+                )
+            )
         elif device.user_id != user.id:
             raise Forbidden("this device is registered to another user")
         else:
             device.last_seen_at = now
+            device.app_version = app_version or device.app_version
         session.flush()
         return self._issue(session, user.id, client_id, uuid.uuid4())
 
@@ -340,11 +420,28 @@ _CALLER = (
         User.name,
         User.disabled,
         Territory.name.label("territory"),
+        Device.last_seen_at,
+        Device.app_version,
+        Device.wipe_requested_at,
+        Device.wipe_reason,
     )
     .join(User, User.id == AuthToken.user_id)
+    .join(Device, Device.client_id == AuthToken.client_id)
     .outerjoin(user_territory, user_territory.c.user_id == User.id)
     .outerjoin(Territory, Territory.id == user_territory.c.territory_id)
 )
+
+
+def _seen(session: Session, client_id: uuid.UUID, now: datetime, app_version: str | None) -> None:
+    """Notes a device's contact (and the app version it said, if any)."""
+    values: dict[str, Any] = {"last_seen_at": now}
+    if app_version is not None:
+        values["app_version"] = app_version
+    session.execute(update(Device).where(Device.client_id == client_id).values(**values))
+
+
+def _from(address: str | None) -> str:
+    return f"from {address}" if address else "from an unknown address"
 
 
 def _check_token(

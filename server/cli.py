@@ -16,10 +16,21 @@ from server.errors import ServerError
 from sync.protocol import TOMBSTONE_DAYS
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
+    from sqlalchemy.orm import Session
+
     from server.auth import AuthService
     from server.store import ServerStore
 
 DEFAULT_PORT = 8740
+# Each policy and what its value may be (checked after parsing: the choices depend on it).
+POLICY_VALUES = {
+    "sensitive-answers": "'allowed' or 'off-devices'",
+    "retention-years": "a number of years from 1 to 100, or 'off'",
+    "offline-days": "a number of days from 1 to 3650, or 'off'",
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -169,11 +180,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _shared(add_user)
     for action, text in (
-        ("disable", "disable a user and end their sessions"),
+        ("disable", "disable a user, end their sessions and wipe their devices"),
         ("enable", "enable a disabled user"),
     ):
         toggled = user_commands.add_parser(action, help=text)
         toggled.add_argument("name", metavar="NAME")
+        if action == "disable":
+            toggled.add_argument(
+                "--keep-devices",
+                action="store_true",
+                help="leave the copies on their laptops (by default each laptop erases its "
+                "copy at its next contact with the server)",
+            )
         _shared(toggled)
     for action, text in (
         ("grant", "let a user see a territory (their devices download it at the next sync)"),
@@ -206,11 +224,78 @@ def build_parser() -> argparse.ArgumentParser:
         description="Without a value, shows the policy; with one, sets it. "
         "sensitive-answers: 'allowed' keeps sensitive profile answers (health, religion, "
         "politics) on the reps' laptops; 'off-devices' keeps them on the server only, and "
-        "laptops erase their copies at the next sync.",
+        "laptops erase their copies at the next sync. "
+        "retention-years: N (1 to 100) erases activity records older than N years at once, "
+        "then at every start of serve and daily while it runs (laptops drop them at their "
+        "next sync); 'off' keeps them all. "
+        "offline-days: N (1 to 3650) makes a laptop that has not synced for N days erase "
+        "its copy, after warnings in the last days; 'off' lets laptops stay offline.",
     )
-    policy.add_argument("name", choices=["sensitive-answers"], metavar="sensitive-answers")
-    policy.add_argument("value", nargs="?", choices=["allowed", "off-devices"], metavar="VALUE")
+    policy.add_argument("name", choices=sorted(POLICY_VALUES), metavar="POLICY")
+    policy.add_argument("value", nargs="?", metavar="VALUE")
     _shared(policy)
+
+    contact = commands.add_parser(
+        "contact",
+        help="a person's data protection requests: export or erase all we hold about them",
+    )
+    contact_actions = contact.add_subparsers(dest="action", metavar="ACTION", required=True)
+    export = contact_actions.add_parser(
+        "export",
+        help="write everything held about the person with this e-mail address, as JSON",
+        description="Their contact record(s) in every territory, profile answers with their "
+        "history, meetings and visit notes that name them, follow-ups, leads, activities, "
+        "marketing holds, and the incoming events that named them.",
+    )
+    export.add_argument("email", metavar="EMAIL")
+    export.add_argument(
+        "--out",
+        type=Path,
+        metavar="FILE",
+        help="write to FILE (made readable by you only; an existing file is not overwritten) "
+        "instead of standard output",
+    )
+    erase = contact_actions.add_parser(
+        "erase",
+        help="erase the person with this e-mail address here and on every laptop",
+        description="Erases their contact record(s) and every row about them alone (profile "
+        "answers and history, meeting attendances, activities, marketing holds); in visit "
+        "notes, follow-ups and leads that name them, their name and e-mail become [erased]. "
+        "Laptops erase their copies at their next sync. Asks first unless --yes.",
+    )
+    erase.add_argument("email", metavar="EMAIL")
+    erase.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    for sub in (export, erase):
+        _shared(sub)
+
+    device = commands.add_parser("device", help="the laptops reps sign in from; remote wipe")
+    device_commands = device.add_subparsers(dest="action", metavar="ACTION", required=True)
+    list_devices = device_commands.add_parser(
+        "list", help="every device: user, app version, first and last seen, wipe"
+    )
+    list_devices.add_argument("--user", metavar="NAME", help="only this user's devices")
+    wipe = device_commands.add_parser(
+        "wipe",
+        help="make a device (or all of a user's) erase its copy at its next contact",
+        description="At its next contact with the server the device erases its store, "
+        "its unsent changes and its saved sign-in, tells the rep why, and the server "
+        "records that the wipe was done (see device list).",
+    )
+    wipe.add_argument("device_id", nargs="?", metavar="DEVICE_ID", help="as device list shows")
+    wipe.add_argument("--user", metavar="NAME", help="every device of this user instead")
+    wipe.add_argument("--reason", metavar="TEXT", help="shown to the rep (one line)")
+    for sub in (list_devices, wipe):
+        _shared(sub)
+
+    audit_log = commands.add_parser(
+        "audit",
+        help="the audit log: sign-ins, admin commands, exports, erasures, wipes, policies",
+        description="Prints the append-only audit log oldest first, one entry per line, "
+        "times in UTC.",
+    )
+    audit_log.add_argument("--since", metavar="YYYY-MM-DD", help="from this day (UTC) on")
+    audit_log.add_argument("--user", metavar="NAME", help="only entries by or about NAME")
+    _shared(audit_log)
 
     report = commands.add_parser("report", help="reports for sales managers")
     report_kinds = report.add_subparsers(dest="report", metavar="REPORT", required=True)
@@ -255,6 +340,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    policy_value = args.value if args.command == "policy" else None
+    if policy_value is not None and not _policy_value_ok(args.name, policy_value):
+        parser.error(f"{args.name} takes {POLICY_VALUES[args.name]}, not {policy_value!r}")
     from server.auth import AuthService
     from server.store import ServerStore, database_url_for
 
@@ -279,6 +367,7 @@ def main(argv: list[str] | None = None) -> int:
                 from server.door import MAX_BODY_VARIABLE
 
                 os.environ[MAX_BODY_VARIABLE] = str(args.max_body_mib)  # for every worker
+            _retention_at_start(store, auth)
             return _serve(
                 auth, url, args.host, args.port, args.workers, args.uvicorn_access_log, tls
             )
@@ -292,24 +381,39 @@ def main(argv: list[str] | None = None) -> int:
             return _ingestion(auth, store, args.command, args.action, getattr(args, "name", ""))
         if args.command == "territory":
             auth.add_territory(args.name)
+            _audited(store, auth, "territory add", args.name)
             print(f"Added territory {args.name}.")
         elif args.command == "user" and args.action == "add":
             password = sys.stdin.readline().rstrip("\r\n")
             auth.add_user(args.name, password, args.territory)
+            _audited(store, auth, "user add", args.name, _territories(args.territory))
             print(f"Added user {args.name}.")
         elif args.command == "user" and args.action == "grant":
             auth.grant(args.name, args.territory)
+            _audited(store, auth, "user grant", args.name, f"territory {args.territory}")
             print(f"{args.name} may now see territory {args.territory}.")
         elif args.command == "user" and args.action == "revoke":
             auth.revoke(args.name, args.territory)
+            _audited(store, auth, "user revoke", args.name, f"territory {args.territory}")
             print(f"{args.name} no longer sees territory {args.territory}.")
         elif args.command == "user":
-            auth.set_disabled(args.name, args.action == "disable")
-            print(f"User {args.name} is {args.action}d.")
+            return _toggle_user(auth, store, args.name, args.action, args)
+        elif args.command == "device":
+            return _device(auth, store, args)
+        elif args.command == "audit":
+            return _audit_log(store, args.since, args.user)
+        elif args.command == "policy" and args.name == "offline-days":
+            return _offline_policy(auth, store, args.value)
         elif args.command == "purge-tombstones":
             return _purge(auth, store, args.older_than_days)
+        elif args.command == "policy" and args.name == "retention-years":
+            return _retention_policy(auth, store, args.value)
         elif args.command == "policy":
             return _policy(store, args.value)
+        elif args.command == "contact" and args.action == "export":
+            return _export_contact(store, args.email, args.out)
+        elif args.command == "contact":
+            return _erase_contact(auth, store, args.email, args.yes)
         elif args.command == "report" and args.report == "leads":
             from server.marketing import feedback_csv, format_feedback, lead_feedback
 
@@ -335,9 +439,240 @@ def _policy(store: ServerStore, value: str | None) -> int:
     with store.session() as session:
         if value is not None:
             set_sensitive_policy(session, value.replace("-", "_"))
+            _audit_in(session, "policy sensitive-answers", None, value)
         current = sensitive_policy(session)
     where = {"allowed": "kept on laptops", "off_devices": "kept off laptops (server only)"}
     print(f"Sensitive profile answers are {where[current]}.")
+    return 0
+
+
+def _offline_days_of(value: str) -> int | None | bool:
+    """The days `policy offline-days VALUE` sets (None: 'off'); False when it is neither."""
+    from sync.protocol import MAX_OFFLINE_DAYS
+
+    if value == "off":
+        return None
+    if value.isdigit() and 1 <= int(value) <= MAX_OFFLINE_DAYS:
+        return int(value)
+    return False
+
+
+def _offline_policy(auth: AuthService, store: ServerStore, value: str | None) -> int:
+    from server.devices import offline_days, set_offline_days
+
+    with store.session() as session:
+        if value is not None:
+            days = _offline_days_of(value)
+            assert days is not False  # checked with the arguments
+            set_offline_days(session, days if isinstance(days, int) else None)
+            _audit_in(session, "policy offline-days", None, value, auth.clock)
+        current = offline_days(session)
+    if current is None:
+        print("Laptops may stay offline as long as they like (offline-days is off).")
+    else:
+        print(
+            f"A laptop that has not synced for {current} day(s) erases its copy "
+            "(warned in the last days before)."
+        )
+    return 0
+
+
+def _toggle_user(
+    auth: AuthService, store: ServerStore, name: str, action: str, args: argparse.Namespace
+) -> int:
+    """user disable / enable: disabling wipes the user's devices unless --keep-devices."""
+    disabling = action == "disable"
+    keep = disabling and args.keep_devices
+    waiting = auth.set_disabled(name, disabling, wipe_devices=disabling and not keep)
+    if not disabling:
+        detail = None
+    elif keep:
+        detail = "devices kept"
+    else:
+        detail = f"{waiting} device(s) wiped at their next contact"
+    _audited(store, auth, f"user {action}", name, detail)
+    print(f"User {name} is {action}d.")
+    if disabling and not keep:
+        print(f"{waiting} device(s) of {name} erase their copy at their next contact.")
+    elif waiting:
+        print(f"Note: {waiting} device(s) of {name} still erase their copy at their next contact.")
+    return 0
+
+
+def _device(auth: AuthService, store: ServerStore, args: argparse.Namespace) -> int:
+    from server.devices import Devices, format_devices
+
+    devices = Devices(store, auth.clock)
+    if args.action == "list":
+        print(format_devices(devices.listed(args.user)))
+        return 0
+    marked = devices.wipe(args.device_id, args.user, args.reason)
+    if not marked and args.user is not None and not devices.listed(args.user):
+        print(f"{args.user} has signed in from no device yet: nothing to wipe.")
+        return 0
+    if not marked:
+        print("Nothing to do: wiped already, or asked to be (see device list).")
+        return 0
+    print(f"{len(marked)} device(s) erase their copy at their next contact with the server:")
+    for client_id in marked:
+        print(f"  {client_id}")
+    return 0
+
+
+def _audit_log(store: ServerStore, since: str | None, user: str | None) -> int:
+    from server.audit import entries, parse_since
+
+    day = parse_since(since) if since is not None else None
+    with store.session() as session:
+        lines = entries(session, day, user)
+    for line in lines:
+        print(line.text())
+    if not lines:
+        print("No audit entries" + (" match." if since or user else " yet."))
+    return 0
+
+
+def _territories(names: list[str]) -> str:
+    return "sees " + (", ".join(sorted(set(names))) or "no territory")
+
+
+def _audited(
+    store: ServerStore,
+    auth: AuthService | None,
+    action: str,
+    subject: str | None = None,
+    detail: str | None = None,
+) -> None:
+    """Adds an admin command that has done its work to the audit log."""
+    with store.session() as session:
+        _audit_in(session, action, subject, detail, auth.clock if auth else None)
+
+
+def _audit_in(
+    session: Session,
+    action: str,
+    subject: str | None,
+    detail: str | None,
+    clock: Callable[[], datetime] | None = None,
+) -> None:
+    from server import audit
+
+    at = clock() if clock is not None else None
+    audit.record(session, action=action, actor=audit.ADMIN, subject=subject, detail=detail, at=at)
+
+
+def _policy_value_ok(name: str, value: str) -> bool:
+    if name == "sensitive-answers":
+        return value in ("allowed", "off-devices")
+    if name == "offline-days":
+        return _offline_days_of(value) is not False
+    from server.settings import parse_retention_years
+
+    try:
+        parse_retention_years(value)
+    except ServerError:
+        return False
+    return True
+
+
+def _retention_policy(auth: AuthService, store: ServerStore, value: str | None) -> int:
+    from server import audit
+    from server.retention import apply_retention
+    from server.settings import parse_retention_years, retention_years, set_retention_years
+
+    if value is not None:
+        years = parse_retention_years(value)
+        with store.session() as session:
+            set_retention_years(session, years)
+            detail = "off" if years is None else f"{years} years"
+            _audit_in(session, "policy retention-years", None, detail, auth.clock)
+    with store.session() as session:
+        years = retention_years(session)
+    if years is None:
+        print("Activity records are kept for ever (retention-years is off).")
+        return 0
+    print(f"Activity records are kept {years} year(s), then erased (here and on laptops).")
+    if value is not None:
+        run = apply_retention(store, auth.clock, actor=audit.ADMIN)
+        erased = run.erased if run is not None else 0
+        print(f"Erased {erased:,} activity record(s) older than that.")
+    return 0
+
+
+def _retention_at_start(store: ServerStore, auth: AuthService) -> None:
+    """`serve` applies the retention policy as it starts (then daily: server.retention)."""
+    from server.retention import apply_retention
+
+    run = apply_retention(store, auth.clock)
+    if run is not None and run.erased:
+        print(
+            f"Retention: erased {run.erased:,} activity record(s) older than {run.years} years.",
+            flush=True,
+        )
+
+
+def _export_contact(store: ServerStore, email: str, out: Path | None) -> int:
+    import json
+
+    from server.gdpr import export_contact
+
+    exists = f"{out} exists already; name a new file (it is never overwritten)"
+    if out is not None and (out.exists() or out.is_symlink()):
+        return _fail(exists)
+    # Written inside the transaction that audits it: a file that could not be written
+    # leaves no audit line saying it was.
+    with store.session() as session:
+        text = json.dumps(export_contact(session, email), ensure_ascii=False, indent=2) + "\n"
+        if out is None:
+            sys.stdout.write(text)
+            return 0
+        try:
+            # Made 0600 and new (O_EXCL): personal data, and never over another file.
+            handle = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            raise ServerError(exists) from None
+        except OSError as exc:
+            raise ServerError(f"cannot write {out}: {exc.strerror}") from None
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as file:
+                file.write(text)
+        except OSError as exc:
+            out.unlink(missing_ok=True)
+            raise ServerError(f"cannot write {out}: {exc.strerror}") from None
+    print(f"Wrote what is held about that person to {out}.", file=sys.stderr)
+    return 0
+
+
+def _erase_contact(auth: AuthService, store: ServerStore, email: str, yes: bool) -> int:
+    from server.gdpr import contacts_with, erase_contact, scrub_database_file
+
+    with store.session() as session:
+        found = contacts_with(session, email)  # an unknown address: said before asking
+    if not yes:
+        if not sys.stdin.isatty():
+            return _fail("erasing cannot be undone: add --yes to confirm (no terminal to ask)")
+        people = "1 contact" if found == 1 else f"{found:,} contacts"
+        answer = input(
+            f"Erase {people} with the e-mail {email.strip()}, here and on every laptop? "
+            "This cannot be undone. [y/N] "
+        )
+        if answer.strip().lower() not in ("y", "yes"):
+            print("Nothing was erased.")
+            return 1
+    with store.session() as session:
+        erasure = erase_contact(session, email, auth.clock)
+    print(erasure.text())
+    scrubbed = scrub_database_file(store)
+    if scrubbed is False:
+        print(
+            "The database file was rewritten, but its write-ahead log was in use: its old "
+            "pages go at the server's next checkpoint."
+        )
+    elif scrubbed is None:
+        print(
+            "PostgreSQL keeps old row versions in its files until VACUUM reuses their space, "
+            "and in WAL archives and backups for as long as those are kept."
+        )
     return 0
 
 
@@ -352,6 +687,7 @@ def _purge(auth: AuthService, store: ServerStore, days: int) -> int:
         purged = ScopedRecords(session, frozenset(), auth.clock).purge_tombstones(
             auth.clock() - timedelta(days=days)
         )
+        _audit_in(session, "purge-tombstones", None, f"{purged} older than {days} days")
     print(f"Forgot {purged:,} deletion(s) older than {days} days.")
     return 0
 
@@ -372,6 +708,13 @@ def _import(auth: AuthService, store: ServerStore, path: Path, territory: str) -
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 1
+    _audited(
+        store,
+        auth,
+        "import accounts",
+        territory,
+        f"{path.name}: {result.created} new, {result.updated} updated",
+    )
     if sys.stderr.isatty():
         print(file=sys.stderr)
     print(
@@ -385,6 +728,14 @@ def _import_events(auth: AuthService, store: ServerStore, path: Path, source: st
     from server.ingest import import_events_file
 
     result = import_events_file(store, path, source, auth.clock)
+    _audited(
+        store,
+        auth,
+        "import events",
+        source,
+        f"{path.name}: {result.accepted} accepted, {result.unmatched} unmatched, "
+        f"{result.rejected} rejected",
+    )
     for event in result.results:
         if event.status in ("rejected", "unmatched"):
             print(f"  {event.status}: {event.error}", file=sys.stderr)  # "row 3: ..."
@@ -406,12 +757,14 @@ def _ingestion(auth: AuthService, store: ServerStore, command: str, action: str,
     keys = ApiKeys(store, auth.clock)
     if (command, action) == ("apikey", "add"):
         key = keys.add(name)
+        _audited(store, auth, "apikey add", name)  # never the key
         print(f"API key for {name} (shown only this once; the server keeps just a hash):")
         print(key)
     elif (command, action) == ("apikey", "list"):
         print(format_keys(keys.listed()))
     elif (command, action) == ("apikey", "revoke"):
         keys.revoke(name)
+        _audited(store, auth, "apikey revoke", name)
         print(f"Revoked the API key of {name}.")
     elif action == "unmatched":
         print(format_unmatched(unmatched_events(store)))

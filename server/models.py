@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -92,6 +93,18 @@ class Device(ServerBase):
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
     registered_at: Mapped[datetime] = mapped_column(default=utc_now)
     last_seen_at: Mapped[datetime] = mapped_column(default=utc_now)
+    # Columns added later default to NULL in the database: the ORM then leaves them out of
+    # an INSERT that does not set them, so code written against the older table still runs.
+    # What the app said it is (X-Fieldbrief-Version); None for clients that predate it.
+    app_version: Mapped[str | None] = mapped_column(String(40), server_default=text("NULL"))
+    # An admin's wipe (server.devices): asked for when and why, and when the device said
+    # it had erased its copy. Asked for: every call of the device is answered 410.
+    wipe_requested_at: Mapped[datetime | None] = mapped_column(server_default=text("NULL"))
+    wipe_reason: Mapped[str | None] = mapped_column(String(200), server_default=text("NULL"))
+    wiped_at: Mapped[datetime | None] = mapped_column(server_default=text("NULL"))
+
+    # ...nor reads them back after one (with RETURNING, which would name them too).
+    __mapper_args__ = {"eager_defaults": False}
 
 
 class AuthToken(ServerBase):
@@ -257,3 +270,19 @@ class OutsideKey(ServerBase):
     entity: Mapped[str] = mapped_column(String(40))
     record_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class AuditEntry(ServerBase):
+    """One line of the append-only audit log (server.audit): who did what, when.
+
+    Only ever inserted: no code updates or deletes a row, and triggers (migration
+    s0010_devices_audit) refuse an UPDATE or DELETE whatever sends it."""
+
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(100), index=True)  # "admin" or a user name
+    subject: Mapped[str | None] = mapped_column(String(200), index=True)
+    detail: Mapped[str | None] = mapped_column(String(500))

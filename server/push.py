@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from server.auth import Caller
 from server.errors import Forbidden
 from server.models import AppliedMutation, Record
-from server.records import Clock, ScopedRecords
+from server.records import Clock, ScopedRecords, is_erased
 from server.settings import sensitive_policy
 from server.store import ServerStore
 from sync.enums import LeadStatus
@@ -48,6 +48,9 @@ REASON_CHARS = 500  # AppliedMutation.reason's size
 # profile question): a create of one that exists is the same row, merged field by field.
 DERIVED_ID_ENTITIES = frozenset({"profile_answer"})
 OFF_DEVICES = "your company keeps sensitive profile answers off laptops; this answer was not stored"
+# A record erased on request (server.gdpr) or by the retention policy stays erased: no edit,
+# conflict or new row naming it brings its values back.
+ERASED = "this record was erased (a data protection request or the retention policy); not kept"
 
 
 class Rejected(Exception):
@@ -193,6 +196,8 @@ def _apply(
             record.deleted_at = records.clock()
             return "applied", records.save(record)
         return "applied", record.version
+    if is_erased(record):
+        raise Rejected(ERASED)
     return _merge(records, caller, record, _stamped(caller, m))
 
 
@@ -206,8 +211,13 @@ def _checked(records: ScopedRecords, m: Mutation) -> Mutation:
         raise Rejected(str(exc)) from None
     for name, entity in REFERENCE_FIELDS.items():
         named = fields.get(name)
-        if named is not None and records.get(entity, uuid.UUID(named)) is None:
+        if named is None:
+            continue
+        target = records.get(entity, uuid.UUID(named))
+        if target is None:
             raise Rejected(f"{name}: no {entity.replace('_', ' ')} {named} {NOT_IN_SCOPE}")
+        if is_erased(target):
+            raise Rejected(f"{name}: {ERASED}")
     derive = DERIVED_IDS.get(m.entity)
     if derive is not None and m.op == "create" and derive(fields) != m.id:
         raise Rejected("this record's id does not match what it is about")
@@ -233,6 +243,8 @@ def _create(records: ScopedRecords, caller: Caller, m: Mutation) -> tuple[Any, i
         existing = records.get(m.entity, m.id) if m.entity in DERIVED_ID_ENTITIES else None
         if existing is None:
             raise Rejected("a record with this id already exists")
+        if is_erased(existing):
+            raise Rejected(ERASED)
         # Two devices answered the same question offline: no base, so a differing value
         # is a conflict the rep settles; the same value is simply applied.
         return _merge(records, caller, existing, m)

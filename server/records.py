@@ -468,6 +468,16 @@ class ScopedRecords:
         self.save(record)
         return record
 
+    def erase(self, record: Record) -> int:
+        """Deletes `record` the normal way (a tombstone every device hears of at its next
+        sync) keeping none of its values: only the ids of the rows it hangs off, so it
+        still follows its account to another territory. A device removes such a row from
+        its store instead of keeping it hidden (db.store.replica). Returns its version."""
+        if record.deleted_at is None:
+            record.deleted_at = self.clock()
+        record.data = {name: value for name, value in record.data.items() if name in ERASED_KEEPS}
+        return self.save(record)
+
     def move_account_rows(self, account_id: uuid.UUID, territory: str) -> int:
         """After an account moved territory, its rows follow it (new versions, so the new
         territory's reps pull them; the old one's end-of-sync check lets go of them)."""
@@ -515,6 +525,16 @@ class ScopedRecords:
 
 def _json_text(data: dict[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False)
+
+
+# What an erased record keeps (ScopedRecords.erase): the ids of the rows it refers to.
+ERASED_KEEPS = frozenset(REFERENCE_FIELDS)
+
+
+def is_erased(record: Record) -> bool:
+    """Whether `record` was erased (ScopedRecords.erase): a tombstone with no values left.
+    Nothing may bring such a record back, nor name it."""
+    return record.deleted_at is not None and set(record.data) <= ERASED_KEEPS
 
 
 def take_page(records: list[WireRecord]) -> tuple[list[WireRecord], bool]:

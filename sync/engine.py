@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import importlib.metadata
 import ipaddress
 import json
 import logging
@@ -44,8 +45,10 @@ from db.store.replica import (
 from sync.collector import collector_paused
 from sync.content_digest import MOST_SKIPPED, SLICE_ROWS, SliceCheck, slice_digest
 from sync.entities import ENTITIES
+from sync.expiry import keep_sync_facts
 from sync.outcome import (
     ClientTooOld,
+    DeviceWiped,
     NeedsSignIn,
     Offline,
     SyncError,
@@ -57,10 +60,13 @@ from sync.protocol import (
     API_VERSION,
     CLIENT_TOO_OLD,
     CLOCK_SKEW_WARNING_S,
+    DEVICE_WIPED,
     PREFIX,
     PULL_INCLUDES,
     RESYNC_REQUIRED,
     SERVER_TIME_HEADER,
+    VERSION_HEADER,
+    VERSION_PATTERN,
     EntitySummary,
     ErrorBody,
     LoginRequest,
@@ -75,15 +81,18 @@ from sync.protocol import (
     SnapshotPage,
     SyncSummary,
     TokenPair,
+    WipeDone,
 )
 
 __all__ = [
     "AccessToken",
+    "DeviceWiped",
     "NeedsSignIn",
     "SyncEngine",
     "SyncError",
     "SyncOutcome",
     "SyncStopped",
+    "confirm_wiped",
     "http_client",
     "sync_once",
     "tls_context",
@@ -103,6 +112,17 @@ PUSH_BYTES = 8_000_000
 READ_AHEAD = 8
 SCOPE = "scope"  # the territories of the last sync, as JSON
 SNAPSHOT_AFTER = "snapshot_after"  # where an unfinished first download goes on
+
+
+@cache
+def app_version() -> str:
+    """This app's version as installed (VERSION_HEADER); "0+unknown" when run from a tree
+    that was never installed."""
+    try:
+        version = importlib.metadata.version("fieldbrief")
+    except importlib.metadata.PackageNotFoundError:
+        return "0+unknown"
+    return version if re.fullmatch(VERSION_PATTERN, version) else "0+unknown"
 
 
 def _following(part: SliceCheck) -> str:
@@ -261,8 +281,10 @@ class SyncEngine:
         retry: RetryPolicy | None = None,
         access: AccessToken | None = None,
         on_access: Callable[[AccessToken], None] | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self._retry = retry or RetryPolicy()
+        self._clock = clock or (lambda: datetime.now(UTC))
         self._stop = threading.Event()
         self._replica = replica
         self._http = http
@@ -274,11 +296,15 @@ class SyncEngine:
         self._on_access = on_access or (lambda _access: None)
         self._reusing_access = False  # signed in with `access`: a 401 signs in afresh
         self._client_id: uuid.UUID | None = None
-        self._headers: dict[str, str] = {API_HEADER: str(API_VERSION)}
+        self._headers: dict[str, str] = {
+            API_HEADER: str(API_VERSION),
+            VERSION_HEADER: app_version(),
+        }
         # The scope and policy this device follows (None: not known yet); what the server
         # says on each page is compared with them.
         self._scope: set[str] | None = None
         self._policy: str | None = None
+        self._offline_days: int | None = None  # the company's offline limit (None: none)
         self._warnings: list[str] = []
         self._clock_checked = False
         self._changed = Changes()
@@ -301,6 +327,13 @@ class SyncEngine:
                 "the server's answer was not what this app reads: check the server address, "
                 "or whether the app needs an update"
             ) from exc
+        except DeviceWiped:
+            # Not the message: the reason is the admin's own words, perhaps about a person.
+            log.warning(
+                "sync stopped after %.1f s: an administrator wiped this device",
+                time.monotonic() - started,
+            )
+            raise
         except SyncError as exc:
             log.warning(
                 "sync failed after %.1f s: %s", time.monotonic() - started, exc, exc_info=True
@@ -333,12 +366,15 @@ class SyncEngine:
         known = self._replica.state(SCOPE)
         self._scope = set(json.loads(known)) if known is not None else None
         self._policy = None  # followed anew every sync (it also erases what must go)
+        self._offline_days = None
         self._sign_in(client_id)
         pushed, rejected = self._push(client_id, stop, report)
         pull = self._pull(stop, report)
         repaired = self._verify(stop, report, pull)
         if self._scope is not None:
             self._replica.set_state(SCOPE, json.dumps(sorted(self._scope)))
+        # Synced: the offline limit counts from now (sync.expiry).
+        keep_sync_facts(self._replica, self._clock(), self._offline_days)
         return SyncOutcome(
             pushed,
             rejected,
@@ -379,7 +415,11 @@ class SyncEngine:
             return True  # not followed yet this sync
         if me is None:
             return False  # a server that does not say (it was asked once, at the start)
-        return set(me.territories) != self._scope or me.sensitive_answers != self._policy
+        return (
+            set(me.territories) != self._scope
+            or me.sensitive_answers != self._policy
+            or me.offline_days != self._offline_days
+        )
 
     def _follow(self, me: Me, stop: threading.Event, report: Progress, done: _Pulled) -> bool:
         """Takes the territories and policy the server says are ours now: forgets the rows
@@ -394,6 +434,7 @@ class SyncEngine:
             )
         before, self._scope = self._scope, set(me.territories)
         self._policy = me.sensitive_answers
+        self._offline_days = me.offline_days
         if before is None:
             return False  # a first download: the whole scope comes anyway
         added, removed = self._scope - before, before - self._scope
@@ -757,6 +798,8 @@ class SyncEngine:
                         )
                 else:
                     failure = _error_of(response)
+                    if isinstance(failure, DeviceWiped):
+                        failure.client_id = self._client_id
                     if isinstance(failure, NeedsSignIn) and self._reusing_access:
                         # The kept access token was revoked meanwhile: sign in as usual,
                         # and send this request again with the new one.
@@ -818,8 +861,12 @@ def _error_of(response: httpx.Response) -> SyncError:
         return SyncError(f"the server answered {response.status_code}")
     if response.status_code == 401:
         return NeedsSignIn(body.message)
-    kind = {RESYNC_REQUIRED: ResyncRequired, CLIENT_TOO_OLD: ClientTooOld}.get(body.error)
-    return (kind or SyncError)(body.message)
+    kinds: dict[str, type[SyncError]] = {
+        RESYNC_REQUIRED: ResyncRequired,
+        CLIENT_TOO_OLD: ClientTooOld,
+        DEVICE_WIPED: DeviceWiped,
+    }
+    return kinds.get(body.error, SyncError)(body.message)
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -944,6 +991,26 @@ def _row(raw: Any) -> PulledRow:
     return PulledRow(row.entity, row.id, row.version, row.deleted, row.data)
 
 
+def confirm_wiped(http: httpx.Client, client_id: uuid.UUID, attempts: int = 3) -> bool:
+    """Tells the server this device erased its copy (after DeviceWiped); whether it heard.
+    A few tries, quickly: the rep is waiting, and the copy is gone whatever the answer."""
+    body = WipeDone(client_id=client_id).model_dump(mode="json")
+    headers = {API_HEADER: str(API_VERSION), VERSION_HEADER: app_version()}
+    for attempt in range(attempts):
+        try:
+            response = http.post(f"{PREFIX}/device/wiped", json=body, headers=headers)
+        except httpx.TransportError:
+            log.info("telling the server of the wipe: no answer (try %d)", attempt + 1)
+        else:
+            if response.status_code < 300:
+                return True
+            log.warning("the server answered %d to the wipe done", response.status_code)
+            if response.status_code < 500:
+                return False
+        time.sleep(0.5 * (attempt + 1))
+    return False
+
+
 def sync_once(
     replica: LocalReplica,
     server: str,
@@ -952,7 +1019,9 @@ def sync_once(
     progress: Progress | None = None,
     retry: RetryPolicy | None = None,
     ca_file: str | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> SyncOutcome:
     """One full sync with a fresh HTTP client (the CLI's entry point)."""
     with http_client(server, ca_file=ca_file) as http:
-        return SyncEngine(replica, http, username, password, retry=retry).run(progress=progress)
+        engine = SyncEngine(replica, http, username, password, retry=retry, clock=clock)
+        return engine.run(progress=progress)

@@ -3,6 +3,7 @@ window loads it at start-up; the engine with httpx and SQLAlchemy loads later)."
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -28,6 +29,21 @@ class SyncStopped(SyncError):
 
 class ClientTooOld(SyncError):
     """The server no longer reads this app's requests: the rep must update the app."""
+
+
+class DeviceWiped(SyncError):
+    """An administrator wiped this device: its copy must be erased now (desktop.wipe), and
+    the server told so with `client_id`, the id it knows this device by. The message says
+    when and why, in the server's words."""
+
+    def __init__(self, message: str, client_id: uuid.UUID | None = None) -> None:
+        super().__init__(message)
+        self.client_id = client_id
+
+
+class CopyExpired(SyncError):
+    """This laptop went without syncing past the company's offline limit: its copy must be
+    erased (desktop.wipe), not synced. The message says so in words."""
 
 
 @dataclass(frozen=True)

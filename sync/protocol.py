@@ -42,6 +42,14 @@ TOMBSTONE_DAYS = 180  # the server keeps deletes at least this long
 CLOCK_SKEW_WARNING_S = 5 * 60
 # Every server answer says the server's time (ISO 8601), for the client's clock warning.
 SERVER_TIME_HEADER = "X-Fieldbrief-Server-Time"
+# The app's version (e.g. 0.1.0), sent with every request: the server lists it per device,
+# and answers fields older apps would refuse (Me.offline_days) only to apps that send it.
+VERSION_HEADER = "X-Fieldbrief-Version"
+VERSION_PATTERN = r"[0-9A-Za-z][0-9A-Za-z.+_-]{0,39}"
+# Every call of a device an admin wiped is answered 410 with this error; the device erases
+# its copy and says so (POST {PREFIX}/device/wiped).
+DEVICE_WIPED = "device_wiped"
+MAX_OFFLINE_DAYS = 3650  # the longest offline limit a company may set
 
 
 class Health(_Model):
@@ -80,6 +88,19 @@ class Me(_Model):
     client_id: uuid.UUID
     territories: list[str]
     sensitive_answers: SensitivePolicy = "allowed"
+    # Days this device may go without syncing before it erases its copy (None: no limit).
+    # Left out when None (exclude_if: pydantic 2.11): an older app's models refuse fields
+    # they do not know.
+    offline_days: int | None = Field(
+        default=None, ge=1, le=MAX_OFFLINE_DAYS, exclude_if=lambda days: days is None
+    )
+
+
+class WipeDone(_Model):
+    """A wiped device says it erased its copy (it holds no sign-in any more: its id is
+    what names it)."""
+
+    client_id: uuid.UUID
 
 
 # --- Sync ---------------------------------------------------------------------------------

@@ -215,6 +215,14 @@ class MainWindow(QMainWindow):
         self.sign_in_bar.clicked.connect(lambda: self.show_sign_in(self._sign_in_message))
         self.sign_in_bar.hide()
         self.statusBar().addWidget(self.sign_in_bar)
+        # A standing notice the rep must not miss (this copy is erased in 2 days unless it
+        # syncs): stays until it no longer holds, unlike a status message.
+        self.notice = QLabel()
+        self.notice.setObjectName("notice")
+        self.notice.setStyleSheet("color: #9a3412; font-weight: 600;")
+        self.notice.setWordWrap(False)
+        self.notice.hide()
+        self.statusBar().addWidget(self.notice)
         self.sync: SyncController | None = None
         self.ask_to_sign_in = True  # tests switch the modal dialog off
         # The windows open now, one per contact, visit and note: asked again, the open one
@@ -529,6 +537,17 @@ class MainWindow(QMainWindow):
     def show_page(self, page: int) -> None:
         if self._attached:
             self.navigation.setCurrentRow(page)
+
+    def show_notice(self, text: str) -> None:
+        """Shows a standing notice in the status bar; "" takes it away."""
+        self.notice.setText(text[:1].upper() + text[1:])
+        self.notice.setToolTip(self.notice.text())
+        self.notice.setVisible(bool(text))
+
+    def stop_sync(self) -> None:
+        """No more syncs from this window (the copy is being erased)."""
+        if self.sync is not None:
+            self.sync.stop()
 
     def show_fatal(self, message: str) -> None:
         """Replaces the loading page with why the territory could not be opened."""

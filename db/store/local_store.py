@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.errors import DiskFull, StoreReadOnly, StoreUnreadable
+from db.errors import DiskFull, StoreClosed, StoreReadOnly, StoreUnreadable
 from db.store.bulk_indexes import restore_on_open
 from db.store.cipher import StoreKey, discard_partial, encrypt_in_place, is_plain_file
 from db.store.engine import READING, RELAXED, create_store_engine
@@ -28,6 +28,7 @@ class Store:
     def __init__(self, engine: Engine, path: Path) -> None:
         self.engine = engine
         self.path = path
+        self._closed = False
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._relaxed = sessionmaker(
             engine.execution_options(**{RELAXED: True}), expire_on_commit=False
@@ -96,6 +97,7 @@ class Store:
         commit skips the wait for the disk, so a power cut may undo it, never corrupt it,
         and the WAL is copied back into the database less often (see relax_durability).
         """
+        self._check_open()
         try:
             with (self._sessions if durable else self._relaxed).begin() as session:
                 yield session
@@ -106,11 +108,18 @@ class Store:
     def reading(self) -> Iterator[Session]:
         """A session for queries only; nothing is committed, and it never waits for the
         write lock (its transaction is a snapshot taken at its first query)."""
+        self._check_open()
         with self._readers() as session:
             yield session
 
     def close(self) -> None:
+        """Closes every connection; the store refuses any later unit of work."""
+        self._closed = True
         self.engine.dispose()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreClosed(f"the store at {self.path} is closed")
 
 
 def _check_writable(path: Path) -> None:

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from db.changes import Changes
 from db.edits import LOCAL_COLUMNS
 from db.profiles.book import SENSITIVE_OFF_DEVICES, SENSITIVE_POLICY
-from db.search import pause_indexing, rebuild_index
+from db.search import NUMBER_INDEX, WORD_INDEX, drop_removed_words, pause_indexing, rebuild_index
 from db.store.bulk_indexes import defer_indexes, restore_indexes
 from db.store.local_store import Store
 from db.store.models import (
@@ -52,6 +52,7 @@ from db.store.types import utc_now
 from db.store.wire_values import from_wire, row_writer
 from sync.content_digest import SliceCheck
 from sync.entities import ENTITIES
+from sync.protocol import REFERENCE_FIELDS
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,18 @@ ENTITY_ORDER = tuple(_MODELS)
 # What a page does to the search index: keep it current, leave it, or refill it after.
 SearchUpkeep = Literal["live", "paused", "rebuild"]
 _RANK = {entity: rank for rank, entity in enumerate(ENTITY_ORDER)}
+# A tombstone that keeps only the ids of the rows it hung off is an erasure (a person's
+# data erased on request, or the retention policy: server.records.ScopedRecords.erase).
+# Such a row leaves the store, with what cannot exist without it, instead of staying hidden.
+_ERASED_KEEPS = frozenset(REFERENCE_FIELDS)
+# What an erasure writes over a name in text it keeps (server.gdpr.ERASED): a pulled edit
+# that brings it into searchable text has the old words dropped from the index.
+ERASED_MARK = "[erased]"
+# Set while the search index is paused (a download) and an erasure's old words must leave
+# it: the rebuild that ends the download drops them.
+SEARCH_SCRUB = "search_scrub"
+# The tables whose words are in the word index (activities' numbers are in the other).
+_WORDS_OF = frozenset({"account", "contact", "visit_note"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,6 +328,10 @@ class LocalReplica:
             if known is None or known.version < row.version:
                 newest[(row.entity, row.id)] = row
         ordered = sorted(newest.values(), key=lambda r: _RANK.get(r.entity, len(_RANK)))
+        erasing = [row for row in ordered if _erased(row)]
+        if erasing:
+            ordered = [row for row in ordered if not _erased(row)]
+        scrub: set[str] = set()  # search indexes that hold words of removed text
         with self._store.session(durable=durable) as session:
             if search == "paused":
                 defer_indexes(session)
@@ -331,12 +348,18 @@ class LocalReplica:
                 if model is None:
                     changed = _apply_remote(session, group)
                 else:
-                    changed, set_aside = _apply_guarded(session, model, group, pending, aside)
+                    changed, set_aside = _apply_guarded(
+                        session, model, group, pending, aside, scrub
+                    )
                     if set_aside:
                         tables.add(SetAsideRow.__tablename__)
                     aside = aside or set_aside
                 if changed:
                     tables.add(entity)
+            if erasing:
+                removed = _remove_erased(session, erasing)
+                tables |= removed
+                scrub |= _indexes_of(removed)
             if cursor is not None:
                 _set_state(session, CURSOR, cursor)
             for key, value in (state or {}).items():
@@ -344,7 +367,32 @@ class LocalReplica:
             if search == "rebuild":
                 restore_indexes(session)
                 rebuild_index(session)
+                if session.get(SyncState, SEARCH_SCRUB) is not None:
+                    scrub |= {WORD_INDEX, NUMBER_INDEX}
+                    _set_state(session, SEARCH_SCRUB, None)
+            if scrub and search == "paused":
+                _set_state(session, SEARCH_SCRUB, "1")
+            elif scrub:
+                drop_removed_words(session, sorted(scrub))
+        if scrub and search != "paused":
+            self._empty_wal()
         return Changes(frozenset(tables))
+
+    def _empty_wal(self) -> None:
+        """Copies the write-ahead log into the store and truncates it (after an erasure):
+        the log would otherwise keep the pages as they were before, until it is reused."""
+        raw = self._store.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy, _pages, _copied = cursor.fetchone() or (1, 0, 0)
+            cursor.close()
+        finally:
+            raw.close()
+        if busy:
+            log.warning(
+                "the write-ahead log was in use: erased rows leave it at a later checkpoint"
+            )
 
     @_on_store_thread
     def summary(self) -> dict[str, tuple[int, int]]:
@@ -684,6 +732,7 @@ def _apply_guarded(
     group: list[PulledRow],
     pending: dict[tuple[str, uuid.UUID], set[str]],
     aside: bool,
+    scrub: set[str],
 ) -> tuple[bool, bool]:
     """_apply_synced for a run of rows of one table. A run that cannot be stored whole
     goes again row by row, and a row that cannot be stored is set aside with the reason
@@ -692,7 +741,7 @@ def _apply_guarded(
     Returns (whether the table changed, whether rows were set aside)."""
     try:
         with session.begin_nested():
-            changed = _apply_synced(session, model, group, pending)
+            changed = _apply_synced(session, model, group, pending, scrub)
     except _UNSTORABLE:
         log.warning(
             "a page of %s could not be stored whole; row by row",
@@ -709,7 +758,7 @@ def _apply_guarded(
         if problem is None:
             try:
                 with session.begin_nested():
-                    changed = _apply_synced(session, model, [row], pending) or changed
+                    changed = _apply_synced(session, model, [row], pending, scrub) or changed
             except _UNSTORABLE as exc:
                 # Logged with its traceback, never with the row's values (customer data).
                 log.warning("%s %s could not be stored", row.entity, row.id, exc_info=True)
@@ -766,7 +815,10 @@ def _apply_synced(
     model: type[Any],
     group: list[PulledRow],
     pending: dict[tuple[str, uuid.UUID], set[str]],
+    scrub: set[str],
 ) -> bool:
+    """Writes a run of pulled rows of one table; adds WORD_INDEX to `scrub` when an edit
+    erased a name from searchable text (see ERASED_MARK)."""
     table = model.__table__
     fields = [column for column in table.columns if column.key not in LOCAL_COLUMNS]
     known: dict[uuid.UUID, tuple[int | None, datetime | None, dict[str, Any]]] = {}
@@ -796,6 +848,8 @@ def _apply_synced(
         # deleted_at) refreshes the row's search entry through the FTS triggers, which
         # costs a hundred times the update itself, and most pulled edits touch neither.
         values = {name: v for name, v in values.items() if not _same(current.get(name), v)}
+        if table.name in _WORDS_OF and _erases_words(current, values):
+            scrub.add(WORD_INDEX)
         if row.deleted != (deleted_at is not None):
             values["deleted_at"] = now if row.deleted else None
         values["server_version"] = values["version"] = row.version
@@ -813,6 +867,97 @@ def _apply_synced(
         )
         session.execute(change, batch, execution_options={"synchronize_session": False})
     return changed
+
+
+def _erased(row: PulledRow) -> bool:
+    """Whether a pulled row is an erasure (see _ERASED_KEEPS)."""
+    return row.deleted and isinstance(row.data, dict) and set(row.data) <= _ERASED_KEEPS
+
+
+def _erases_words(current: dict[str, Any], values: dict[str, Any]) -> bool:
+    """Whether writing `values` over `current` puts ERASED_MARK where it was not."""
+    return any(
+        isinstance(value, str) and ERASED_MARK in value and ERASED_MARK not in str(current.get(k))
+        for k, value in values.items()
+    )
+
+
+def _indexes_of(tables: set[str]) -> set[str]:
+    """The search indexes that held words of rows of `tables`."""
+    indexes = {WORD_INDEX} if tables & _WORDS_OF else set()
+    return indexes | ({NUMBER_INDEX} if "activity" in tables else set())
+
+
+def _remove_erased(session: Session, rows: list[PulledRow]) -> set[str]:
+    """Removes erased rows from the store (see _ERASED_KEEPS) and, before each, the rows
+    that cannot exist without it (a contact's profile answers: about the same person); a
+    reference to it that may be empty is emptied. Their queued or refused edits and any
+    copy set aside go too: nothing of them may be pushed again. Returns the tables changed."""
+    wanted: dict[str, set[uuid.UUID]] = {}
+    for row in rows:
+        wanted.setdefault(row.entity, set()).add(row.id)
+    touched: set[str] = set()
+    gone: dict[str, set[uuid.UUID]] = {}
+    for entity in sorted(wanted, key=lambda e: -_RANK.get(e, len(_RANK))):
+        ids = sorted(wanted[entity])
+        model = _MODELS.get(entity)
+        if model is None:
+            for chunk in _chunks(ids):
+                found = session.execute(
+                    delete(RemoteRecord).where(
+                        RemoteRecord.entity == entity, RemoteRecord.id.in_(chunk)
+                    )
+                )
+                if found.rowcount:  # type: ignore[attr-defined]
+                    touched.add(entity)
+        else:
+            _remove_rows(session, model.__table__, ids, touched, gone)
+        gone.setdefault(entity, set()).update(ids)
+    for entity, removed in gone.items():
+        for chunk in _chunks(sorted(removed)):
+            dropped = session.execute(
+                delete(OutboxEntry).where(
+                    OutboxEntry.entity == entity, OutboxEntry.entity_id.in_(chunk)
+                )
+            )
+            if dropped.rowcount:  # type: ignore[attr-defined]
+                touched.add(OutboxEntry.__tablename__)
+            session.execute(
+                delete(SetAsideRow).where(SetAsideRow.entity == entity, SetAsideRow.id.in_(chunk))
+            )
+    return touched
+
+
+def _remove_rows(
+    session: Session,
+    table: Any,
+    ids: list[uuid.UUID],
+    touched: set[str],
+    gone: dict[str, set[uuid.UUID]],
+) -> None:
+    """Deletes rows `ids` of `table` and, first, what refers to them (see _remove_erased)."""
+    for model in SYNCED_MODELS:
+        child = model.__table__  # type: ignore[attr-defined]
+        for key in child.foreign_keys:
+            if key.column.table is not table:
+                continue
+            column = key.parent
+            for chunk in _chunks(ids):
+                if column.nullable:
+                    emptied = session.execute(
+                        update(child).where(column.in_(chunk)).values({column.key: None})
+                    )
+                    if emptied.rowcount:  # type: ignore[attr-defined]
+                        touched.add(child.name)
+                    continue
+                dependents = list(session.scalars(select(child.c.id).where(column.in_(chunk))))
+                if dependents:
+                    _remove_rows(session, child, dependents, touched, gone)
+                    gone.setdefault(child.name, set()).update(dependents)
+    for chunk in _chunks(ids):
+        found = session.execute(delete(table).where(table.c.id.in_(chunk)))
+        if found.rowcount:  # type: ignore[attr-defined]
+            touched.add(table.name)
 
 
 def _held(session: Session, table: str, ids: list[uuid.UUID]) -> list[uuid.UUID]:

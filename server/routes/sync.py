@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 
 from server.auth import AuthService, Caller
+from server.devices import offline_days
 from server.errors import BadRequest
 from server.push import apply_push
 from server.records import (
@@ -121,7 +122,11 @@ def add_sync_routes(
                     summary = entities
                 else:
                     digest = None
-            me = me_of(who, sensitive_policy(session)) if "me" in extras else None
+            me = (
+                me_of(who, sensitive_policy(session), offline_days(session))
+                if "me" in extras
+                else None
+            )
         envelope = PullPage(
             rows=[], cursor=encode_cursor(last), more=more, me=me, summary=summary, digest=digest
         )

@@ -181,6 +181,10 @@ ATTEMPTS: dict[tuple[str, str], Attempt] = {
         f"{PREFIX}/marketing/suppressions", headers=h
     ),
     ("POST", "/auth/logout"): lambda http, h, ids: http.post(f"{PREFIX}/auth/logout", headers=h),
+    # A wipe done names a device, not a record: one not asked to wipe is a 404 either way.
+    ("POST", "/device/wiped"): lambda http, h, ids: http.post(
+        f"{PREFIX}/device/wiped", json={"client_id": str(ids["account"])}, headers=h
+    ),
 }
 
 
