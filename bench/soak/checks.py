@@ -10,25 +10,36 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import sqlcipher3
 from sqlalchemy import select
 
+import bench.keyed  # noqa: F401  (sets the soak's store passphrase, as the processes have it)
 from db.edits import LOCAL_COLUMNS
+from db.errors import StoreUserError
+from db.store.cipher import connect
 from db.store.local_store import STORE_FILENAME, Store
 from db.store.models import SYNCED_MODELS, OutboxEntry, RemoteRecord
+from desktop.store_key import store_key
 from sync.entities import to_wire
 
 _MODELS = {model.__tablename__: model for model in SYNCED_MODELS}  # type: ignore[attr-defined]
 
 
 def integrity(path: Path) -> str | None:
-    """None when SQLite's integrity_check says ok; else what it says."""
+    """None when SQLite's integrity_check says ok; else what it says. A laptop's store is
+    read with its key (the soak's passphrase, bench.keyed), the server's as it is."""
     if path.is_dir():
         path = path / STORE_FILENAME
     try:
-        with sqlite3.connect(path, timeout=30) as connection:
+        if path.name == STORE_FILENAME:
+            connection = connect(path, store_key(path.parent))
+        else:
+            connection = sqlcipher3.connect(path, timeout=30)
+        try:
             said = [row[0] for row in connection.execute("PRAGMA integrity_check")]
-        connection.close()
-    except sqlite3.Error as exc:
+        finally:
+            connection.close()
+    except (sqlite3.Error, sqlcipher3.Error, StoreUserError) as exc:
         return f"{path.name}: cannot check: {exc}"
     return None if said == ["ok"] else f"{path.name}: integrity_check: {'; '.join(said[:3])}"
 
