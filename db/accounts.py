@@ -27,7 +27,7 @@ from db.search import (
     narrow_match,
 )
 from db.store.local_store import Store
-from db.store.models import Account, Activity, Contact, TeamMember
+from db.store.models import ACCOUNT_TOTAL, Account, Activity, Contact, TeamMember
 
 LATEST_ACTIVITY_LIMIT = 25
 # How many accounts past the page a broad search walks before it looks matches up instead.
@@ -75,11 +75,16 @@ class AccountDirectory:
             return _fetch_page(session, Account, query, offset, limit, [*base, narrow_match(match)])
 
     def count(self, query: AccountQuery) -> int:
-        """How many accounts the query matches."""
+        """How many accounts the query matches. With no search text, from the totals the
+        store keeps per rung (never a count of the table: this runs at every start)."""
         where = self._base_filters(query)
         match = fts_query(query.text)
-        if match is not None:
-            where.append(narrow_match(match))
+        if match is None:
+            totals = live_accounts_per_rung(self._store)
+            if query.rung is None:
+                return sum(totals.values())
+            return totals.get(query.rung.value, 0)
+        where.append(narrow_match(match))
         with self._store.reading() as session:
             stmt = select(func.count()).select_from(Account).where(*where)
             return int(session.execute(stmt).scalar_one())
@@ -104,6 +109,13 @@ class AccountDirectory:
         if query.rung is not None:
             filters.append(Account.ladder_rung == query.rung)
         return filters
+
+
+def live_accounts_per_rung(store: Store) -> dict[str, int]:
+    """Live accounts per rung's stored value ('' for none), as the store keeps them."""
+    with store.reading() as session:
+        rows = session.execute(select(ACCOUNT_TOTAL.c.rung, ACCOUNT_TOTAL.c.live)).all()
+    return {rung: int(live) for rung, live in rows}
 
 
 def _order(entity: Any, query: AccountQuery) -> list[Any]:

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from db.accounts import AccountDirectory
+from db.accounts import AccountDirectory, live_accounts_per_rung
 from db.changes import Changes
 from db.dto import AccountQuery
 from db.edits import change_row, create_row, delete_row
@@ -29,6 +29,7 @@ from sync.enums import LadderRung
 
 REASON_LIMIT = 500
 HISTORY_LIMIT = 500
+_RUNG_VALUES = {rung.value for rung in LadderRung}  # a newer app's rung is not ours
 
 
 class LadderError(StoreUserError):
@@ -182,6 +183,11 @@ class Ladder:
         if match is not None:
             where.append(narrow_match(match))
         found = dict.fromkeys(LadderRung, 0)
+        if match is None:  # the whole territory: the totals the store keeps, no count
+            for value, live in live_accounts_per_rung(self._store).items():
+                if value in _RUNG_VALUES:
+                    found[LadderRung(value)] = live
+            return found
         with self._store.reading() as session:
             stmt = (
                 select(Account.ladder_rung, func.count())

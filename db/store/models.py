@@ -406,6 +406,16 @@ PROFILE_DATE = Table(
 )
 
 
+# How many live accounts stand on each rung ('' for none), kept by triggers on account
+# (migration 0015_account_totals): the counts shown at start, with no count of the table.
+ACCOUNT_TOTAL = Table(
+    "account_total",
+    Base.metadata,
+    Column("rung", String(20), primary_key=True),
+    Column("live", Integer, nullable=False),
+)
+
+
 class SyncState(Base):
     """Small facts about this device's sync: its client id, the server cursor, and so on."""
 

@@ -33,6 +33,7 @@ KNOWN_REVISIONS: tuple[str, ...] = (
     "0012_activity_account_type",
     "0013_search_numbers",
     "0014_profile_dates",
+    "0015_account_totals",
 )
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 
