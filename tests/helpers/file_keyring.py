@@ -10,7 +10,9 @@ from keyring.backend import KeyringBackend
 
 
 class FileKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
+    # Never chosen by itself: a test names it (PYTHON_KEYRING_BACKEND, or set_keyring). With
+    # a positive priority, merely importing this module made it every later test's keyring.
+    priority = -1  # type: ignore[assignment]
 
     def _path(self) -> Path:
         return Path(os.environ["FIELDBRIEF_TEST_KEYRING"])
