@@ -4,7 +4,6 @@ profile has come (empty, started, useful, rich), key contacts first if the rep l
 from __future__ import annotations
 
 import uuid
-from collections import Counter
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
@@ -13,13 +12,9 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QTableView, QVBoxL
 from db.dates import weekday
 from db.dto import ProfileReminder
 from db.labels import plural
-from db.profiles.definition import (
-    ProfileTier,
-    TerritoryProfileRow,
-    TierRule,
-    key_contacts_explained,
-)
+from db.profiles.definition import ProfileTier, key_contacts_explained
 from ui.account_pane import make_table, section_title
+from ui.models.profiles import CompletenessModel
 from ui.models.table import Column, RowTableModel
 from ui.tasks import Runner
 
@@ -53,47 +48,6 @@ REMINDER_COLUMNS: list[Column[ProfileReminder]] = [
 ]
 
 
-def completeness_columns(rule: TierRule) -> list[Column[TerritoryProfileRow]]:
-    """The territory list's columns; the tier's tooltip says what the tiers mean."""
-    explained = rule.explanation()
-
-    def why(row: TerritoryProfileRow) -> str:
-        return (
-            f"{row.tier.label}: {row.answered} of {row.total} answered, "
-            f"{row.key_answered} of {row.key_total} key questions.\n\n{explained}"
-        )
-
-    return [
-        Column("Account", lambda r: r.account_name),
-        Column("Contact", lambda r: r.contact_name, tooltip=lambda r: r.title or ""),
-        Column(
-            "Role in deal",
-            lambda r: r.deal_role.label if r.deal_role else "",
-            tooltip=lambda r: "Key contact" if r.key_contact else "",
-        ),
-        Column(
-            "Profile",
-            lambda r: r.tier.label,
-            sort_key=lambda r: (r.tier.rank, r.key_answered, r.answered),
-            tooltip=why,
-        ),
-        Column(
-            "Key questions",
-            lambda r: f"{r.key_answered} of {r.key_total}",
-            align_right=True,
-            sort_key=lambda r: r.key_answered,
-            tooltip=why,
-        ),
-        Column(
-            "Answered",
-            lambda r: f"{r.answered} of {r.total}",
-            align_right=True,
-            sort_key=lambda r: r.answered,
-            tooltip=why,
-        ),
-    ]
-
-
 def reminders_table(parent: QWidget) -> tuple[RowTableModel[ProfileReminder], QTableView]:
     model: RowTableModel[ProfileReminder] = RowTableModel(REMINDER_COLUMNS, parent)
     return model, make_table(model, stretch_column=3)
@@ -102,17 +56,19 @@ def reminders_table(parent: QWidget) -> tuple[RowTableModel[ProfileReminder], QT
 class ProfilesPage(QWidget):
     """Coming-up dates and territory completeness; Enter or a double-click opens a profile.
 
-    "Key contacts only" keeps its state while the app runs (the page lives as long as the
-    window); the list is filtered in memory, so ticking it reads nothing again."""
+    The completeness list is read a page at a time as it scrolls, sorted by the store; the
+    title's totals per tier are the store's too. "Key contacts only" keeps its state while
+    the app runs (the page lives as long as the window); ticking it reads the list again."""
 
     profile_requested = Signal(uuid.UUID)
-    loaded = Signal()
+    loaded = Signal()  # the reminders (on refresh), the first page and the totals are in
 
     def __init__(self, runner: Runner, book: ProfileBook, parent: QWidget | None = None):
         super().__init__(parent)
         self._runner = runner
         self._book = book
-        self._all: list[TerritoryProfileRow] = []
+        self._waiting: set[str] = set()
+        self._reselect: set[uuid.UUID] = set()
         rule = book.tier_rule
         title = QLabel("Customer profiles")
         title.setObjectName("pageTitle")
@@ -131,11 +87,12 @@ class ProfilesPage(QWidget):
         self.key_only.setToolTip(key_contacts_explained())
         self.key_only.setChecked(True)
         self.key_only.toggled.connect(self._on_key_only_toggled)
-        self.completeness: RowTableModel[TerritoryProfileRow] = RowTableModel(
-            completeness_columns(rule), self
-        )
+        self.completeness = CompletenessModel(runner, book, self)
+        self.completeness.about_to_reset.connect(self._on_completeness_about_to_reset)
+        self.completeness.page_loaded.connect(self._on_completeness_page_loaded)
+        self.completeness.counts_loaded.connect(self._on_completeness_counts_loaded)
         self.completeness_view = make_table(self.completeness, stretch_column=1)
-        self.completeness_view.setSortingEnabled(True)
+        self.completeness_view.setSortingEnabled(True)  # the model only notes the order
         self.completeness_view.sortByColumn(PROFILE_COLUMN, Qt.SortOrder.AscendingOrder)
         header = QHBoxLayout()
         header.addWidget(self._completeness_title)
@@ -153,12 +110,11 @@ class ProfilesPage(QWidget):
         self.completeness_view.activated.connect(self._on_completeness_activated)
 
     def refresh(self) -> None:
-        self._runner.read(
-            lambda: (self._book.coming_up(), self._book.territory_completeness()), self._on_loaded
-        )
+        self._waiting.add("reminders")
+        self._runner.read(self._book.coming_up, self._on_reminders)
+        self.completeness.refresh()
 
-    def _on_loaded(self, loaded: tuple[list[ProfileReminder], list[TerritoryProfileRow]]) -> None:
-        reminders, self._all = loaded
+    def _on_reminders(self, reminders: list[ProfileReminder]) -> None:
         self.reminders.set_rows(reminders)
         self._coming_title.setText(
             f"Coming up in the next 30 days ({len(reminders)})"
@@ -167,24 +123,47 @@ class ProfilesPage(QWidget):
         )
         self.reminders_view.resizeColumnsToContents()
         self.reminders_view.horizontalHeader().setStretchLastSection(True)
-        self._show_completeness()
-        self.loaded.emit()
+        self._arrived("reminders")
 
     @Slot(bool)
-    def _on_key_only_toggled(self, _checked: bool) -> None:
-        self._show_completeness()
+    def _on_key_only_toggled(self, checked: bool) -> None:
+        self.completeness.set_key_only(checked)
 
-    def _show_completeness(self) -> None:
-        key_only = self.key_only.isChecked()
-        rows = [r for r in self._all if r.key_contact] if key_only else self._all
-        self.completeness.set_rows(rows)
-        header = self.completeness_view.horizontalHeader()
-        self.completeness.sort(header.sortIndicatorSection(), header.sortIndicatorOrder())
-        tiers = Counter(r.tier for r in rows)
+    @Slot()
+    def _on_completeness_about_to_reset(self) -> None:
+        # The rows go and the selection with them: the same contacts are selected again
+        # if the new first page holds them (a header's click re-sorts in the store).
+        model, selection = self.completeness, self.completeness_view.selectionModel()
+        self._reselect = {
+            model.row_at(index.row()).contact_id for index in selection.selectedRows()
+        }
+        self._waiting |= {"page", "counts"}
+
+    @Slot(int)
+    def _on_completeness_page_loaded(self, loaded: int) -> None:
+        if "page" not in self._waiting:
+            return  # a later page, as the list scrolls
+        view, model = self.completeness_view, self.completeness
+        view.resizeColumnsToContents()
+        for row in range(loaded):
+            if model.row_at(row).contact_id in self._reselect:
+                view.selectRow(row)
+        self._reselect = set()
+        self._arrived("page")
+
+    @Slot(object)
+    def _on_completeness_counts_loaded(self, tiers: dict[ProfileTier, int]) -> None:
+        total = sum(tiers.values())
         counts = ", ".join(f"{tiers[tier]:,} {tier.value}" for tier in ProfileTier)
-        who = plural(len(rows), "key contact" if key_only else "contact")
+        who = plural(total, "key contact" if self.completeness.key_only else "contact")
         self._completeness_title.setText(f"Profile completeness · {who}: {counts}")
-        self.completeness_view.resizeColumnsToContents()
+        self._arrived("counts")
+
+    def _arrived(self, part: str) -> None:
+        if part in self._waiting:
+            self._waiting.discard(part)
+            if not self._waiting:
+                self.loaded.emit()
 
     @Slot(QModelIndex)
     def _on_reminder_activated(self, index: QModelIndex) -> None:

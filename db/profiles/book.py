@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Mapping
+from importlib import import_module
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy import ColumnElement, Integer, and_, case, column, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from db.changes import Changes
@@ -24,10 +25,19 @@ from db.dto import (
 from db.edits import change_row, create_row
 from db.errors import StoreUserError
 from db.profiles.definition import load_definition
-from db.profiles.tiers import TerritoryProfileRow, TierRule, counted, key
+from db.profiles.tiers import (
+    KEY_DEAL_ROLES,
+    CompletenessSort,
+    ProfileTier,
+    TerritoryProfileRow,
+    TierRule,
+    counted,
+    key,
+)
 from db.profiles.values import completeness, normalise_answer, recurring_dates
 from db.store.local_store import Store
 from db.store.models import (
+    PROFILE_COUNT,
     PROFILE_DATE,
     Account,
     Contact,
@@ -37,6 +47,7 @@ from db.store.models import (
 )
 from db.store.types import utc_now
 from sync.entities import answer_id
+from sync.enums import DealRole
 from sync.profile_definition import ProfileDefinition
 
 # The consent to keep special-category answers, stored like an answer under a reserved id
@@ -94,6 +105,7 @@ class ProfileBook:
         self._store = store
         self.definition = definition or load_definition()
         self.tier_rule = TierRule.of(self.definition)
+        self._counts_kept = _counts_kept(self.definition, self.tier_rule)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -217,9 +229,11 @@ class ProfileBook:
         """Every live contact with how much of their profile is filled in, how much of its
         key questions, and the tier that puts it in.
 
-        Counted in SQL from the answers' partial index (a few hundred thousand contacts
-        stay quick): no answer is read or decoded. Stored answers are normalised, so a row
-        with a value is an answer (db.profiles.values.is_answered agrees).
+        The whole territory at once (seconds and hundreds of MB at 300,000 contacts): the
+        Profiles screen pages through completeness_page() instead. Counted in SQL from the
+        answers' partial index: no answer is read or decoded. Stored answers are
+        normalised, so a row with a value is an answer (db.profiles.values.is_answered
+        agrees).
         """
         counted_ids = [q.id for q in counted(self.definition)]
         key_ids = [q.id for q in key(self.definition)]
@@ -266,6 +280,135 @@ class ProfileBook:
                 )
                 for cid, first, last, title, role, aname, n, k in rows
             ]
+
+    def completeness_page(
+        self,
+        *,
+        key_only: bool,
+        sort: CompletenessSort = CompletenessSort.TIER,
+        descending: bool = False,
+        offset: int = 0,
+        limit: int = 200,
+    ) -> list[TerritoryProfileRow]:
+        """`limit` live contacts from `offset` of the territory's profile list (only key
+        contacts if `key_only`), sorted in SQL by `sort`.
+
+        The tier and counts orders page through profile_count's indexes alone (the contact
+        breaking ties, descending too) and read only the contacts returned; the account,
+        contact and role orders break ties by account, last name and contact, ascending
+        either way. No answer is read."""
+        if offset < 0 or limit < 0:
+            raise ValueError("offset and limit cannot be negative")
+        counts = self._counts()
+        c = counts.c
+        order = _order(counts, sort, descending)
+        listed: list[ColumnElement[bool]]
+        if sort in _BY_COUNT:
+            # The page's contacts first, from the order's index alone; then only they are
+            # read. "IS NOT false" (the flags are never NULL) keeps SQLite off the flags'
+            # index, whose range it would sort whole for each page.
+            flags = [c.listed.is_not(False), *([c.key_contact.is_not(False)] if key_only else [])]
+            page = (
+                select(c.contact_id)
+                .where(*flags)
+                .order_by(*order)
+                .offset(offset)
+                .limit(limit)
+                .scalar_subquery()
+            )
+            listed = [c.contact_id.in_(page)]
+        else:  # the same contacts, told from their rows: each is read anyway
+            listed = [Contact.deleted_at.is_(None), Account.deleted_at.is_(None)]
+            if key_only:
+                listed.append(Contact.deal_role.in_(sorted(KEY_DEAL_ROLES)))
+        query = (
+            select(
+                Contact.id,
+                Contact.first_name,
+                Contact.last_name,
+                Contact.title,
+                Contact.deal_role,
+                Account.name,
+                c.answered,
+                c.key_answered,
+            )
+            .select_from(counts)
+            .join(Contact, Contact.id == c.contact_id)
+            .join(Account, Account.id == Contact.account_id)
+            .where(*listed)
+            .order_by(*order)
+        )
+        if sort not in _BY_COUNT:
+            query = query.offset(offset).limit(limit)
+        if sort is CompletenessSort.ACCOUNT and counts is PROFILE_COUNT:
+            query = _by_account(key_only, descending, offset, limit)
+        rule = self.tier_rule
+        with self._store.reading() as session:
+            return [
+                TerritoryProfileRow(
+                    contact_id=cid,
+                    contact_name=f"{first} {last}".strip(),
+                    title=title,
+                    deal_role=role,
+                    account_name=aname,
+                    answered=n,
+                    total=rule.total,
+                    key_answered=k,
+                    key_total=rule.key_total,
+                    tier=rule.tier(n, k),
+                )
+                for cid, first, last, title, role, aname, n, k in session.execute(query)
+            ]
+
+    def completeness_counts(self, *, key_only: bool) -> dict[ProfileTier, int]:
+        """How many live contacts (key contacts if `key_only`) each tier holds."""
+        c = self._counts().c
+        query = (
+            select(c.tier_rank, func.count())
+            .where(c.listed.is_(True), *([c.key_contact.is_(True)] if key_only else []))
+            .group_by(c.tier_rank)
+        )
+        tiers = list(ProfileTier)
+        found = dict.fromkeys(tiers, 0)
+        with self._store.reading() as session:
+            for rank, number in session.execute(query):
+                found[tiers[rank]] += number
+        return found
+
+    def _counts(self) -> Any:
+        """profile_count, kept by the store for the packaged definition; for another (a
+        test's, a newer file's), the same columns counted from the answers' index."""
+        if self._counts_kept:
+            return PROFILE_COUNT
+        counted_ids = [q.id for q in counted(self.definition)]
+        key_ids = [q.id for q in key(self.definition)]
+        answered = (
+            select(
+                ProfileAnswer.contact_id,
+                func.count().label("n"),
+                func.sum(case((ProfileAnswer.question_id.in_(key_ids), 1), else_=0)).label("k"),
+            )
+            .where(ProfileAnswer.question_id.in_(counted_ids), *ANSWERED)
+            .group_by(ProfileAnswer.contact_id)
+            .subquery()
+        )
+        n, k = func.coalesce(answered.c.n, 0), func.coalesce(answered.c.k, 0)
+        live = and_(Contact.deleted_at.is_(None), Account.deleted_at.is_(None))
+        return (
+            select(
+                Contact.id.label("contact_id"),
+                n.label("answered"),
+                k.label("key_answered"),
+                _tier_rank(self.tier_rule, n, k).label("tier_rank"),
+                case((live, True), else_=False).label("listed"),
+                case((Contact.deal_role.in_(sorted(KEY_DEAL_ROLES)), True), else_=False).label(
+                    "key_contact"
+                ),
+            )
+            .join(Account, Account.id == Contact.account_id)
+            .outerjoin(answered, answered.c.contact_id == Contact.id)
+            .subquery()
+        )
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -334,6 +477,82 @@ class ProfileBook:
             return "Consent to sensitive answers"
         question = self.definition.get(question_id)
         return question.label if question else f"{question_id} (not in this app's profile)"
+
+
+def _counts_kept(definition: ProfileDefinition, rule: TierRule) -> bool:
+    """Whether profile_count counts what `definition` counts (its migration's questions and
+    thresholds)."""
+    kept = import_module("db.store.migrations.versions.0016_profile_counts")
+    return (
+        [q.id for q in counted(definition)] == kept.COUNTED_IDS
+        and [q.id for q in key(definition)] == kept.KEY_IDS
+        and (rule.useful_key, rule.rich_key, rule.rich_all)
+        == (kept.USEFUL_KEY, kept.RICH_KEY, kept.RICH_ALL)
+    )
+
+
+def _tier_rank(rule: TierRule, answered: Any, key_answered: Any) -> ColumnElement[int]:
+    """TierRule.tier's rank (0 empty to 3 rich) as SQL."""
+    return case(
+        (answered <= 0, 0),
+        (and_(key_answered >= rule.rich_key, answered >= rule.rich_all), 3),
+        (key_answered >= rule.useful_key, 2),
+        else_=1,
+    )
+
+
+# The orders profile_count's indexes give (ix_profile_count_tier, _key, _answered).
+_BY_COUNT = {
+    CompletenessSort.TIER: ("tier_rank", "key_answered", "answered", "contact_id"),
+    CompletenessSort.KEY_ANSWERED: ("key_answered", "contact_id"),
+    CompletenessSort.ANSWERED: ("answered", "contact_id"),
+}
+
+
+def _by_account(key_only: bool, descending: bool, offset: int, limit: int) -> Any:
+    """The page by account, written out: SQLite's guess without statistics sorts every
+    contact, when walking the accounts' name index and sorting each account's few contacts
+    by name stops at the page (milliseconds, not a second, at 300,000 contacts).
+    SQLAlchemy cannot say INDEXED BY or CROSS JOIN (which fixes the join's order)."""
+    key_term = " AND p.key_contact" if key_only else ""
+    way = "DESC" if descending else "ASC"
+    sql = text(
+        "SELECT c.id AS cid, c.first_name AS first, c.last_name AS last, c.title AS title,"
+        " c.deal_role AS role, a.name AS aname, p.answered AS n, p.key_answered AS k"
+        " FROM account AS a INDEXED BY ix_account_name"
+        " CROSS JOIN contact AS c ON c.account_id = a.id"
+        " JOIN profile_count AS p ON p.contact_id = c.id"
+        f" WHERE p.listed{key_term}"
+        f" ORDER BY a.name {way}, c.last_name, c.id LIMIT :limit OFFSET :offset"
+    ).bindparams(limit=limit, offset=offset)
+    return sql.columns(
+        column("cid", Contact.id.type),
+        column("first", Contact.first_name.type),
+        column("last", Contact.last_name.type),
+        column("title", Contact.title.type),
+        column("role", Contact.deal_role.type),
+        column("aname", Account.name.type),
+        column("n", Integer),
+        column("k", Integer),
+    )
+
+
+def _order(counts: Any, sort: CompletenessSort, descending: bool) -> list[ColumnElement[Any]]:
+    """ORDER BY terms for `sort`: counts from profile_count's indexes, each direction
+    whole; the names and role ascending within a descending first term."""
+    if sort in _BY_COUNT:
+        terms = [counts.c[name] for name in _BY_COUNT[sort]]
+        return [term.desc() if descending else term.asc() for term in terms]
+    ties: list[Any] = [Account.name, Contact.last_name, Contact.id]
+    role = case(*((Contact.deal_role == r.value, r.label.casefold()) for r in DealRole), else_="")
+    first = {
+        CompletenessSort.ACCOUNT: Account.name,
+        CompletenessSort.CONTACT: func.lower(
+            func.trim(Contact.first_name + " " + Contact.last_name)
+        ),
+        CompletenessSort.ROLE: role,
+    }[sort]
+    return [first.desc() if descending else first.asc(), *ties]
 
 
 def _answers(session: Session, contact_id: uuid.UUID) -> dict[str, Any]:

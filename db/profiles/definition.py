@@ -14,6 +14,7 @@ from db.errors import StoreUserError
 from db.profiles.tiers import (
     FROM_CONTACT,
     KEY_DEAL_ROLES,
+    CompletenessSort,
     ProfileTier,
     TerritoryProfileRow,
     TierRule,
@@ -43,6 +44,7 @@ PERSON_KEYS = ("name", "birth_date", "age", "interests")
 
 __all__ = [
     "AGE_LIMIT",
+    "CompletenessSort",
     "EARLIEST_DATE",
     "FROM_CONTACT",
     "KEY_DEAL_ROLES",

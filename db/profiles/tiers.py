@@ -104,6 +104,17 @@ class ProfileTier(StrEnum):
         return list(ProfileTier).index(self)
 
 
+class CompletenessSort(StrEnum):
+    """What the territory's profile list is sorted by (ProfileBook.completeness_page)."""
+
+    ACCOUNT = "account"
+    CONTACT = "contact"
+    ROLE = "role"
+    TIER = "tier"  # then key answers, then answers: emptiest first
+    KEY_ANSWERED = "key_answered"
+    ANSWERED = "answered"
+
+
 @dataclass(frozen=True, slots=True)
 class TierRule:
     """The tiers' thresholds for one definition, in questions."""

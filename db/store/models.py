@@ -416,6 +416,34 @@ ACCOUNT_TOTAL = Table(
 )
 
 
+# Each contact's live answers to the counted and key profile questions and its tier's rank
+# (0 empty to 3 rich), and whether it is listed and a key contact, one row per contact,
+# kept by triggers (migration 0016_profile_counts): the Profiles screen pages and counts
+# from it.
+PROFILE_COUNT = Table(
+    "profile_count",
+    Base.metadata,
+    Column("contact_id", Uuid, primary_key=True),
+    Column("answered", Integer, nullable=False),
+    Column("key_answered", Integer, nullable=False),
+    Column("tier_rank", Integer, nullable=False),
+    Column("listed", Boolean, nullable=False),  # live, at a live account
+    Column("key_contact", Boolean, nullable=False),
+    Index(
+        "ix_profile_count_tier",
+        "tier_rank",
+        "key_answered",
+        "answered",
+        "contact_id",
+        "listed",
+        "key_contact",
+    ),
+    Index("ix_profile_count_key", "key_answered", "contact_id", "listed", "key_contact"),
+    Index("ix_profile_count_answered", "answered", "contact_id", "listed", "key_contact"),
+    Index("ix_profile_count_listed", "listed", "key_contact", "tier_rank"),
+)
+
+
 class SyncState(Base):
     """Small facts about this device's sync: its client id, the server cursor, and so on."""
 

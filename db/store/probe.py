@@ -34,6 +34,7 @@ KNOWN_REVISIONS: tuple[str, ...] = (
     "0013_search_numbers",
     "0014_profile_dates",
     "0015_account_totals",
+    "0016_profile_counts",
 )
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 

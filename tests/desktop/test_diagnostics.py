@@ -134,7 +134,12 @@ def test_the_version_is_the_installed_one() -> None:
 def test_the_facts_of_a_store(
     store: Store, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import keyring
+    from keyring.backends import null
+
+    # The backend itself, not only the variable: keyring keeps the first one it chose.
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    monkeypatch.setattr(keyring, "get_keyring", null.Keyring)
     replica = LocalReplica(store)
     replica.set_state(SERVER_KEY, "https://sync.example.com:8443")
     replica.set_state(USER_KEY, "ana.rep")

@@ -99,12 +99,14 @@ def test_sorting_keeps_the_selected_record_selected(
     assert names == ["Bob Baker", "Cem Cakir", "Ada Archer"]  # thinnest profile first
     view.selectRow(names.index("Cem Cakir"))
 
-    view.sortByColumn(1, Qt.SortOrder.DescendingOrder)  # by contact: Cem moves to the top
+    with qtbot.waitSignal(page.loaded, timeout=5000):  # sorted by the store
+        view.sortByColumn(1, Qt.SortOrder.DescendingOrder)  # by contact: Cem moves to the top
     assert [r.contact_name for r in model.rows] == ["Cem Cakir", "Bob Baker", "Ada Archer"]
     assert selected_contacts(view, model) == ["Cem Cakir"]
     assert model.row_at(view.currentIndex().row()).contact_name == "Cem Cakir"
 
-    view.sortByColumn(1, Qt.SortOrder.AscendingOrder)  # and to the bottom
+    with qtbot.waitSignal(page.loaded, timeout=5000):
+        view.sortByColumn(1, Qt.SortOrder.AscendingOrder)  # and to the bottom
     assert model.row_at(2).contact_name == "Cem Cakir"
     assert selected_contacts(view, model) == ["Cem Cakir"]
     assert model.row_at(view.currentIndex().row()).contact_name == "Cem Cakir"
@@ -209,10 +211,12 @@ def test_profiles_models_under_the_model_tester(
         page.refresh()
     assert [r.contact_name for r in page.reminders.rows] == ["Ada Archer"]
     assert len(page.completeness.rows) == 3  # key contacts only
-    page.key_only.setChecked(False)
+    with qtbot.waitSignal(page.loaded, timeout=5000):
+        page.key_only.setChecked(False)  # read again
     assert len(page.completeness.rows) == 4
     sort_every_way(page.reminders)
-    sort_every_way(page.completeness)
+    sort_every_way(page.completeness)  # each asks the store; the last query's rows stay
+    qtbot.waitUntil(lambda: len(page.completeness.rows) == 4, timeout=5000)
     with qtbot.waitSignal(page.loaded, timeout=5000):
         page.refresh()
     assert runner.shutdown()
