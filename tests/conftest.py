@@ -87,3 +87,18 @@ def module_server_database(
     """The same, one per test module, for tests that share a server between examples."""
     with _server_database(request.param, tmp_path_factory.mktemp("server")) as url:
         yield url
+
+
+@pytest.fixture
+def file_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A real keyring backend (a JSON file), for this test only: set as the backend itself,
+    and the one before put back (keyring keeps the first backend it chose)."""
+    import keyring
+
+    from tests.helpers.file_keyring import FileKeyring
+
+    monkeypatch.setenv("FIELDBRIEF_TEST_KEYRING", str(tmp_path / "keyring.json"))
+    before = keyring.get_keyring()
+    keyring.set_keyring(FileKeyring())
+    yield
+    keyring.set_keyring(before)

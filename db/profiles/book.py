@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from importlib import import_module
 from typing import Any
 
@@ -265,21 +265,7 @@ class ProfileBook:
                 .where(Contact.deleted_at.is_(None), Account.deleted_at.is_(None))
                 .order_by(Account.name, Contact.last_name, Contact.id)
             )
-            return [
-                TerritoryProfileRow(
-                    contact_id=cid,
-                    contact_name=f"{first} {last}".strip(),
-                    title=title,
-                    deal_role=role,
-                    account_name=aname,
-                    answered=n,
-                    total=rule.total,
-                    key_answered=k,
-                    key_total=rule.key_total,
-                    tier=rule.tier(n, k),
-                )
-                for cid, first, last, title, role, aname, n, k in rows
-            ]
+            return _completeness_rows(rule, rows)
 
     def completeness_page(
         self,
@@ -344,21 +330,7 @@ class ProfileBook:
             query = _by_account(key_only, descending, offset, limit)
         rule = self.tier_rule
         with self._store.reading() as session:
-            return [
-                TerritoryProfileRow(
-                    contact_id=cid,
-                    contact_name=f"{first} {last}".strip(),
-                    title=title,
-                    deal_role=role,
-                    account_name=aname,
-                    answered=n,
-                    total=rule.total,
-                    key_answered=k,
-                    key_total=rule.key_total,
-                    tier=rule.tier(n, k),
-                )
-                for cid, first, last, title, role, aname, n, k in session.execute(query)
-            ]
+            return _completeness_rows(rule, session.execute(query))
 
     def completeness_counts(self, *, key_only: bool) -> dict[ProfileTier, int]:
         """How many live contacts (key contacts if `key_only`) each tier holds."""
@@ -630,3 +602,23 @@ def _log_change(session: Session, contact: Contact, question_id: str, value: obj
             "changed_at": utc_now(),
         },
     )
+
+
+def _completeness_rows(rule: TierRule, rows: Iterable[Any]) -> list[TerritoryProfileRow]:
+    """Rows of (contact id, first, last, title, role, account name, answered, key answered)
+    as the Profiles list shows them, each with its tier."""
+    return [
+        TerritoryProfileRow(
+            contact_id=cid,
+            contact_name=f"{first} {last}".strip(),
+            title=title,
+            deal_role=role,
+            account_name=aname,
+            answered=n,
+            total=rule.total,
+            key_answered=k,
+            key_total=rule.key_total,
+            tier=rule.tier(n, k),
+        )
+        for cid, first, last, title, role, aname, n, k in rows
+    ]

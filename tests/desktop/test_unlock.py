@@ -5,7 +5,6 @@ wrong tries, on an injected clock."""
 from __future__ import annotations
 
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import keyring
@@ -13,7 +12,6 @@ import pytest
 
 from desktop.credentials import SERVICE, keyring_key
 from desktop.unlock import FREE_TRIES, THROTTLE_S, UNLOCK_HASH_FILE, UnlockCheck, remember_password
-from tests.helpers.file_keyring import FileKeyring
 
 PASSWORD = "correct horse battery staple"
 ACCOUNT = ("https://sync.example.com", "ana")
@@ -25,16 +23,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture
-def file_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """A real keyring backend (a JSON file) for this test only."""
-    monkeypatch.setenv("FIELDBRIEF_TEST_KEYRING", str(tmp_path / "keyring.json"))
-    before = keyring.get_keyring()
-    keyring.set_keyring(FileKeyring())
-    yield
-    keyring.set_keyring(before)
 
 
 def test_a_remembered_password_unlocks_and_its_file_is_a_private_hash(tmp_path: Path) -> None:

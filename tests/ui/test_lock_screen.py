@@ -26,7 +26,6 @@ from desktop.sync_service import SyncService
 from desktop.unlock import THROTTLE_S, UnlockCheck, remember_password
 from server.records import ScopedRecords
 from sync.engine import RetryPolicy
-from tests.helpers.file_keyring import FileKeyring
 from tests.helpers.live_server import REP_PASSWORD, RunningServer, rep_server
 from ui.lock_screen import CHECKING, LOCK_SHORTCUT, NO_SECRET, WRONG_SECRET
 from ui.login_dialog import LoginDialog
@@ -386,16 +385,6 @@ def test_a_lock_for_good_has_no_password_field_and_nothing_replaces_it(
 
 
 # -- with a real server ---------------------------------------------------------------------
-
-
-@pytest.fixture
-def file_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """A real keyring backend (a JSON file), for this test only."""
-    monkeypatch.setenv("FIELDBRIEF_TEST_KEYRING", str(tmp_path / "keyring.json"))
-    before = keyring.get_keyring()
-    keyring.set_keyring(FileKeyring())
-    yield
-    keyring.set_keyring(before)
 
 
 def add_server_account(server: RunningServer, name: str) -> None:
