@@ -7,7 +7,9 @@ from keyring.errors import KeyringLocked
 
 
 class BrokenKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
+    # Never chosen by itself, only set by a test: with a positive priority, importing this
+    # module made it the keyring of whichever later test first asked for one.
+    priority = -1  # type: ignore[assignment]
 
     def get_password(self, service: str, username: str) -> str | None:
         raise KeyringLocked("the keyring is locked")

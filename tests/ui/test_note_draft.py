@@ -51,7 +51,7 @@ def todays_meeting(qtbot: QtBot, window: MainWindow) -> tuple[uuid.UUID, uuid.UU
 
 def ctrl_n(qtbot: QtBot, window: MainWindow) -> None:
     window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow)
+    qtbot.waitUntil(window.isActiveWindow, timeout=10_000)  # a busy machine is slow to switch
     qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
 
 
