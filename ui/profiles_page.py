@@ -48,6 +48,22 @@ REMINDER_COLUMNS: list[Column[ProfileReminder]] = [
 ]
 
 
+# Reminders over the next month, and how many are listed: the soonest, as a big territory
+# has thousands in a month (db.profiles.book.REMINDER_DAYS, which the GUI does not import).
+REMINDER_DAYS = 30
+REMINDERS_SHOWN = 100
+
+
+def coming_up(book: ProfileBook, days: int) -> tuple[list[ProfileReminder], int]:
+    """The soonest reminders within `days` and how many there are: off the GUI thread."""
+    return book.coming_up(days=days, limit=REMINDERS_SHOWN), book.coming_up_total(days=days)
+
+
+def coming_up_count(shown: int, total: int) -> str:
+    """ "12", or "2,140; the soonest 100 listed" when not all are."""
+    return f"{max(shown, total):,}" if total <= shown else f"{total:,}; the soonest {shown} listed"
+
+
 def reminders_table(parent: QWidget) -> tuple[RowTableModel[ProfileReminder], QTableView]:
     model: RowTableModel[ProfileReminder] = RowTableModel(REMINDER_COLUMNS, parent)
     return model, make_table(model, stretch_column=3)
@@ -111,13 +127,15 @@ class ProfilesPage(QWidget):
 
     def refresh(self) -> None:
         self._waiting.add("reminders")
-        self._runner.read(self._book.coming_up, self._on_reminders)
+        book = self._book
+        self._runner.read(lambda: coming_up(book, REMINDER_DAYS), self._on_reminders)
         self.completeness.refresh()
 
-    def _on_reminders(self, reminders: list[ProfileReminder]) -> None:
+    def _on_reminders(self, found: tuple[list[ProfileReminder], int]) -> None:
+        reminders, total = found
         self.reminders.set_rows(reminders)
         self._coming_title.setText(
-            f"Coming up in the next 30 days ({len(reminders)})"
+            f"Coming up in the next {REMINDER_DAYS} days ({coming_up_count(len(reminders), total)})"
             if reminders
             else "Coming up in the next 30 days: nothing"
         )

@@ -18,7 +18,7 @@ from ui.formatting import time_range, weekday_label
 from ui.marks import mark_data
 from ui.models.table import Column, Index, RowTableModel
 from ui.next_meeting_card import NextMeetingCard, next_meeting
-from ui.profiles_page import reminders_table
+from ui.profiles_page import REMINDER_DAYS, coming_up, coming_up_count, reminders_table
 from ui.tasks import Runner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
@@ -28,7 +28,6 @@ if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never 
     from db.profiles.book import ProfileBook
 
 DAYS_AHEAD = 7
-REMINDER_DAYS = 30
 
 
 BRIEFING_COLUMN = 0
@@ -172,12 +171,14 @@ class TodayPage(QWidget):
     def refresh_reminders(self) -> None:
         book = self._book
         if book is not None:
-            self._runner.read(lambda: book.coming_up(days=REMINDER_DAYS), self._on_reminders_loaded)
+            self._runner.read(lambda: coming_up(book, REMINDER_DAYS), self._on_reminders_loaded)
 
-    def _on_reminders_loaded(self, reminders: list[ProfileReminder]) -> None:
+    def _on_reminders_loaded(self, found: tuple[list[ProfileReminder], int]) -> None:
+        reminders, total = found
         self.reminders.set_rows(reminders)
         self._coming_title.setText(
-            f"Birthdays and anniversaries in the next {REMINDER_DAYS} days ({len(reminders)})"
+            f"Birthdays and anniversaries in the next {REMINDER_DAYS} days"
+            f" ({coming_up_count(len(reminders), total)})"
             if reminders
             else f"No birthdays or anniversaries in the next {REMINDER_DAYS} days"
         )

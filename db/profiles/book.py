@@ -12,7 +12,19 @@ from collections.abc import Iterable, Mapping
 from importlib import import_module
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, and_, case, column, func, or_, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    case,
+    column,
+    func,
+    or_,
+    select,
+    text,
+    true,
+)
 from sqlalchemy.orm import Session
 
 from db.changes import Changes
@@ -98,6 +110,26 @@ def month_day_ranges(today: dt.date, days: int) -> list[tuple[int, int]]:
     return ranges
 
 
+def _within(month_day: ColumnElement[int], today: dt.date, days: int) -> ColumnElement[bool]:
+    """An MMDD column within `days` from `today` (month_day_ranges)."""
+    return or_(*(month_day.between(low, high) for low, high in month_day_ranges(today, days)))
+
+
+def _live_dates(today: dt.date, days: int, questions: list[str]) -> Select[tuple[uuid.UUID]]:
+    """The contact of each indexed date within `days` from `today`, of live contacts."""
+    dated = PROFILE_DATE.c
+    return select(dated.contact_id).where(
+        dated.listed == true(),
+        _within(dated.month_day, today, days),
+        dated.question_id.in_(questions),
+    )
+
+
+def _days_ahead(month_day: ColumnElement[int], today: dt.date) -> ColumnElement[int]:
+    """An MMDD column as a key that sorts from `today` on, round the New Year."""
+    return case((month_day >= today.month * 100 + today.day, month_day), else_=month_day + 1300)
+
+
 class ProfileBook:
     """Reads and writes customer profiles in the local store. Call off the GUI thread."""
 
@@ -156,25 +188,25 @@ class ProfileBook:
             ]
 
     def coming_up(
-        self, today: dt.date | None = None, days: int = REMINDER_DAYS
+        self, today: dt.date | None = None, days: int = REMINDER_DAYS, limit: int | None = None
     ) -> list[ProfileReminder]:
         """Birthdays and anniversaries in the profiles within `days` from `today`, soonest
-        first."""
+        first; with `limit`, those of the `limit` contacts whose date comes soonest."""
         today = today or dt.date.today()
-        recurring = [q.id for q in self.definition.questions if q.recurs is not None]
+        recurring = self._recurring()
         if not recurring:
             return []
-        # The contacts with a date in the next `days` (from the indexed month and day, a
-        # few hundred rows of a big territory); their answers are then read and decoded
+        # The contacts with a date in the next `days` (from the indexed month and day: a
+        # tenth of the dated answers for 30 days); their answers are then read and decoded
         # as before, which settles leap days and the odd stored value.
         dated = PROFILE_DATE.c
-        soon = or_(
-            *(dated.month_day.between(low, high) for low, high in month_day_ranges(today, days))
-        )
+        soonest = func.min(_days_ahead(dated.month_day, today))
+        # Twice the contacts asked for: one whose only date proves odd gives no reminder.
         candidates = (
-            select(dated.contact_id)
-            .where(soon, dated.question_id.in_(recurring))
-            .distinct()
+            _live_dates(today, days, recurring)
+            .group_by(dated.contact_id)
+            .order_by(soonest)
+            .limit(-1 if limit is None else 2 * limit)
             .scalar_subquery()
         )
         with self._store.reading() as session:
@@ -223,7 +255,26 @@ class ProfileBook:
                         years=on.year - when.date.year if when.date.year > 1900 else None,
                     )
                 )
-        return sorted(found, key=lambda r: (r.on, r.contact_name, r.label))
+        found.sort(key=lambda r: (r.on, r.contact_name, r.label))
+        if limit is not None:
+            kept = set(list(dict.fromkeys(r.contact_id for r in found))[:limit])
+            found = [r for r in found if r.contact_id in kept]
+        return found
+
+    def coming_up_total(self, today: dt.date | None = None, days: int = REMINDER_DAYS) -> int:
+        """How many birthdays and anniversaries fall within `days` from `today`: counted on
+        the month-and-day index alone (a 29 February may count where coming_up() settles it
+        on the 28th or past the window)."""
+        today = today or dt.date.today()
+        recurring = self._recurring()
+        if not recurring:
+            return 0
+        with self._store.reading() as session:
+            counted = _live_dates(today, days, recurring).subquery()
+            return session.execute(select(func.count()).select_from(counted)).scalar_one()
+
+    def _recurring(self) -> list[str]:
+        return [q.id for q in self.definition.questions if q.recurs is not None]
 
     def territory_completeness(self) -> list[TerritoryProfileRow]:
         """Every live contact with how much of their profile is filled in, how much of its

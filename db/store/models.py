@@ -401,8 +401,11 @@ PROFILE_DATE = Table(
     Column("contact_id", Uuid, nullable=False),
     Column("question_id", String(64), nullable=False),
     Column("month_day", Integer, nullable=False),
-    Index("ix_profile_date_month_day", "month_day", "question_id", "contact_id"),
+    # The contact is live (0017_profile_dates_listed): the reminders filter in the index.
+    Column("listed", Boolean, nullable=False, server_default="0"),
+    Index("ix_profile_date_listed", "listed", "month_day", "question_id", "contact_id"),
     Index("ix_profile_date_answer_id", "answer_id"),
+    Index("ix_profile_date_contact_id", "contact_id"),
 )
 
 

@@ -35,6 +35,7 @@ KNOWN_REVISIONS: tuple[str, ...] = (
     "0014_profile_dates",
     "0015_account_totals",
     "0016_profile_counts",
+    "0017_profile_dates_listed",
 )
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 

@@ -78,6 +78,49 @@ def test_every_write_keeps_the_index(store: Store, contact: uuid.UUID) -> None:
     assert _dates(store, contact) == []
 
 
+_LISTED = text("SELECT listed FROM profile_date WHERE contact_id = :c")
+
+
+def _listed(store: Store, contact: uuid.UUID) -> list[bool]:
+    with store.reading() as session:
+        found = select(PROFILE_DATE.c.listed).where(PROFILE_DATE.c.contact_id == contact)
+        return [bool(listed) for listed in session.scalars(found)]
+
+
+def test_a_date_is_listed_while_its_contact_lives(store: Store, contact: uuid.UUID) -> None:
+    """Deleted, restored, and an answer pulled before its contact: the index says whether
+    the contact lives, so the reminders never read the contact table to know it."""
+    today = dt.date(2026, 12, 1)
+    book = ProfileBook(store)
+    book.set_answer(contact, "birth_date", "1976-12-03")
+    assert _listed(store, contact) == [True]
+    assert book.coming_up_total(today, 7) == 1
+    for gone, listed in ((dt.datetime(2026, 1, 1, tzinfo=dt.UTC), False), (None, True)):
+        with store.session() as session:
+            session.get_one(Contact, contact).deleted_at = gone
+        assert _listed(store, contact) == [listed]
+        assert book.coming_up_total(today, 7) == int(listed)
+        assert len(book.coming_up(today, 7, limit=5)) == int(listed)
+    early = uuid.uuid4()  # the answer, then its contact, in one transaction
+    with store.session() as session:
+        session.execute(text("PRAGMA defer_foreign_keys = ON"))
+        account = session.get_one(Contact, contact).account_id
+        session.add(
+            ProfileAnswer(
+                id=answer_id(early, "anniversary"),
+                account_id=account,
+                contact_id=early,
+                question_id="anniversary",
+                value="2001-12-04",
+            )
+        )
+        session.flush()
+        assert [listed for (listed,) in session.execute(_LISTED, {"c": early.hex})] == [0]
+        session.add(Contact(id=early, account_id=account, first_name="Eve", last_name="Early"))
+    assert _listed(store, early) == [True]
+    assert [r.contact_name for r in book.coming_up(today, 7)] == ["Robert Stone", "Eve Early"]
+
+
 @pytest.mark.parametrize(
     "value",
     ["not a date", "2020-1-5", 42, ["2012-01-01"], [{"birth_date": 7}], {"a": 1}, "1999-07-04x"],
@@ -171,3 +214,42 @@ def test_the_index_finds_what_reading_every_answer_finds(
     found = [(r.contact_id, r.label, r.on) for r in book.coming_up(today, days)]
     key = lambda item: (item[2], str(item[0]), item[1])  # noqa: E731
     assert sorted(found, key=key) == _every_answer_read(book, today, days)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    today=st.dates(min_value=dt.date(2024, 1, 1), max_value=dt.date(2031, 12, 31)),
+    days=st.sampled_from([7, 30, 45, 365]),
+    limit=st.integers(min_value=1, max_value=12),
+)
+def test_a_limit_keeps_the_contacts_whose_dates_come_soonest(
+    territory: Any, today: dt.date, days: int, limit: int
+) -> None:
+    """What the Today page lists: the soonest few of a month's thousands, none missed."""
+    _store, book = territory
+    every = book.coming_up(today, days)
+    some = book.coming_up(today, days, limit=limit)
+    assert set(some) <= set(every)
+    kept = {r.contact_id for r in some}
+    assert len(kept) == min(limit, len({r.contact_id for r in every}))
+    first: dict[uuid.UUID, dt.date] = {}
+    for r in every:
+        first.setdefault(r.contact_id, r.on)
+    left_out = [on for contact, on in first.items() if contact not in kept]
+    assert all(first[contact] <= min(left_out, default=dt.date.max) for contact in kept)
+    assert [r for r in every if r.contact_id in kept] == some
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    today=st.dates(min_value=dt.date(2024, 1, 1), max_value=dt.date(2031, 12, 31)),
+    days=st.sampled_from([0, 7, 30, 45]),
+)
+def test_the_total_counts_every_reminder(territory: Any, today: dt.date, days: int) -> None:
+    _store, book = territory
+    leap_edge = any(low <= 229 <= high for low, high in month_day_ranges(today, days))
+    total = book.coming_up_total(today, days)
+    if leap_edge:  # a 29 February counts where coming_up() may settle it elsewhere
+        assert total >= len(book.coming_up(today, days))
+    else:
+        assert total == len(book.coming_up(today, days))

@@ -23,8 +23,6 @@ Create Date: 2026-12-06 06:00:00
 
 from collections.abc import Sequence
 
-from alembic import op
-
 revision: str = "0016_profile_counts"
 down_revision: str | None = "0015_account_totals"
 branch_labels: str | Sequence[str] | None = None
@@ -242,10 +240,16 @@ DROP = [
 
 
 def upgrade() -> None:
+    # Imported here: the app reads this module's questions at start (db.profiles.book), and
+    # a normal start never imports Alembic.
+    from alembic import op
+
     for statement in CREATE:
         op.execute(statement)
 
 
 def downgrade() -> None:
+    from alembic import op
+
     for statement in DROP:
         op.execute(statement)
