@@ -6,6 +6,7 @@ import argparse
 import getpass
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -15,6 +16,9 @@ from typing import TYPE_CHECKING, NoReturn
 from db.errors import StoreError, StoreUserError
 
 if TYPE_CHECKING:  # the sync engine imports httpx, which opening the window never needs
+    from collections.abc import Sequence
+
+    from db.briefing.account_names import NamedAccount
     from db.store.cipher import StoreKey
     from sync.engine import Progress
     from sync.outcome import DeviceWiped
@@ -22,6 +26,8 @@ if TYPE_CHECKING:  # the sync engine imports httpx, which opening the window nev
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NO_DISPLAY = 0, 1, 2, 3
 EXIT_ERASED = 3  # `sync`: this laptop's copy was erased (an admin's wipe, offline too long)
 MAX_DEMO_ACCOUNTS = 1_000_000
+MAX_ACCOUNT_NAME = 200  # the account table's name column
+FIRST_YEAR, LAST_YEAR = 1900, 2199  # the dates the synced rows may hold (sync.row_schema)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -104,6 +110,26 @@ def build_parser() -> argparse.ArgumentParser:
         "between them (default 5; 1 gives up at the first failure)",
     )
     sync.add_argument("--data-dir", type=Path, metavar="D", default=argparse.SUPPRESS)
+    briefings = commands.add_parser(
+        "briefings",
+        help="the day's briefings (or one account's) as a PDF or text, without a window",
+        description="The briefing of each meeting of a day, in time order after a cover "
+        "page listing the day, as one PDF or as plain text; or one account's briefing.",
+    )
+    which = briefings.add_mutually_exclusive_group()
+    which.add_argument(
+        "--date",
+        type=_iso_day,
+        metavar="YYYY-MM-DD",
+        help="the day whose meetings to brief (default: today)",
+    )
+    which.add_argument(
+        "--account", type=_account_name, metavar="NAME", help="one account, by its exact name"
+    )
+    paper = briefings.add_mutually_exclusive_group(required=True)
+    paper.add_argument("--pdf", type=Path, metavar="FILE", help="write an A4 PDF to FILE")
+    paper.add_argument("--text", action="store_true", help="print plain text on stdout")
+    briefings.add_argument("--data-dir", type=Path, metavar="D", default=argparse.SUPPRESS)
     return parser
 
 
@@ -119,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run_sync(data_dir, args.server, args.user, args.retries, args.ca_file)
         if args.command == "demo":
             return _run_demo(data_dir, args.accounts, args.seed, replace=args.replace)
+        if args.command == "briefings":
+            return _run_briefings(data_dir, args.date, args.account, args.pdf)
         return _run_window(data_dir, args.screenshot, args.screenshot_when)
     except StoreUserError as exc:
         return _fail(str(exc))
@@ -162,6 +190,30 @@ def _attempts(text: str) -> int:
     return number
 
 
+def _iso_day(text: str) -> date:
+    """A day as YYYY-MM-DD, within the years every date of the store may have."""
+    try:
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+            raise ValueError(text)
+        value = date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day as YYYY-MM-DD") from None
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise argparse.ArgumentTypeError(f"must be a day from {FIRST_YEAR} to {LAST_YEAR}")
+    return value
+
+
+def _account_name(text: str) -> str:
+    name = text.strip()
+    if not name:
+        raise argparse.ArgumentTypeError("an account name is needed")
+    if len(name) > MAX_ACCOUNT_NAME or "\x00" in name:
+        raise argparse.ArgumentTypeError(
+            f"an account name has at most {MAX_ACCOUNT_NAME} characters and no NUL"
+        )
+    return name
+
+
 def _fail(message: str) -> int:
     print(f"fieldbrief: {message}", file=sys.stderr)
     return EXIT_FAILED
@@ -190,6 +242,90 @@ def _run_demo(data_dir: Path, accounts: int, seed: int, *, replace: bool) -> int
         f"{summary.meetings:,} meetings, {summary.open_disputes:,} open disputes."
     )
     return EXIT_OK
+
+
+def _run_briefings(data_dir: Path, on: date | None, account: str | None, pdf: Path | None) -> int:
+    """`briefings`: the day's briefings (or one account's) as a PDF or on stdout."""
+    from db.store.probe import STORE_FILENAME
+
+    if pdf is not None:
+        if pdf.is_dir():
+            return _fail(f"cannot save the PDF: {pdf} is a folder")
+        if not pdf.parent.is_dir():
+            return _fail(f"cannot save the PDF: folder {pdf.parent} does not exist")
+    if not (data_dir / STORE_FILENAME).is_file():
+        return _fail(f"no store in {data_dir}; open the app once, or write one with `demo`")
+
+    from db.briefing.account_names import accounts_named
+    from db.briefing.day import BriefingDay, DayBriefings, briefing_text, day_text
+    from db.briefing.dto import Briefing
+    from db.briefing.service import BriefingService
+    from db.field.meetings import MeetingCalendar
+    from db.profiles.book import USERNAME
+    from db.store.local_store import Store
+    from db.store.replica import LocalReplica
+    from desktop.logs import log_to
+
+    log_to(data_dir)  # a failure's traceback goes to the log, never the terminal
+    store = Store.open(data_dir, store_key_for_cli(data_dir))
+    found: BriefingDay | Briefing | None
+    try:
+        if account is not None:
+            match = accounts_named(store, account)
+            if len(match.exact) != 1:
+                return _fail(_not_one_account(account, match.exact, match.candidates))
+            found = BriefingService(store).briefing(match.exact[0].id)
+            if found is None:  # deleted since it was found
+                return _fail(f"no account named {_one_line(account)!r}")
+        else:
+            days = DayBriefings(MeetingCalendar(store), BriefingService(store))
+            found = days.day(on or date.today(), LocalReplica(store).state(USERNAME))
+    finally:
+        store.close()
+    if pdf is None:
+        text = day_text(found) if isinstance(found, BriefingDay) else briefing_text(found)
+        sys.stdout.write(text)
+        return EXIT_OK
+
+    if _display_problem(data_dir):  # a PDF needs Qt's fonts and painter, not a screen
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from PySide6.QtGui import QGuiApplication
+
+    from ui.print_day import briefing_document, day_document, write_parts_pdf
+
+    app = QGuiApplication.instance() or QGuiApplication(["fieldbrief"])
+    paper = day_document(found) if isinstance(found, BriefingDay) else briefing_document(found)
+    try:
+        pages = write_parts_pdf(paper, pdf)
+    except OSError as exc:
+        logging.getLogger(__name__).error("writing the PDF failed", exc_info=True)
+        return _fail(f"cannot write {pdf}: {exc.strerror or exc}")
+    del app  # lived while the pages were painted
+    what = f"{paper.briefings} briefing{'s' * (paper.briefings != 1)}"
+    print(f"Wrote {pdf}: {what}, {pages} page{'s' * (pages != 1)}.")
+    return EXIT_OK
+
+
+def _not_one_account(name: str, exact: Sequence[NamedAccount], near: Sequence[NamedAccount]) -> str:
+    """Why `--account NAME` names no one account, with at most five names to choose from."""
+    from db.briefing.account_names import CANDIDATES
+
+    def listed(found: Sequence[NamedAccount]) -> str:
+        names = [
+            _one_line(f"{a.name} ({a.city})" if a.city else a.name) for a in found[:CANDIDATES]
+        ]
+        more = ", …" if len(found) > CANDIDATES else ""
+        return ", ".join(names) + more
+
+    if exact:
+        return f"several accounts are named {_one_line(name)!r}: {listed(exact)}"
+    if near:
+        return f"no account named {_one_line(name)!r}; did you mean: {listed(near)}"
+    return f"no account named {_one_line(name)!r}"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _run_sync(

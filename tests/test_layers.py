@@ -69,6 +69,7 @@ UI_MAY_IMPORT = (
     "db.changes",
     "db.briefing.dto",
     "db.briefing.report",
+    "db.briefing.day",  # a day's briefings as HTML and text; it names the services, no SQL
     "db.profiles.report",
     "db.profiles.definition",  # the profile's questions: frozen dataclasses and enums
     "sync.outcome",

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from ui.ladder_dialog import LadderDialog
     from ui.leads_page import LeadsPage
     from ui.note_dialog import NoteDialog
+    from ui.print_day import DayPrinter
     from ui.profile_dialog import ProfileDialog
     from ui.profiles_page import ProfilesPage
     from ui.search_page import SearchPage
@@ -236,6 +237,7 @@ class MainWindow(QMainWindow):
         self.hold_dialog: HoldDialog | None = None
         self.ladder_dialog: LadderDialog | None = None  # one, reused for every account
         self.shortcuts_dialog: ShortcutsDialog | None = None  # F1's, the last one opened
+        self.day_printer: DayPrinter | None = None  # Ctrl+Shift+P's, made when first used
         self._diagnostics: DiagnosticsSource | None = None
         self.settings_dialog: SettingsDialog | None = None
         self._settings = settings
@@ -280,9 +282,12 @@ class MainWindow(QMainWindow):
         runner = self._runner
         self._profiles = services.profiles
         self._briefings = services.briefings
+        self._meetings = services.meetings
         self.calendar = CalendarActions(runner, services.calendar, self)
         self._import_action.setEnabled(True)
         self._export_action.setEnabled(True)
+        self._print_day_action.setEnabled(True)
+        self._print_day_paper_action.setEnabled(True)
         self.today_page = TodayPage(
             runner,
             services.meetings,
@@ -479,6 +484,21 @@ class MainWindow(QMainWindow):
         self._import_action.setEnabled(False)  # until the store is open
         self._export_action.setEnabled(False)
         file_menu.addSeparator()
+        self._print_day_action = self._add_action(
+            file_menu,
+            "&Print today's briefings…",
+            "Ctrl+Shift+P",
+            lambda: self.make_day_printer().ask_save(),
+        )
+        self._print_day_paper_action = self._add_action(
+            file_menu,
+            "Print today's briefings on p&aper…",
+            "",
+            lambda: self.make_day_printer().ask_print(),
+        )
+        self._print_day_action.setEnabled(False)  # until the store is open
+        self._print_day_paper_action.setEnabled(False)
+        file_menu.addSeparator()
         self._settings_action = self._add_action(
             file_menu, "Se&ttings…", "Ctrl+,", self.open_settings
         )
@@ -570,6 +590,18 @@ class MainWindow(QMainWindow):
     def open_account(self, account_id: uuid.UUID) -> None:
         self.show_page(ACCOUNTS)
         self.accounts_page.open_account(account_id)
+
+    def make_day_printer(self) -> DayPrinter:
+        """What prints the day's briefings (Ctrl+Shift+P): made when first asked for, the
+        same one after."""
+        if self.day_printer is None:
+            from ui.print_day import DayPrinter
+
+            def rep() -> str | None:  # who signed in last, for the cover
+                return self._sync_status.username if self._sync_status else None
+
+            self.day_printer = DayPrinter(self._runner, self._meetings, self._briefings, self, rep)
+        return self.day_printer
 
     def open_selected_briefing(self) -> None:
         """Ctrl+B: the briefing for the selected meeting (Today) or account (elsewhere)."""

@@ -28,6 +28,7 @@ SHORTCUT_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("Ctrl+Shift+F", "Search everything"),
             ("Ctrl+I", "Import meetings from an .ics file"),
             ("Ctrl+Shift+E", "Export meetings as an .ics file"),
+            ("Ctrl+Shift+P", "Print today's briefings: one PDF, a cover listing the day"),
             ("F5", "Sync now"),
             ("Ctrl+Shift+L", "Sign in to the sync server"),
             (LOCK_SHORTCUT, "Lock the window now (also from a note or briefing)"),

@@ -61,8 +61,19 @@ def briefing_html(
 ) -> str:
     """The briefing's document; `expanded`: the timeline groups opened on screen, shown
     with all their events when `printable` (which also drops the links)."""
-    parts = [f"<html><head><style>{_STYLE}</style></head><body>"]
-    parts += _header(briefing)
+    return html_document(briefing_body(briefing, expanded, printable))
+
+
+def html_document(body: str) -> str:
+    """`body` in a document with the briefing's style sheet."""
+    return f"<html><head><style>{_STYLE}</style></head><body>{body}</body></html>"
+
+
+def briefing_body(
+    briefing: Briefing, expanded: Collection[str] = (), printable: bool = False
+) -> str:
+    """What briefing_html's document holds, to put several briefings in one (a day's)."""
+    parts = _header(briefing)
     parts += _warnings(briefing)
     parts += _talking_points(briefing)
     parts += _people(briefing)
@@ -74,7 +85,7 @@ def briefing_html(
     parts += _marketing_next(briefing)
     parts.append(
         f"<p class='muted' style='margin-top:12px'>Briefing made {_when(briefing.made_at)} "
-        "from this laptop's copy; sync before you leave for the latest.</p></body></html>"
+        "from this laptop's copy; sync before you leave for the latest.</p>"
     )
     return "".join(parts)
 
@@ -141,8 +152,8 @@ def _warnings(b: Briefing) -> list[str]:
 
 
 def _band(warning: Warning) -> str:
-    """One warning: an icon, what to do first, what is open, who resolves it; inside a
-    black frame (an outer table whose padding shows as the frame)."""
+    """One warning: its label (an icon and the word), what to do first, what is open, who
+    resolves it; inside a black frame (an outer table whose padding shows as the frame)."""
     level = warning.level if warning.level in _BANDS else "caution"
     fill, frame, width = _BANDS[level]
     first = warning.first or warning.text
@@ -151,12 +162,20 @@ def _band(warning: Warning) -> str:
         lines.append(escape(warning.text))
     if warning.owner:
         lines.append(f"Who resolves it: <b>{escape(warning.owner)}</b>")
+    # The label says it in a word beside the icon, so a grey print still reads at a glance:
+    # STOP white on solid black, CAUTION in black on the band's light fill.
+    icon = f"<img src='{_icon(_ICONS[level])}' width='28' height='28'>"
+    label = (
+        f"<td width='84' nowrap align='center' bgcolor='#000000' style='color:#ffffff'>{icon}"
+        "<br><b style='font-size:12pt'>STOP</b></td>"
+        if level == STOP
+        else f"<td width='84' nowrap align='center'>{icon}<br><b>CAUTION</b></td>"
+    )
     return (
         f"<table width='100%' cellspacing='0' cellpadding='{width}' bgcolor='{frame}' "
         "style='margin-top:6px'><tr><td>"
         f"<table width='100%' cellspacing='0' cellpadding='5' bgcolor='{fill}'><tr>"
-        f"<td width='34'><img src='{_icon(_ICONS[level])}' width='28' height='28'></td>"
-        f"<td>{'<br>'.join(lines)}</td>"
+        f"{label}<td style='padding-left:10px'>{'<br>'.join(lines)}</td>"
         "</tr></table></td></tr></table>"
     )
 
