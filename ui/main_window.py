@@ -349,8 +349,9 @@ class MainWindow(QMainWindow):
         self.navigation.setEnabled(True)
         self.navigation.setCurrentRow(TODAY)  # the rep's day first
         self._attached = True
-        self.accounts_page.start()
+        # One store thread, first come first served: the page on screen loads first.
         self.today_page.refresh()
+        self.accounts_page.start()
         self.attention_page.count_changed.connect(self._on_attention_count_changed)
         self.attention_page.refresh()
         if diagnostics is not None:

@@ -81,6 +81,9 @@ def test_the_first_screens_read_no_whole_table(qtbot: QtBot, demo_store: Store) 
         event.remove(demo_store.engine, "before_cursor_execute", capture)
     assert len(statements) >= 5
     assert whole_table_reads(demo_store, statements) == {}
+    # The page on screen (Today: the week's meetings) is read before the others.
+    first = " ".join(statements[0][0].split())
+    assert re.search(r"\bFROM meeting\b", first), first
 
 
 def test_the_check_finds_a_whole_table_read(demo_store: Store) -> None:

@@ -99,7 +99,11 @@ class AccountTableModel(RowTableModel[AccountRow]):
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         sort_key = COLUMNS[column][1]
         descending = order == Qt.SortOrder.DescendingOrder
-        self.set_query(replace(self._query, sort=sort_key, descending=descending))
+        query = replace(self._query, sort=sort_key, descending=descending)
+        if not self._generation:  # the view's first sort, before the page starts: kept
+            self._query = query  # for set_query(), so the page on screen reads first
+            return
+        self.set_query(query)
 
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
         return not parent.isValid() and not self._exhausted and not self._fetching
