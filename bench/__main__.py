@@ -1,9 +1,9 @@
-"""Runs every benchmark on a cached 100k-account territory, then the sync benchmarks over
-loopback (bench/sync_bench.py; `--quick` for smaller ones), and prints a table of figures."""
+"""`make bench`: a 100k territory's starts, search, saves, pages and dialogs, then sync."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import statistics
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bench import briefing_bench, sync_bench
 from bench.keyed import open_store
-from bench.report import percentile, print_table, verdict
+from bench.report import Row, percentile, print_table, verdict
 from db.accounts import AccountDirectory
 from db.dto import AccountQuery
 from db.store.local_store import STORE_FILENAME
@@ -26,12 +26,18 @@ CACHE = HERE / ".cache"
 ACCOUNTS = int(os.environ.get("BENCH_ACCOUNTS", "100000"))
 SEED = 1
 START_RUNS = 7
+# Where `fieldbrief demo` writes its territory from (the rows, and how they are stored).
+GENERATOR = ("sync/demo", "db/demo")
 
 
 def territory() -> Path:
     """The cached demo territory, made once (it takes a few minutes)."""
     # Keyed by the generator's source too: a changed generator means a new territory.
-    generator = hashlib.sha1((HERE.parent / "db" / "demo.py").read_bytes()).hexdigest()[:8]
+    digest = hashlib.sha1()
+    for folder in GENERATOR:
+        for source in sorted((HERE.parent / folder).glob("*.py")):
+            digest.update(source.read_bytes())
+    generator = digest.hexdigest()[:8]
     data = CACHE / f"territory-{ACCOUNTS}-s{SEED}-{generator}"
     if (data / STORE_FILENAME).exists() and (data / "complete").exists():
         return data
@@ -158,6 +164,23 @@ def local_save_timings(data: Path, saves: int = 50) -> list[float]:
         store.close()
 
 
+def page_opens(data: Path, opens: int | None = None) -> list[Row]:
+    """bench/pages.py's rows (`opens` of each, else its default), run in a process of its
+    own: the window's memory is then the app's alone, not this process's (which has read
+    the store already), and Qt never loads here."""
+    more = ["--opens", str(opens)] if opens is not None else []
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.pages", str(data), "--json", *more],
+        cwd=HERE.parent,
+        env=dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen")),
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"bench: opening the pages failed: {result.stderr.strip()}")
+    return [(a, b, c, d) for a, b, c, d in json.loads(result.stdout.splitlines()[-1])]
+
+
 def main() -> int:
     data = territory()
     # Starts first: a child forked later would count the parent's mapped store in its RSS.
@@ -170,22 +193,31 @@ def main() -> int:
     search = search_timings(data)
     saves = local_save_timings(data)
     save_p95 = percentile(saves, 95)
+    opened = page_opens(data)
     bare_s, bare_rss = starts["bare"]
     app_s, _ = starts["shown"]
     ready_s, app_rss = starts["ready"]
-    ratio = app_s / bare_s
+    # What a rep waits for: the first accounts and the first account's detail on screen
+    # (the --screenshot default), against a bare window shown.
+    ratio = ready_s / bare_s
+    memory_ratio = app_rss / bare_rss
     search_p95 = percentile(search["page"], 95)
-    rows = [
+    rows: list[Row] = [
         ("store", f"{accounts:,} accounts / {activities:,} activities", "", ""),
         (
             "cold start, bare PySide6 window",
-            f"{bare_s * 1000:.0f} ms (median of {START_RUNS})",
+            f"{bare_s * 1000:.0f} ms (median of {START_RUNS}, alternating)",
             "",
             "",
         ),
         ("cold start, app window shown", f"{app_s * 1000:.0f} ms", "", ""),
-        ("start ratio app / bare", f"{ratio:.2f}x", "<= 1.5x", verdict(ratio <= 1.5)),
         ("cold start, app to first accounts + detail shown", f"{ready_s * 1000:.0f} ms", "", ""),
+        (
+            "start ratio first accounts + detail / bare",
+            f"{ratio:.2f}x",
+            "<= 1.5x",
+            verdict(ratio <= 1.5),
+        ),
         ("search as you type p50 (first page)", f"{percentile(search['page'], 50):.1f} ms", "", ""),
         (
             "search as you type p95 (first page)",
@@ -207,7 +239,14 @@ def main() -> int:
         ),
         ("account detail p95", f"{percentile(search['detail'], 95):.1f} ms", "", ""),
         ("peak memory, bare window", f"{bare_rss / 1024:.0f} MiB", "", ""),
-        ("peak memory, app", f"{app_rss / 1024:.0f} MiB", "", ""),
+        ("peak memory, app to first accounts + detail", f"{app_rss / 1024:.0f} MiB", "", ""),
+        (
+            "peak memory ratio app / bare",
+            f"{memory_ratio:.2f}x",
+            "<= 2x",
+            verdict(memory_ratio <= 2),
+        ),
+        *opened,
     ]
     rows += briefing_bench.run()
     plan = sync_bench.QUICK if sync_bench.quick_requested(sys.argv[1:]) else sync_bench.FULL
