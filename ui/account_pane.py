@@ -69,6 +69,9 @@ NOTE_COLUMNS: list[Column[NoteSummary]] = [
 NO_SELECTION = "Select an account to see its contacts, team and latest activity."
 
 
+SIZED_ROWS = 50
+
+
 def make_table(model: RowTableModel[Any], stretch_column: int) -> QTableView:
     """A read-only, row-selecting table view in the app's house look."""
     view = QTableView()
@@ -86,6 +89,9 @@ def make_table(model: RowTableModel[Any], stretch_column: int) -> QTableView:
     header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     header.setSectionResizeMode(stretch_column, QHeaderView.ResizeMode.Stretch)
+    # Columns fit their contents from the rows in view and a few more, not from Qt's
+    # default 1,000 read through Python: 100 ms per list of a big territory.
+    header.setResizeContentsPrecision(SIZED_ROWS)
     return view
 
 

@@ -127,9 +127,10 @@ class ProfilesPage(QWidget):
 
     def refresh(self) -> None:
         self._waiting.add("reminders")
+        # The list first: it fills the page, the reminders above it are a few rows.
+        self.completeness.refresh()
         book = self._book
         self._runner.read(lambda: coming_up(book, REMINDER_DAYS), self._on_reminders)
-        self.completeness.refresh()
 
     def _on_reminders(self, found: tuple[list[ProfileReminder], int]) -> None:
         reminders, total = found

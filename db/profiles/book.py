@@ -16,14 +16,15 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    Subquery,
     and_,
     case,
     column,
     func,
-    or_,
     select,
     text,
     true,
+    union_all,
 )
 from sqlalchemy.orm import Session
 
@@ -110,19 +111,30 @@ def month_day_ranges(today: dt.date, days: int) -> list[tuple[int, int]]:
     return ranges
 
 
-def _within(month_day: ColumnElement[int], today: dt.date, days: int) -> ColumnElement[bool]:
-    """An MMDD column within `days` from `today` (month_day_ranges)."""
-    return or_(*(month_day.between(low, high) for low, high in month_day_ranges(today, days)))
-
-
-def _live_dates(today: dt.date, days: int, questions: list[str]) -> Select[tuple[uuid.UUID]]:
-    """The contact of each indexed date within `days` from `today`, of live contacts."""
+def _date_searches(today: dt.date, days: int, questions: list[str]) -> list[Select[Any]]:
+    """The contact and MMDD of each indexed date within `days` from `today`, of live
+    contacts: one range search of ix_profile_date_listed per range of month_day_ranges
+    (an OR of ranges would read every live date through the index)."""
     dated = PROFILE_DATE.c
-    return select(dated.contact_id).where(
-        dated.listed == true(),
-        _within(dated.month_day, today, days),
-        dated.question_id.in_(questions),
-    )
+    ranges = month_day_ranges(today, days)
+    # 29 February joins as a range of its own, which a range may hold already.
+    ranges = [
+        r for i, r in enumerate(ranges) if not any(a <= r[0] <= r[1] <= b for a, b in ranges[:i])
+    ]
+    return [
+        select(dated.contact_id, dated.month_day).where(
+            dated.listed == true(),
+            dated.month_day.between(low, high),
+            dated.question_id.in_(questions),
+        )
+        for low, high in ranges
+    ]
+
+
+def _live_dates(today: dt.date, days: int, questions: list[str]) -> Subquery:
+    """_date_searches() as one table."""
+    searches = _date_searches(today, days, questions)
+    return (searches[0] if len(searches) == 1 else union_all(*searches)).subquery()
 
 
 def _days_ahead(month_day: ColumnElement[int], today: dt.date) -> ColumnElement[int]:
@@ -199,13 +211,12 @@ class ProfileBook:
         # The contacts with a date in the next `days` (from the indexed month and day: a
         # tenth of the dated answers for 30 days); their answers are then read and decoded
         # as before, which settles leap days and the odd stored value.
-        dated = PROFILE_DATE.c
-        soonest = func.min(_days_ahead(dated.month_day, today))
+        dated = _live_dates(today, days, recurring).c
         # Twice the contacts asked for: one whose only date proves odd gives no reminder.
         candidates = (
-            _live_dates(today, days, recurring)
+            select(dated.contact_id)
             .group_by(dated.contact_id)
-            .order_by(soonest)
+            .order_by(func.min(_days_ahead(dated.month_day, today)))
             .limit(-1 if limit is None else 2 * limit)
             .scalar_subquery()
         )
@@ -270,7 +281,7 @@ class ProfileBook:
         if not recurring:
             return 0
         with self._store.reading() as session:
-            counted = _live_dates(today, days, recurring).subquery()
+            counted = _live_dates(today, days, recurring)
             return session.execute(select(func.count()).select_from(counted)).scalar_one()
 
     def _recurring(self) -> list[str]:
