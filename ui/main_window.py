@@ -829,17 +829,17 @@ class MainWindow(QMainWindow):
             self.accounts_page.pane.reload()
         elif touches("visit_note"):
             self.accounts_page.pane.reload_notes()
-        if touches("meeting") or touches("meeting_attendee"):
-            self.today_page.refresh()
-        elif touches("task") or touches("lead") or touches("account"):
+        meetings = touches("meeting") or touches("meeting_attendee")
+        if meetings or touches("task") or touches("lead") or touches("account"):
             self.today_page.refresh_agenda()
         if touches("activity") and not touches("account"):
             # New service, billing or marketing events may open or settle a warning.
             self.accounts_page.model.reload_marks()
             self.accounts_page.pane.reload()
-            if not (touches("meeting") or touches("meeting_attendee")):
-                self.today_page.refresh()
-        elif synced and touches("profile_answer"):
+        if meetings or touches("activity"):
+            self.today_page.refresh_meetings()  # and their warning marks
+        # The month's birthdays, only when a profile or a name may have changed.
+        if touches("profile_answer") or touches("contact"):
             self.today_page.refresh_reminders()
         if touches("task") and shown is self.followups_page:
             self.followups_page.refresh()

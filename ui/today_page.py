@@ -143,15 +143,19 @@ class TodayPage(QWidget):
         )
 
     def refresh(self) -> None:
-        """Reloads the week starting today (local time)."""
+        """Reloads the page: the week's meetings, the card's counts, the reminders."""
+        self.refresh_meetings()
+        self.refresh_agenda()
+        self.refresh_reminders()
+
+    def refresh_meetings(self) -> None:
+        """Reloads the week starting today (local time) and its warning marks."""
         today = date.today()
         self.model.today = today
         self._title.setText(f"Today, {day(today)}")
         start = datetime.combine(today, time.min).astimezone()
         end = start + timedelta(days=DAYS_AHEAD)
         self._runner.read(lambda: self._calendar.between(start, end), self._on_meetings_loaded)
-        self.refresh_agenda()
-        self.refresh_reminders()
 
     def refresh_agenda(self) -> None:
         """Reloads the card's counts (follow-ups due, new leads)."""

@@ -9,9 +9,11 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 import ui.profiles_page
+from db.changes import Changes
 from db.field.meetings import MeetingCalendar
 from db.profiles.book import ProfileBook
 from db.store.local_store import Store
+from desktop.app import build_window
 from desktop.runner import TaskRunner
 from tests.helpers.factories import add_account, add_contact
 from ui.profiles_page import ProfilesPage
@@ -64,4 +66,29 @@ def test_profiles_page_says_the_same(
     page.refresh()
     qtbot.waitUntil(lambda: page.reminders.rowCount() == 7, timeout=5000)
     assert page._coming_title.text() == "Coming up in the next 30 days (7)"
+    assert runner.shutdown()
+
+
+def test_today_reads_the_reminders_again_only_when_a_profile_or_name_changed(
+    qtbot: QtBot, store: Store, birthdays: list[str]
+) -> None:
+    """A sync that brought meetings or activity reloads the week and its marks, not the
+    month's birthdays (tens of ms on a big territory); one that brought answers does."""
+    runner = TaskRunner()
+    window = build_window(store, runner)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.ready, timeout=10_000):
+        window.show()
+    qtbot.waitUntil(lambda: not runner.busy, timeout=10_000)
+    today = window.today_page
+    for touched in ("meeting", "activity", "task"):
+        with qtbot.assertNotEmitted(today.reminders_loaded, wait=300):
+            window._refresh_for(Changes.of(touched), synced=True)
+            qtbot.waitUntil(lambda: not runner.busy, timeout=10_000)
+    with qtbot.waitSignal(today.meetings_loaded, timeout=5000):
+        window._refresh_for(Changes.of("meeting"), synced=True)
+    for touched, synced in (("profile_answer", True), ("profile_answer", False), ("contact", True)):
+        with qtbot.waitSignal(today.reminders_loaded, timeout=5000):
+            window._refresh_for(Changes.of(touched), synced=synced)
+    window.close()
     assert runner.shutdown()
