@@ -397,16 +397,20 @@ class ProfileBook:
     def completeness_counts(self, *, key_only: bool) -> dict[ProfileTier, int]:
         """How many live contacts (key contacts if `key_only`) each tier holds."""
         c = self._counts().c
-        query = (
+        # Key contacts and the others counted apart: each a range of ix_profile_count_listed
+        # grouped in the index's order; together, 300,000 rows sorted again (0.1 to 0.2 s).
+        queries = [
             select(c.tier_rank, func.count())
-            .where(c.listed.is_(True), *([c.key_contact.is_(True)] if key_only else []))
+            .where(c.listed.is_(True), c.key_contact.is_(key_contact))
             .group_by(c.tier_rank)
-        )
+            for key_contact in ((True,) if key_only else (True, False))
+        ]
         tiers = list(ProfileTier)
         found = dict.fromkeys(tiers, 0)
         with self._store.reading() as session:
-            for rank, number in session.execute(query):
-                found[tiers[rank]] += number
+            for query in queries:
+                for rank, number in session.execute(query):
+                    found[tiers[rank]] += number
         return found
 
     def _counts(self) -> Any:
