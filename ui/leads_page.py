@@ -27,46 +27,18 @@ from PySide6.QtWidgets import (
 from db.enums import LeadOutcome, LeadStatus, RejectReason
 from db.errors import in_words
 from ui.account_pane import TableOrEmpty, make_table, section_title
-from ui.formatting import short_date
-from ui.models.table import Column, RowTableModel
+from ui.models.leads import LeadTableModel
 from ui.tasks import Runner
 from ui.undo_bar import UndoBar, UndoOffer, shorten
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
     from db.changes import Changes
-    from db.field.leads import LeadDesk, LeadRow
+    from db.field.leads import LeadCounts, LeadDesk, LeadRow
 
 log = logging.getLogger(__name__)
 
-
-def _state(row: LeadRow) -> str:
-    if row.status is LeadStatus.REJECTED:
-        reason = row.reject_reason.label if row.reject_reason else ""
-        return f"Rejected: {reason}"
-    if row.outcome is not None:
-        return f"{row.outcome.label}" + (f": {row.outcome_reason}" if row.outcome_reason else "")
-    return "Accepted, open" if row.status is LeadStatus.ACCEPTED else "New"
-
-
-LEAD_COLUMNS: list[Column[LeadRow]] = [
-    Column(
-        "Handed over", lambda r: short_date(r.handed_over_at), sort_key=lambda r: r.handed_over_at
-    ),
-    Column("Account", lambda r: r.account_name),
-    Column(
-        "Contact",
-        lambda r: r.contact_name or "",
-        tooltip=lambda r: r.contact_title or "",
-    ),
-    Column("Campaign", lambda r: r.campaign),
-    Column(
-        "Score",
-        lambda r: "" if r.score is None else str(r.score),
-        align_right=True,
-        sort_key=lambda r: r.score or -1,
-    ),  # fmt: skip
-    Column("Where it stands", _state, tooltip=lambda r: r.decision_note or ""),
-]
+# Columns fit the rows in view and this many more, never thousands read through Python.
+SIZED_ROWS = 50
 
 
 class LeadsPage(QWidget):
@@ -80,18 +52,25 @@ class LeadsPage(QWidget):
         self._runner = runner
         self._desk = desk
         self._reselect: uuid.UUID | None = None  # a lead just put back, to select once shown
-        self.model: RowTableModel[LeadRow] = RowTableModel(LEAD_COLUMNS, self)
+        self._was: uuid.UUID | None = None  # the lead selected when the rows went
+        self._sized = False  # columns fitted to their contents yet
+        self.model = LeadTableModel(runner, desk, self)
+        self.model.modelAboutToBeReset.connect(self._on_model_about_to_be_reset)
+        self.model.reloaded.connect(self._on_model_reloaded)
+        self.model.counts_loaded.connect(self._on_model_counts_loaded)
+        self.model.loaded.connect(self.loaded)
         title = QLabel("Leads from marketing")
         title.setObjectName("pageTitle")
         self._summary = section_title("")
         self.show_settled = QCheckBox("Show rejected and finished")
-        self.show_settled.toggled.connect(self.refresh)
+        self.show_settled.toggled.connect(self._on_show_settled_toggled)
         header = QHBoxLayout()
         header.addWidget(self._summary, stretch=1)
         header.addWidget(self.show_settled)
 
         self.table = make_table(self.model, stretch_column=5)
         self.table.setSortingEnabled(False)
+        self.table.horizontalHeader().setResizeContentsPrecision(SIZED_ROWS)
         self.table.activated.connect(
             lambda index: self.account_requested.emit(self.model.row_at(index.row()).account_id)
         )
@@ -136,25 +115,42 @@ class LeadsPage(QWidget):
         self._update_buttons()
 
     def refresh(self) -> None:
-        include = self.show_settled.isChecked()
-        self._runner.read(lambda: self._desk.leads(include_settled=include), self._loaded)
+        """Reads the list again (its first page, or down to the selected lead) and its
+        counts; the lead selected stays selected."""
+        self.model.refresh(self._keep())
 
-    def _loaded(self, rows: list[LeadRow]) -> None:
+    def _keep(self) -> uuid.UUID | None:
         was = self.selected()
-        keep = self._reselect or (was.id if was is not None else None)
-        self._reselect = None
-        self.model.set_rows(rows)
-        new = sum(1 for r in rows if r.status is LeadStatus.NEW)
-        open_ = sum(1 for r in rows if r.waiting) - new
-        self._summary.setText(f"{new} new · {open_} accepted, waiting for an outcome")
-        self._body.show_rows(bool(rows))
-        self.table.resizeColumnsToContents()
-        self.table.horizontalHeader().setStretchLastSection(True)
+        return self._reselect or (was.id if was is not None else None)
+
+    @Slot(bool)
+    def _on_show_settled_toggled(self, checked: bool) -> None:
+        self.model.set_include_settled(checked, self._keep())
+
+    @Slot()
+    def _on_model_about_to_be_reset(self) -> None:
+        was = self.selected()
+        self._was = was.id if was is not None else None
+
+    @Slot(int)
+    def _on_model_reloaded(self, rows: int) -> None:
+        keep = self._reselect or self._was
+        self._reselect = self._was = None
+        self._body.show_rows(rows > 0)
+        if rows and not self._sized:
+            # Once, from the first rows (SIZED_ROWS of them): a reload keeps the widths the
+            # rep sees, or has dragged.
+            self._sized = True
+            self.table.resizeColumnsToContents()
+            self.table.horizontalHeader().setStretchLastSection(True)
         if rows:  # the lead the rep was on stays selected (just accepted, or put back)
-            same = [i for i, r in enumerate(rows) if r.id == keep]
-            self.table.selectRow(same[0] if same else 0)
+            same = self.model.row_of(keep)
+            self.table.selectRow(same if same is not None else 0)
         self._update_buttons()
-        self.loaded.emit(len(rows))
+
+    @Slot(object)
+    def _on_model_counts_loaded(self, counts: LeadCounts) -> None:
+        self._summary.setText(f"{counts.new} new · {counts.open} accepted, waiting for an outcome")
 
     def selected(self) -> LeadRow | None:
         current = self.table.currentIndex()
@@ -182,7 +178,8 @@ class LeadsPage(QWidget):
 
     def _write(self, kind: str, lead_id: uuid.UUID, choice: str, words: str) -> None:
         desk = self._desk
-        row = next((r for r in self.model.rows if r.id == lead_id), None)
+        at = self.model.row_of(lead_id)
+        row = self.model.row_at(at) if at is not None else None
 
         def write() -> Changes:
             if kind == ACCEPT:

@@ -7,8 +7,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Integer, Select, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from db.changes import Changes
@@ -51,6 +52,35 @@ class LeadRow:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class LeadCounts:
+    """The listed leads the rep still has to act on, by what they wait for."""
+
+    new: int  # not yet accepted or rejected
+    open: int  # accepted, waiting for an outcome
+
+
+def _rank() -> ColumnElement[int]:
+    """The list's order as the index ix_lead_listed (db.store.models.Lead) holds it: the
+    same text, so SQLite matches it to the index and reads pages in its order."""
+    (index,) = (i for i in Lead.metadata.tables["lead"].indexes if i.name == "ix_lead_listed")
+    return literal_column(str(index.expressions[0]), Integer)
+
+
+_listed_rank = _rank()  # 0 new, 1 accepted and open, 2 finished, 3 rejected
+_WAITING = 1  # the highest rank the rep still has to act on
+
+
+def _listed(*columns: Any) -> Select[Any]:
+    """`columns` of the leads the page lists: live, of a live account."""
+    return (
+        select(*columns)
+        .select_from(Lead)
+        .join(Account, Account.id == Lead.account_id)
+        .where(Lead.deleted_at.is_(None), Account.deleted_at.is_(None))
+    )
+
+
 class LeadDesk:
     """The rep's leads and their feedback on them."""
 
@@ -58,37 +88,95 @@ class LeadDesk:
         self._store = store
 
     def leads(self, include_settled: bool = False) -> list[LeadRow]:
-        """New leads first (newest handed over first), then accepted ones awaiting an
-        outcome, then (if asked) rejected and finished ones."""
-        stmt = (
-            select(Lead, Account.name, Contact.first_name, Contact.last_name, Contact.title)
-            .join(Account, Account.id == Lead.account_id)
-            .outerjoin(Contact, Contact.id == Lead.contact_id)
-            .where(Lead.deleted_at.is_(None), Account.deleted_at.is_(None))
-            .order_by(Lead.handed_over_at.desc())
-        )
+        """Every lead the page would list, in its order (for scripts and tests: a screen
+        reads page() by page)."""
+        return self._rows(include_settled, 0, None)
+
+    def page(self, offset: int, limit: int, *, include_settled: bool = False) -> list[LeadRow]:
+        """`limit` leads from `offset` of the list: new leads first (newest handed over
+        first), then accepted ones awaiting an outcome, then (if asked) finished and
+        rejected ones. Read in the order of an index, only the columns shown."""
+        if offset < 0 or limit < 0:
+            raise ValueError(f"a page starts at 0 or later and holds 0 or more: {offset}, {limit}")
+        return self._rows(include_settled, offset, limit)
+
+    def counts(self) -> LeadCounts:
+        """How many leads are new and how many accepted ones await an outcome (as listed:
+        live, of a live account), counted from a range of the list's index; each one's
+        account is still looked up for whether it lives (the costly part, cold)."""
         with self._store.reading() as session:
-            rows = [
+            new = session.scalar(_listed(func.count()).where(_listed_rank == 0))
+            open_ = session.scalar(_listed(func.count()).where(_listed_rank == 1))
+        return LeadCounts(new=int(new or 0), open=int(open_ or 0))
+
+    def position(self, lead_id: uuid.UUID, *, include_settled: bool = False) -> int | None:
+        """Where the lead stands in the list (0 first); None when it is not listed (gone,
+        or settled while settled ones are not shown). Counted from the index."""
+        with self._store.reading() as session:
+            found = session.execute(
+                _listed(_listed_rank, Lead.handed_over_at).where(Lead.id == lead_id)
+            ).first()
+            if found is None:
+                return None
+            its_rank, handed_over_at = int(found[0]), found[1]
+            if its_rank > _WAITING and not include_settled:
+                return None
+            earlier = (
+                _listed_rank < its_rank,
+                (_listed_rank == its_rank) & (Lead.handed_over_at > handed_over_at),
+                (_listed_rank == its_rank)
+                & (Lead.handed_over_at == handed_over_at)
+                & (Lead.id < lead_id),
+            )  # one index range each, not an OR that SQLite would read the index whole for
+            return sum(int(session.scalar(_listed(func.count()).where(e)) or 0) for e in earlier)
+
+    def _rows(self, include_settled: bool, offset: int, limit: int | None) -> list[LeadRow]:
+        stmt = (
+            _listed(
+                Lead.id,
+                Lead.account_id,
+                Account.name,
+                Contact.first_name,
+                Contact.last_name,
+                Contact.title,
+                Lead.campaign,
+                Lead.score,
+                Lead.handed_over_at,
+                Lead.status,
+                Lead.reject_reason,
+                Lead.decision_note,
+                Lead.outcome,
+                Lead.outcome_reason,
+            )
+            .outerjoin(Contact, Contact.id == Lead.contact_id)
+            .order_by(_listed_rank, Lead.handed_over_at.desc(), Lead.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        if not include_settled:
+            stmt = stmt.where(_listed_rank <= _WAITING)
+        with self._store.reading() as session:
+            return [
                 LeadRow(
-                    id=lead.id,
-                    account_id=lead.account_id,
+                    id=id_,
+                    account_id=account_id,
                     account_name=account,
                     contact_name=f"{first} {last}" if last else None,
                     contact_title=title,
-                    campaign=lead.campaign,
-                    score=lead.score,
-                    handed_over_at=lead.handed_over_at,
-                    status=lead.status,
-                    reject_reason=lead.reject_reason,
-                    decision_note=lead.decision_note,
-                    outcome=lead.outcome,
-                    outcome_reason=lead.outcome_reason,
+                    campaign=campaign,
+                    score=score,
+                    handed_over_at=handed_over_at,
+                    status=status,
+                    reject_reason=reject_reason,
+                    decision_note=decision_note,
+                    outcome=outcome,
+                    outcome_reason=outcome_reason,
                 )
-                for lead, account, first, last, title in session.execute(stmt)
-            ]
-        order = {LeadStatus.NEW: 0, LeadStatus.ACCEPTED: 1, LeadStatus.REJECTED: 2}
-        rows.sort(key=lambda r: (not r.waiting, order[r.status]))  # stable: newest first within
-        return rows if include_settled else [r for r in rows if r.waiting]
+                for (
+                    id_, account_id, account, first, last, title, campaign, score,
+                    handed_over_at, status, reject_reason, decision_note, outcome, outcome_reason,
+                ) in session.execute(stmt)
+            ]  # fmt: skip
 
     def accept(self, lead_id: uuid.UUID, note: str = "") -> Changes:
         return self._decide(lead_id, LeadStatus.ACCEPTED, None, note)

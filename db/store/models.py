@@ -313,6 +313,23 @@ class Lead(SyncedRow, Base):
     outcome_reason: Mapped[str | None] = mapped_column(Text)
     outcome_at: Mapped[datetime | None]
 
+    # The Leads page's order (0018_lead_listed): the rank is new 0, accepted and open 1,
+    # finished 2, rejected 3; db.field.leads reads this expression from here.
+    __table_args__ = (
+        Index(
+            "ix_lead_listed",
+            text(
+                "CASE WHEN status = 'new' THEN 0 WHEN status = 'rejected' THEN 3"
+                " WHEN outcome IS NULL THEN 1 ELSE 2 END"
+            ),
+            text("handed_over_at DESC"),
+            "id",
+            "account_id",
+            "deleted_at",
+            sqlite_where=text("deleted_at IS NULL"),
+        ),
+    )
+
 
 class ContactHold(SyncedRow, Base):
     """A rep's request that marketing leave a contact alone (one campaign, or all) while a
@@ -406,6 +423,17 @@ PROFILE_DATE = Table(
     Index("ix_profile_date_listed", "listed", "month_day", "question_id", "contact_id"),
     Index("ix_profile_date_answer_id", "answer_id"),
     Index("ix_profile_date_contact_id", "contact_id"),
+)
+
+
+# How many listed contacts each profile tier holds, key contacts apart, kept by triggers on
+# profile_count (migration 0019_profile_tier_totals): the Profiles screen's tier totals.
+PROFILE_TIER_TOTAL = Table(
+    "profile_tier_total",
+    Base.metadata,
+    Column("key_contact", Boolean, primary_key=True),
+    Column("tier_rank", Integer, primary_key=True),
+    Column("listed", Integer, nullable=False),
 )
 
 

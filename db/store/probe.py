@@ -36,6 +36,8 @@ KNOWN_REVISIONS: tuple[str, ...] = (
     "0015_account_totals",
     "0016_profile_counts",
     "0017_profile_dates_listed",
+    "0018_lead_listed",
+    "0019_profile_tier_totals",
 )
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 

@@ -160,6 +160,26 @@ def _write(store: Store, contacts: list[uuid.UUID], kind: str, n: int, q: int) -
             contacts.remove(chosen)
 
 
+def tier_totals(store: Store) -> dict[tuple[bool, int], int]:
+    """profile_tier_total (0019), without its emptied rows."""
+    with store.reading() as session:
+        rows = session.execute(
+            text("SELECT key_contact, tier_rank, listed FROM profile_tier_total")
+        )
+        return {(bool(key), rank): n for key, rank, n in rows if n}
+
+
+def tiers_counted(store: Store) -> dict[tuple[bool, int], int]:
+    with store.reading() as session:
+        rows = session.execute(
+            text(
+                "SELECT key_contact, tier_rank, count(*) FROM profile_count WHERE listed"
+                " GROUP BY key_contact, tier_rank"
+            )
+        )
+        return {(bool(key), rank): n for key, rank, n in rows}
+
+
 @settings(max_examples=40, deadline=None)
 @given(writes=WRITES)
 def test_the_counts_follow_every_write(tmp_path_factory, writes) -> None:  # type: ignore[no-untyped-def]
@@ -171,6 +191,7 @@ def test_the_counts_follow_every_write(tmp_path_factory, writes) -> None:  # typ
         for kind, n, q in writes:
             _write(store, contacts, kind, n, q)
         assert kept(store) == recounted(store)
+        assert tier_totals(store) == tiers_counted(store)
     finally:
         store.close()
 
