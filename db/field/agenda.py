@@ -8,9 +8,9 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from db.enums import LeadStatus
+from db.field.leads import new_leads_counted
 from db.store.local_store import Store
-from db.store.models import Account, Lead, Task
+from db.store.models import Account, Task
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,9 +39,7 @@ class Agenda:
         with self._store.reading() as session:
             overdue = session.scalar(open_tasks.where(Task.due_date < today))
             due_today = session.scalar(open_tasks.where(Task.due_date == today))
-            new_leads = session.scalar(
-                select(func.count()).where(Lead.deleted_at.is_(None), Lead.status == LeadStatus.NEW)
-            )
+            new_leads = session.scalar(new_leads_counted())  # as the Leads page counts them
             any_account = session.scalar(select(Account.id).limit(1))
         return AgendaCounts(
             overdue=int(overdue or 0),

@@ -81,6 +81,11 @@ def _listed(*columns: Any) -> Select[Any]:
     )
 
 
+def new_leads_counted() -> Select[Any]:
+    """How many new leads the page lists (Today's card says it too), from the index."""
+    return _listed(func.count()).where(_listed_rank == 0)
+
+
 class LeadDesk:
     """The rep's leads and their feedback on them."""
 
@@ -105,7 +110,7 @@ class LeadDesk:
         live, of a live account), counted from a range of the list's index; each one's
         account is still looked up for whether it lives (the costly part, cold)."""
         with self._store.reading() as session:
-            new = session.scalar(_listed(func.count()).where(_listed_rank == 0))
+            new = session.scalar(new_leads_counted())
             open_ = session.scalar(_listed(func.count()).where(_listed_rank == 1))
         return LeadCounts(new=int(new or 0), open=int(open_ or 0))
 

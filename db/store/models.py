@@ -115,6 +115,9 @@ class Account(SyncedRow, Base):
         Index("ix_account_employees", "employees", "name", "id"),
         Index("ix_account_owner", "owner_rep", "name", "id"),
         Index("ix_account_territory", "territory"),
+        # Whether an account lives, from the index alone (0020_account_live_index): the
+        # counts of leads and follow-ups of live accounts look each one's account up.
+        Index("ix_account_live", "id", "deleted_at"),
     )
 
 

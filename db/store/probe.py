@@ -38,6 +38,7 @@ KNOWN_REVISIONS: tuple[str, ...] = (
     "0017_profile_dates_listed",
     "0018_lead_listed",
     "0019_profile_tier_totals",
+    "0020_account_live_index",
 )
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 

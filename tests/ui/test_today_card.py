@@ -11,6 +11,7 @@ from pytestqt.qtbot import QtBot
 from db.edits import LocalEditor
 from db.field.agenda import Agenda
 from db.field.followups import FollowUps
+from db.field.leads import LeadDesk
 from db.labels import plural
 from db.store.local_store import Store
 from desktop.app import build_window
@@ -80,3 +81,17 @@ def test_a_first_run_explains_sign_in_and_sync(qtbot: QtBot, store: Store) -> No
     assert "Acme" in card.heading.text() and card.details.text() != FIRST_RUN
     window.close()
     assert runner.shutdown()
+
+
+def test_the_card_counts_new_leads_as_the_leads_page_lists_them(store: Store) -> None:
+    """Live leads of live accounts: a closed account's lead is on neither."""
+    editor = LocalEditor(store)
+    kept, closed = add_account(store, "Acme Logistics"), add_account(store, "Borealis Freight")
+    for account in (kept, closed, closed):
+        editor.create(
+            "lead", account_id=account, campaign="webinar", handed_over_at=datetime.now(UTC)
+        )
+    assert Agenda(store).counts().new_leads == 3
+    editor.delete("account", closed)
+    assert Agenda(store).counts().new_leads == 1
+    assert LeadDesk(store).counts().new == 1
