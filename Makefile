@@ -19,8 +19,11 @@ QT_DEBS := libegl1 libgl1 libglib2.0-0 libfontconfig1 libfreetype6 libdbus-1-3 \
 	libxkbcommon0 libxkbcommon-x11-0 libx11-xcb1 libxcb-cursor0 libxcb-icccm4 \
 	libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 \
 	libxcb-xfixes0 libxcb-xkb1 libxcb-sync1 fonts-dejavu-core
+# The browser and its WebDriver the web console's browser tests drive (Selenium).
+BROWSER_DEBS := chromium chromium-driver
 
-.PHONY: run test bench soak screenshots install sysdeps pgdeps lint clean
+.PHONY: run test bench soak screenshots console-screenshots install sysdeps pgdeps browserdeps \
+	lint clean
 
 run: export FIELDBRIEF_STORE_PASSPHRASE ?= $(DEMO_PASSPHRASE)
 run: install
@@ -42,8 +45,9 @@ run: install
 	[ $$status -eq 0 ] || [ $$status -eq 3 ] || exit $$status
 
 # The server and sync tests run on SQLite and on a throwaway PostgreSQL cluster, which
-# tests/pg/with-postgres.sh starts for the run and removes after it.
-test: install pgdeps
+# tests/pg/with-postgres.sh starts for the run and removes after it. The console's browser
+# tests drive Debian's chromium (browserdeps installs it).
+test: install pgdeps browserdeps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -65,6 +69,12 @@ soak: install
 # Every page and dialog on a demo territory at 1366x768 and 1920x1080 (docs/screenshots/).
 screenshots: install
 	$(BIN)/python -m desktop.screenshots docs/screenshots
+
+# Every page of the web console, signed in as each role, in Debian's chromium at a laptop's
+# and a tablet's size (docs/screenshots/console/; the browser tests, saving what they see).
+console-screenshots: install browserdeps
+	FIELDBRIEF_CONSOLE_SCREENSHOTS=docs/screenshots/console QT_QPA_PLATFORM=offscreen \
+		$(BIN)/python -m pytest -q -p no:cacheprovider tests/server/console/test_browser.py
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
@@ -92,6 +102,15 @@ pgdeps:
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 	$(MAKE) --no-print-directory apt DEBS=postgresql || \
 	echo "PostgreSQL could not be installed: the server tests will run on SQLite only."
+
+# Installs chromium and chromium-driver for the console's browser tests if they are missing.
+# Not fatal: without them those tests skip, and say why.
+browserdeps:
+	@command -v dpkg-query >/dev/null || exit 0; \
+	missing=$$(for p in $(BROWSER_DEBS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || printf '%s ' $$p; done); \
+	[ -z "$$missing" ] || $(MAKE) --no-print-directory apt DEBS="$$missing" || \
+	echo "chromium could not be installed: the console's browser tests will be skipped."
 
 apt:
 	@echo "Installing Debian packages: $(DEBS)"; \

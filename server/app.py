@@ -14,11 +14,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.access_log import AccessLog
 from server.auth import AuthService, Clock
+from server.console import add_console_routes
 from server.door import BodyLimits, FrontDoor
 from server.errors import ServerError, TooManyAttempts
 from server.ingest import ApiKeys
 from server.retention import DailyRetention
 from server.routes.auth import add_auth_routes
+from server.routes.hooks import add_hook_routes
 from server.routes.ingest import add_ingest_routes
 from server.routes.marketing import add_marketing_routes
 from server.routes.sync import add_sync_routes
@@ -108,6 +110,8 @@ def create_app(
     add_sync_routes(app.router, store, auth, min_client_api)
     add_ingest_routes(app.router, store, keys, auth.clock)
     add_marketing_routes(app.router, store, keys, auth.clock)
+    app.state.hooks = add_hook_routes(app.router, store, auth.clock)  # its delivery worker
+    add_console_routes(app.router, store, auth)
     return app
 
 

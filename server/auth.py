@@ -28,6 +28,7 @@ from server import audit
 from server.devices import DeviceWiped, request_wipe, wipe_message
 from server.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 from server.models import AuthToken, Device, Territory, User, user_territory, utc_now
+from server.roles import EVERY_TERRITORY, REP, ROLES
 from server.store import ServerStore
 from server.throttle import SignInThrottle
 from sync.protocol import TokenPair
@@ -113,17 +114,23 @@ class AuthService:
                 raise Conflict(f"territory {name!r} already exists")
             session.add(Territory(name=name))
 
-    def add_user(self, name: str, password: str, territories: list[str]) -> None:
+    def add_user(self, name: str, password: str, territories: list[str], role: str = REP) -> None:
+        """Adds a user of a role (server.roles): a rep syncs `territories`, a manager sees
+        them on the console; marketing and admins see every territory, so take none."""
         name = name.strip()
         if not name:
             raise BadRequest("a user needs a name")
         if len(name) > NAME_CHARS:
             raise BadRequest(f"a user name has at most {NAME_CHARS} characters")
+        _check_role(role, territories)
         check_password(password)
         with self._store.session() as session:
-            if session.scalar(select(User).where(User.name == name)):
+            # Only the columns every revision has, for tests that add users to older tables.
+            if session.scalar(select(User.id).where(User.name == name)) is not None:
                 raise Conflict(f"user {name!r} already exists")
             user = User(name=name, password_hash=self.hasher.hash(password))
+            if role != REP:  # a rep by the table's default
+                user.role = role
             user.territories = [_territory(session, t) for t in territories]
             session.add(user)
 
@@ -156,7 +163,39 @@ class AuthService:
                 request_wipe(session, devices, user.name, DISABLED_REASON, now)
             return sum(1 for d in devices if d.wipe_requested_at and d.wiped_at is None)
 
+    def set_role(self, name: str, role: str) -> None:
+        """Gives a user another role; their console sessions follow at their next page (one
+        who becomes a rep is signed out of the console). The territories granted stay, for
+        a later role: marketing and admins see every territory whatever they hold."""
+        _check_role(role, [])
+        with self._store.session() as session:
+            _user(session, name).role = role
+
     # -- sign-in ----------------------------------------------------------------------
+
+    def check_sign_in(self, name: str, password: str, address: str | None, via: str) -> int:
+        """The id of the user whose name and password these are, for a sign-in other than
+        a device's (`via`: "console"), through the same throttle (TooManyAttempts, before
+        any password work), Argon2id and audit of failures as `login`. Unauthorized when
+        wrong; Forbidden (audited) for a disabled user. The caller audits the success."""
+        self.throttle.check(name, address)
+        disabled = False
+        with self._store.session() as session:
+            user = session.scalar(select(User).where(User.name == name))
+            if user is None:
+                self.hasher.hash(password)  # same work either way: no user-name probing
+            elif self._password_matches(user.password_hash, password):
+                self.throttle.succeeded(session, name)
+                if not user.disabled:
+                    return user.id
+                disabled = True
+        if disabled:
+            with self._store.session() as session:
+                detail = f"this user is disabled; {via}, {_from(address)}"
+                self._audit(session, "sign-in refused", None, detail, actor=name)
+            raise Forbidden("this user is disabled; ask your sales operations admin")
+        self._failed(name, address, known=user is not None, via=via)
+        raise Unauthorized(WRONG_LOGIN)
 
     def login(
         self,
@@ -305,13 +344,14 @@ class AuthService:
             if device is not None and device.wipe_requested_at is not None:
                 raise DeviceWiped(wipe_message(device.wipe_requested_at, device.wipe_reason))
 
-    def _failed(self, name: str, address: str | None, known: bool) -> None:
+    def _failed(self, name: str, address: str | None, known: bool, via: str = "") -> None:
         """Counts a failed sign-in, logs it (never the password nor the address; the
         name only when it is a user's: an unknown one may be a password typed into the
         wrong field) and audits it (the name likewise, and the address)."""
         with self._store.session() as session:
             actor = name if known else audit.UNKNOWN_NAME
-            self._audit(session, "sign-in failed", None, _from(address), actor=actor)
+            detail = f"{via}, {_from(address)}" if via else _from(address)
+            self._audit(session, "sign-in failed", None, detail, actor=actor)
         who = f"user {name!r}" if known else "an unknown user name"
         # The address as a pseudonym: the same one reads the same, but the log holds no
         # personal data (an address can name a rep's home).
@@ -453,6 +493,13 @@ def _check_token(
         raise Unauthorized(f"the {kind} token has expired")
     if disabled:
         raise Unauthorized("this user is disabled; ask your sales operations admin")
+
+
+def _check_role(role: str, territories: list[str]) -> None:
+    if role not in ROLES:
+        raise BadRequest(f"a role is one of {', '.join(ROLES)}, not {role!r}")
+    if role in EVERY_TERRITORY and territories:
+        raise BadRequest(f"a {role} user sees every territory: leave out --territory")
 
 
 def _user(session: Session, name: str) -> User:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from server.errors import ServerError
+from server.roles import EVERY_TERRITORY, REP, ROLES
 from sync.protocol import TOMBSTONE_DAYS
 
 if TYPE_CHECKING:
@@ -31,6 +32,8 @@ POLICY_VALUES = {
     "retention-years": "a number of years from 1 to 100, or 'off'",
     "offline-days": "a number of days from 1 to 3650, or 'off'",
 }
+# server.connectors.registry.SOURCES, named here so that parsing loads none of it.
+CONNECTORS = ("stripe", "zendesk", "hubspot")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -160,16 +163,77 @@ def build_parser() -> argparse.ArgumentParser:
     for sub in (unmatched, rematch):
         _shared(sub)
 
+    connector = commands.add_parser(
+        "connector", help="webhooks of Stripe, Zendesk and HubSpot: their secrets and URLs"
+    )
+    connector_commands = connector.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add_connector = connector_commands.add_parser(
+        "add",
+        help="keep a source's signing secret (standard input) and print its webhook URL",
+        description="Keeps the signing secret SOURCE shows for its webhook (the first line of "
+        "standard input) encrypted under the connector key: FIELDBRIEF_CONNECTOR_KEY, else "
+        "connector.key in the data folder, made now if missing. Prints the URL to paste "
+        "into SOURCE.",
+    )
+    add_connector.add_argument(
+        "source", choices=CONNECTORS, metavar="SOURCE", help="stripe, zendesk or hubspot"
+    )
+    add_connector.add_argument(
+        "--secret-stdin",
+        action="store_true",
+        required=True,
+        help="read the signing secret from the first line of standard input",
+    )
+    add_connector.add_argument(
+        "--api-key-stdin",
+        action="store_true",
+        help="stripe: also read a restricted API key (rk_..., allowed to read charges and "
+        "customers) from the second line, to look up a disputed charge no invoice told of",
+    )
+    add_connector.add_argument(
+        "--stripe-api-url", metavar="URL", help="stripe: the API's address (default the real one)"
+    )
+    add_connector.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the address the source reaches this server at (https://fieldbrief.example.com): "
+        "printed with the webhook's path, and part of what HubSpot signs",
+    )
+    add_connector.add_argument(
+        "--replace", action="store_true", help="give a connector set up before new settings"
+    )
+    list_connectors = connector_commands.add_parser(
+        "list", help="the connectors: their URLs, deliveries received, waiting and failed"
+    )
+    remove_connector = connector_commands.add_parser(
+        "remove", help="forget a connector and its secret (its webhook is refused from then on)"
+    )
+    remove_connector.add_argument("source", choices=CONNECTORS, metavar="SOURCE")
+    for sub in (add_connector, list_connectors, remove_connector):
+        _shared(sub)
+
     user = commands.add_parser("user", help="manage users")
     user_commands = user.add_subparsers(dest="action", metavar="ACTION", required=True)
-    add_user = user_commands.add_parser("add", help="add a user (password on standard input)")
+    add_user = user_commands.add_parser(
+        "add",
+        help="add a user (password on standard input)",
+        description="A rep syncs the territories given to their laptop; a manager sees those "
+        "territories' team on the web console (/console); marketing sees lead feedback and "
+        "holds of every territory there, an admin everything.",
+    )
     add_user.add_argument("name", metavar="NAME")
+    add_user.add_argument(
+        "--role",
+        choices=ROLES,
+        default=REP,
+        help=f"{', '.join(ROLES)} (default {REP})",
+    )
     add_user.add_argument(
         "--territory",
         action="append",
         default=[],
         metavar="T",
-        help="a territory the user may see (repeat for more)",
+        help="a territory the user (a rep or a manager) may see (repeat for more)",
     )
     add_user.add_argument(
         "--password-stdin",
@@ -367,6 +431,7 @@ def main(argv: list[str] | None = None) -> int:
                 from server.door import MAX_BODY_VARIABLE
 
                 os.environ[MAX_BODY_VARIABLE] = str(args.max_body_mib)  # for every worker
+            _connector_key_for_workers(args.data_dir)
             _retention_at_start(store, auth)
             return _serve(
                 auth, url, args.host, args.port, args.workers, args.uvicorn_access_log, tls
@@ -379,15 +444,22 @@ def main(argv: list[str] | None = None) -> int:
             return _import(auth, store, args.file, args.territory)
         if args.command in ("apikey", "events"):
             return _ingestion(auth, store, args.command, args.action, getattr(args, "name", ""))
+        if args.command == "connector":
+            return _connector(auth, store, args)
         if args.command == "territory":
             auth.add_territory(args.name)
             _audited(store, auth, "territory add", args.name)
             print(f"Added territory {args.name}.")
         elif args.command == "user" and args.action == "add":
             password = sys.stdin.readline().rstrip("\r\n")
-            auth.add_user(args.name, password, args.territory)
-            _audited(store, auth, "user add", args.name, _territories(args.territory))
-            print(f"Added user {args.name}.")
+            auth.add_user(args.name, password, args.territory, args.role)
+            detail = _territories(args.territory)
+            if args.role in EVERY_TERRITORY:
+                detail = f"{args.role}; sees every territory"
+            elif args.role != REP:
+                detail = f"{args.role}; {detail}"
+            _audited(store, auth, "user add", args.name, detail)
+            print(f"Added user {args.name}" + (f" ({args.role})." if args.role != REP else "."))
         elif args.command == "user" and args.action == "grant":
             auth.grant(args.name, args.territory)
             _audited(store, auth, "user grant", args.name, f"territory {args.territory}")
@@ -775,6 +847,77 @@ def _ingestion(auth: AuthService, store: ServerStore, command: str, action: str,
             f"{result.unmatched:,} still unmatched."
         )
     return 0
+
+
+# Where each source takes the URL, and what to choose there (the README says more).
+CONNECTOR_STEPS = {
+    "stripe": "In Stripe: Developers > Webhooks > Add endpoint, with the events "
+    "charge.dispute.created, charge.dispute.updated, charge.dispute.closed, "
+    "invoice.payment_failed, invoice.marked_uncollectible, invoice.overdue, invoice.paid "
+    "and customer.subscription.deleted.",
+    "zendesk": "In Zendesk: Admin Center > Webhooks > Create webhook (trigger or automation, "
+    "POST, JSON), then a trigger for each of: ticket created, priority urgent, ticket solved, "
+    "with the JSON body of the README's Connectors section.",
+    "hubspot": "In HubSpot: a workflow action 'Send a webhook' (POST, with the request "
+    "signature), with the JSON body of the README's Connectors section.",
+}
+
+
+def _connector(auth: AuthService, store: ServerStore, args: argparse.Namespace) -> int:
+    from server.connectors.registry import Connectors, format_connectors, hook_path
+    from server.connectors.secrets import KeySource
+
+    keys = KeySource.of(args.data_dir)
+    connectors = Connectors(store, auth.clock, keys)
+    if args.action == "list":
+        print(format_connectors(connectors.listed()))
+        return 0
+    if args.action == "remove":
+        connectors.remove(args.source)
+        _audited(store, auth, "connector remove", args.source)
+        print(f"Removed the {args.source} connector: its webhook is refused from now on.")
+        return 0
+    secret = sys.stdin.readline().strip()
+    api_key = sys.stdin.readline().strip() if args.api_key_stdin else None
+    if not secret:
+        return _fail("no signing secret on the first line of standard input")
+    if args.api_key_stdin and not api_key:
+        return _fail("no API key on the second line of standard input")
+    key_is_new = keys.file is not None and not keys.file.exists()
+    replaced = connectors.add(
+        args.source,
+        secret,
+        replace=args.replace,
+        api_key=api_key,
+        api_url=args.stripe_api_url,
+        public_url=args.public_url,
+    )
+    done = "replaced its secret" if replaced else ("with an API key" if api_key else None)
+    _audited(store, auth, "connector add", args.source, done)  # never a secret
+    title = {"stripe": "Stripe", "zendesk": "Zendesk", "hubspot": "HubSpot"}[args.source]
+    print(
+        f"{'Replaced' if replaced else 'Added'} the {args.source} connector; its secret is "
+        f"kept encrypted with the connector key ({keys.describe()})."
+    )
+    if key_is_new:
+        print(
+            "Made that key now, readable by you only: keep it (and back it up) apart from "
+            "the database; every server on this database needs the same key."
+        )
+    base = args.public_url.strip().rstrip("/") if args.public_url else "https://<this server>"
+    print(f"Webhook URL to paste into {title}:\n  {base}{hook_path(args.source)}")
+    if not args.public_url:
+        print("  (--public-url https://your.server prints it whole)")
+    print(CONNECTOR_STEPS[args.source])
+    return 0
+
+
+def _connector_key_for_workers(data_dir: Path) -> None:
+    """Every worker process of `serve` finds the connector key where the CLI keeps it."""
+    from server.connectors.secrets import KEY_FILE_VARIABLE, KEY_FILENAME, KEY_VARIABLE
+
+    if not os.environ.get(KEY_VARIABLE):
+        os.environ.setdefault(KEY_FILE_VARIABLE, str(data_dir.resolve() / KEY_FILENAME))
 
 
 DEMO_USER, DEMO_PASSWORD = "demo", "demo-password"

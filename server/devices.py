@@ -61,17 +61,19 @@ def request_wipe(
     reason: str | None,
     now: datetime,
     why: str = "device wipe",
+    actor: str = audit.ADMIN,
 ) -> list[Device]:
     """Marks `devices` (of `user`) to be wiped at their next contact, in the caller's
-    transaction, with an audit entry each; those wiped or marked already are left as they
-    are. Returns the devices marked now."""
+    transaction, with an audit entry each (by `actor`: the CLI's ADMIN, or the console
+    admin's name); those wiped or marked already are left as they are. Returns the devices
+    marked now."""
     marked = []
     for device in devices:
         if device.wipe_requested_at is not None:
             continue
         device.wipe_requested_at, device.wipe_reason = now, reason
         detail = f"device {device.client_id}" + (f": {reason}" if reason else "")
-        audit.record(session, action=why, actor=audit.ADMIN, subject=user, detail=detail, at=now)
+        audit.record(session, action=why, actor=actor, subject=user, detail=detail, at=now)
         marked.append(device)
     return marked
 
@@ -108,10 +110,15 @@ class Devices:
             ]
 
     def wipe(
-        self, device: str | None = None, user: str | None = None, reason: str | None = None
+        self,
+        device: str | None = None,
+        user: str | None = None,
+        reason: str | None = None,
+        actor: str = audit.ADMIN,
     ) -> list[uuid.UUID]:
         """Marks one device (by id) or every device of a user to be wiped at its next
-        contact; the ids marked now (none: all were wiped or marked before)."""
+        contact; the ids marked now (none: all were wiped or marked before). `actor` is
+        who the audit log names: the CLI's ADMIN, or the console admin's user name."""
         if (device is None) == (user is None):
             raise BadRequest("name a device id or --user NAME (one of them)")
         reason = _reason(reason)
@@ -123,12 +130,12 @@ class Devices:
                     raise NotFound(f"no device {device}; see: device list")
                 owner = session.get(User, found.user_id)
                 assert owner is not None
-                marked = request_wipe(session, [found], owner.name, reason, now)
+                marked = request_wipe(session, [found], owner.name, reason, now, actor=actor)
             else:
                 assert user is not None
                 owner = _user(session, user)
                 mine = session.scalars(select(Device).where(Device.user_id == owner.id)).all()
-                marked = request_wipe(session, list(mine), owner.name, reason, now)
+                marked = request_wipe(session, list(mine), owner.name, reason, now, actor=actor)
             return [d.client_id for d in marked]
 
     def confirm_wiped(self, client_id: uuid.UUID) -> None:

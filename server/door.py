@@ -1,5 +1,5 @@
 """The server's front door, before any route: a body is capped before it is read (413),
-and NUL characters are refused in addresses and JSON bodies (400), with the usual error
+and NUL characters are refused in addresses, JSON bodies and forms (400), with the usual error
 body. PostgreSQL cannot hold NUL in text, so one let in would break reads for everyone.
 """
 
@@ -79,7 +79,11 @@ class FrontDoor:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        if b"\x00" in body or (b"\\u0000" in body and _ESCAPED_NUL.search(body)):
+        if (
+            b"\x00" in body
+            or (b"\\u0000" in body and _ESCAPED_NUL.search(body))
+            or (_is_form(scope) and _NUL_IN_URL.search(body))  # a form writes NUL as %00
+        ):
             await _refuse(send, 400, "bad_request", "text may not hold NUL characters")
             return
         replayed = False
@@ -92,6 +96,15 @@ class FrontDoor:
             return await receive()  # after the body: wait for the client to go
 
         await self.app(scope, replay, send)
+
+
+def _is_form(scope: Scope) -> bool:
+    """A body a browser's form sent (the console's), URL-encoded."""
+    for name, value in scope.get("headers", ()):
+        if name == b"content-type":
+            kind = bytes(value).split(b";")[0].strip().lower()
+            return kind == b"application/x-www-form-urlencoded"
+    return False
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -230,6 +230,14 @@ class OptOutDetails(Details):
     reason: Text | None = None
 
 
+class SubscriptionDetails(Details):
+    subscription: Identifier
+    plan: Text | None = None
+    reason: Text | None = None
+    amount: Number | None = None
+    currency: Currency | None = None
+
+
 # --- the table ---------------------------------------------------------------------------
 
 
@@ -269,6 +277,8 @@ EVENT_TYPES: dict[str, EventType] = {
     "dispute_opened": EventType(
         _S, DisputeDetails, "Dispute {dispute} opened[: invoice {invoice}][ ({reason})]"
     ),
+    # News about an open dispute (evidence sent, under review): it stays open.
+    "dispute_updated": EventType(_S, DisputeDetails, "Dispute {dispute} updated[: {status}]"),
     "dispute_resolved": EventType(
         _S, DisputeDetails, "Dispute {dispute} resolved[: invoice {invoice}]"
     ),
@@ -279,6 +289,10 @@ EVENT_TYPES: dict[str, EventType] = {
     "invoice_overdue": EventType(_B, InvoiceDetails, "Invoice {invoice} overdue[: {money}]"),
     "credit_hold": EventType(_B, CreditHoldDetails, "Credit hold[: {reason}]"),
     "credit_released": EventType(_B, CreditHoldDetails, "Credit hold lifted[: {reason}]"),
+    # The customer stopped paying for a subscription: churn.
+    "subscription_cancelled": EventType(
+        _B, SubscriptionDetails, "Subscription cancelled[: {plan}][ ({reason})]"
+    ),
     # A person (contact_email) or the whole account asked not to be contacted, or again may be.
     "contact_opt_out": EventType(_M, OptOutDetails, "Asked not to be contacted[: {reason}]"),
     "contact_opt_in": EventType(_M, OptOutDetails, "Agreed to be contacted again"),
@@ -324,13 +338,51 @@ NUMBER_DETAILS = frozenset(
 # --- the event ----------------------------------------------------------------------------
 
 REFERENCES = ("account_id", "crm_id", "domain", "email")
+ALSO_REFERENCES = 6  # references an event may add in `also`, at most
+
+
+def _one_reference(model: BaseModel) -> None:
+    given = [name for name in REFERENCES if getattr(model, name) is not None]
+    if len(given) != 1:
+        raise ValueError(
+            "give exactly one account reference: account_id, crm_id, domain or email"
+            + (f" (this event has {', '.join(given)})" if given else "")
+        )
+
+
+def _reference_of(model: BaseModel) -> tuple[str, str]:
+    name = next(n for n in REFERENCES if getattr(model, n) is not None)
+    return name, str(getattr(model, name))
+
+
+class Reference(BaseModel):
+    """Another way to name an event's account (one of REFERENCES), tried in turn when
+    the event's own reference and those before it in `also` find no account."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    account_id: uuid.UUID | None = None
+    crm_id: Key | None = None
+    domain: Domain | None = None
+    email: Email | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Reference:
+        _one_reference(self)
+        return self
+
+    @property
+    def reference(self) -> tuple[str, str]:
+        return _reference_of(self)
 
 
 class IngestEvent(BaseModel):
     """One event about a customer account, as another system sends it.
 
     The account is named by exactly one reference: our `account_id`, the `crm_id` it was
-    imported with, its website `domain`, or the `email` of one of its contacts."""
+    imported with, its website `domain`, or the `email` of one of its contacts; `also`
+    may list more, tried in order when that one finds no account (a webhook's customer
+    by CRM id, then by e-mail, then by its domain)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
@@ -346,6 +398,7 @@ class IngestEvent(BaseModel):
         Annotated[str, Field(min_length=1, max_length=TITLE_CHARS), AfterValidator(no_nul)] | None
     ) = None
     details: dict[str, Any] = Field(default_factory=dict)
+    also: list[Reference] = Field(default_factory=list, max_length=ALSO_REFERENCES)
 
     @field_validator("type")
     @classmethod
@@ -355,20 +408,19 @@ class IngestEvent(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _one_reference(self) -> IngestEvent:
-        given = [name for name in REFERENCES if getattr(self, name) is not None]
-        if len(given) != 1:
-            raise ValueError(
-                "give exactly one account reference: account_id, crm_id, domain or email"
-                + (f" (this event has {', '.join(given)})" if given else "")
-            )
+    def _exactly_one(self) -> IngestEvent:
+        _one_reference(self)
         return self
 
     @property
     def reference(self) -> tuple[str, str]:
         """(kind, value) of the account reference, e.g. ("domain", "acme.example")."""
-        name = next(n for n in REFERENCES if getattr(self, n) is not None)
-        return name, str(getattr(self, name))
+        return _reference_of(self)
+
+    @property
+    def references(self) -> list[tuple[str, str]]:
+        """The account reference, then those of `also`, each once, in the order to try."""
+        return list(dict.fromkeys([self.reference, *(r.reference for r in self.also)]))
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,9 @@ REASON_CHARS = 500  # IngestedEvent.reason's size
 USE_STAMPED_EVERY = timedelta(minutes=1)  # last_used_at: recent enough, without a write per call
 # The systems server.importer takes accounts from (see Resolver._by_crm_id).
 IMPORT_SOURCES = ("fieldbrief", *SOURCES)
+# Systems whose ids a connector links to the accounts they turned out to be (a Stripe
+# customer, once one of its events found its account): "stripe:cus_…" names that account.
+LINKED_SYSTEMS = ("stripe",)
 
 Status = Literal["accepted", "duplicate", "unmatched", "rejected"]
 
@@ -205,16 +208,22 @@ class Resolver:
         self._found: dict[tuple[str, str], Match | str] = {}  # reference -> match or reason
 
     def match(self, event: IngestEvent) -> Match:
-        reference = event.reference
-        found = self._found.get(reference)
-        if found is None:
-            try:
-                found = self._find(*reference)
-            except NoMatch as exc:
-                found = str(exc)
-            self._found[reference] = found
-        if isinstance(found, str):
-            raise NoMatch(found)
+        """The account of the first of the event's references that names one; NoMatch
+        with each reference's reason when none does."""
+        reasons: list[str] = []
+        for reference in event.references:
+            found = self._found.get(reference)
+            if found is None:
+                try:
+                    found = self._find(*reference)
+                except NoMatch as exc:
+                    found = str(exc)
+                self._found[reference] = found
+            if not isinstance(found, str):
+                break
+            reasons.append(found)
+        else:
+            raise NoMatch("; ".join(reasons))
         if event.contact_email is not None:
             contact = self._contact(found.account_id, event.contact_email)
             if contact is not None:
@@ -254,7 +263,7 @@ class Resolver:
         the server's table of outside keys (server.importer): the crm_id "A-1" is looked
         for as each system's, and "salesforce:A-1" as Salesforce's only."""
         system, _, bare = crm_id.partition(":")
-        if bare and system in IMPORT_SOURCES:
+        if bare and system in (*IMPORT_SOURCES, *LINKED_SYSTEMS):
             imported = accounts_by_crm_id(self._session, [system], bare)
         else:
             imported = accounts_by_crm_id(self._session, list(IMPORT_SOURCES), crm_id)
@@ -485,13 +494,15 @@ class QueuedEvent:
     received_at: datetime
 
 
-def unmatched_events(store: ServerStore) -> list[QueuedEvent]:
-    """Events waiting for their account, oldest first."""
+def unmatched_events(store: ServerStore, limit: int | None = None) -> list[QueuedEvent]:
+    """Events waiting for their account, oldest first (the first `limit` of them if given:
+    a web page shows a screenful, the CLI all)."""
     with store.session() as session:
         rows = session.scalars(
             select(IngestedEvent)
             .where(IngestedEvent.status == "unmatched")
             .order_by(IngestedEvent.received_at, IngestedEvent.source, IngestedEvent.event_id)
+            .limit(limit)
         )
         return [
             QueuedEvent(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -76,9 +77,23 @@ class SuppressionList(BaseModel):
 
 def lead_feedback(session: Session) -> list[CampaignFeedback]:
     """Every campaign's leads (all territories), busiest campaign first."""
+    return tally(_live(session, "lead"))
+
+
+NO_CAMPAIGN = "(no campaign)"
+
+
+def campaign_of(lead: dict[str, Any]) -> str:
+    """The campaign a lead counts under, as the API's report names it."""
+    return str(lead.get("campaign") or NO_CAMPAIGN)
+
+
+def tally(leads: Iterable[dict[str, Any]]) -> list[CampaignFeedback]:
+    """Per campaign, busiest first: the API's report, `report leads` and the console's
+    (over the leads its filters take) all count with this."""
     campaigns: dict[str, CampaignFeedback] = {}
-    for data in _live(session, "lead"):
-        name = str(data.get("campaign") or "(no campaign)")
+    for data in leads:
+        name = campaign_of(data)
         entry = campaigns.setdefault(name, CampaignFeedback(name))
         entry.handed_over += 1
         status, outcome = data.get("status") or "new", data.get("outcome")

@@ -80,8 +80,30 @@ class User(ServerBase):
     password_hash: Mapped[str] = mapped_column(String(200))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    # One of server.roles.ROLES. A database default only (s0011_console), like the device's
+    # later columns: code and tests written against the older table still insert users.
+    role: Mapped[str] = mapped_column(String(20), server_default=text("'rep'"))
 
+    # A rep's territories are what they sync; a manager's, what the console shows them.
     territories: Mapped[list[Territory]] = relationship(secondary=user_territory)
+
+    # Not read back after an INSERT (RETURNING would name `role` on an older table).
+    __mapper_args__ = {"eager_defaults": False}
+
+
+class ConsoleSession(ServerBase):
+    """A signed-in browser of the web console (server.console.sessions): the cookie's token
+    is kept only as its SHA-256, like API tokens. It ends when idle too long, at its
+    absolute expiry, at sign-out, or when its user is disabled or becomes a rep."""
+
+    __tablename__ = "console_session"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)  # the absolute expiry
 
 
 class Device(ServerBase):
@@ -286,3 +308,63 @@ class AuditEntry(ServerBase):
     actor: Mapped[str] = mapped_column(String(100), index=True)  # "admin" or a user name
     subject: Mapped[str | None] = mapped_column(String(200), index=True)
     detail: Mapped[str | None] = mapped_column(String(500))
+
+
+class Connector(ServerBase):
+    """A webhook source an admin set up (server.connectors): Stripe, Zendesk or HubSpot.
+
+    Their signatures are HMACs, so the server needs the signing secret itself: it is kept
+    encrypted (Fernet) under the connector key, which lives outside the database
+    (server.connectors.secrets), never in clear and never in a log."""
+
+    __tablename__ = "connector"
+
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)  # "stripe", ...
+    secret: Mapped[str] = mapped_column(String(1000))  # a Fernet token
+    # Stripe only: a restricted API key (a Fernet token) to look up unknown charges, and
+    # the API's address (tests point it at a loopback fake).
+    api_key: Mapped[str | None] = mapped_column(String(1000))
+    api_url: Mapped[str | None] = mapped_column(String(200))
+    # Where the source reaches this server (https://fieldbrief.example.com): printed with
+    # the hook's path, and part of what HubSpot signs.
+    public_url: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    changed_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class HookDelivery(ServerBase):
+    """A webhook delivery: stored (and answered) first, turned into an event after by
+    server.connectors.worker. Keyed by the source's own id, so a retry is found."""
+
+    __tablename__ = "hook_delivery"
+
+    connector: Mapped[str] = mapped_column(String(20), primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(100))  # the source's event type
+    # pending, working (claimed by a worker until due_at), done, ignored or failed
+    status: Mapped[str] = mapped_column(String(20))
+    # The event it becomes, until it is taken in: then the event is kept (and found by a
+    # GDPR export or erasure) in ingested_event only.
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    outcome: Mapped[str | None] = mapped_column(String(500))  # what became of it, in words
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    received_at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
+    # pending: not before (a retry's backoff; NULL: at once); working: claimed until then.
+    due_at: Mapped[datetime | None]
+    processed_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_hook_delivery_status_due", "status", "due_at"),)
+
+
+class StripeCharge(ServerBase):
+    """What Stripe told us about a charge: a dispute names only its charge, and invoice
+    events (or a lookup with the admin's restricted key) say whose it is. No personal
+    data: the customer's account is found through outside_key ("stripe", customer id)."""
+
+    __tablename__ = "stripe_charge"
+
+    charge_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    customer_id: Mapped[str | None] = mapped_column(String(100))
+    invoice: Mapped[str | None] = mapped_column(String(100))  # the invoice's number
+    dispute_id: Mapped[str | None] = mapped_column(String(100))  # its opening was taken in
+    seen_at: Mapped[datetime] = mapped_column(default=utc_now)

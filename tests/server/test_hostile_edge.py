@@ -111,6 +111,9 @@ def test_nul_characters_are_refused_at_the_door(http: httpx.Client, auth: AuthSe
     raw = b'{"username": "ana\x00", "password": "p", "client_id": "x"}'
     login = http.post("/v1/auth/login", content=raw, headers={"content-type": "application/json"})
     assert_refused(login, 400, "NUL")
+    # A browser's form writes a NUL as %00 (the console's sign-in, say).
+    form = http.post("/console/login", data={"username": "ana\x00", "password": "p"})
+    assert_refused(form, 400, "NUL")
     # A backslash followed by "u0000" is text, not a NUL: it passes the door.
     text = {**contact, "fields": {"name": "Back\\u0000slash", "territory": "north"}}
     pushed = http.post(

@@ -1,0 +1,1 @@
+"""Webhooks from Stripe, Zendesk and HubSpot, verified and taken in as our own events."""
