@@ -33,6 +33,15 @@ class Ticket:
 
 
 @dataclass(frozen=True, slots=True)
+class Cancellation:
+    """The customer stopped a subscription (churn): what, why, when."""
+
+    plan: str
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Dispute:
     key: str  # the dispute's id, or the invoice it is about
     invoice: str | None
@@ -89,6 +98,7 @@ class Facts:
     open_disputes: tuple[Dispute, ...] = ()
     overdue_invoices: tuple[Invoice, ...] = ()
     credit_hold: str | None = None  # its reason, while on hold
+    cancelled: Cancellation | None = None  # their newest subscription cancelled
     no_contact: tuple[str, ...] = ()  # people who asked not to be contacted
     surveys: tuple[Survey, ...] = ()  # newest first
     webinars_attended: tuple[str, ...] = ()  # since the last visit
@@ -110,6 +120,9 @@ class Warning:
     first: str = ""  # what to do first: "STOP: open dispute, do not pitch"
     headline: str = ""  # one line for a marker in a list: "Open dispute: invoice INV-7"
     owner: str | None = None  # who resolves it: "Sandra Kühn (billing)"
+
+
+CHURN_DAYS = 365  # how long a cancelled subscription stays in the warning band
 
 
 def warnings(facts: Facts) -> list[Warning]:
@@ -177,6 +190,21 @@ def _credit_hold(facts: Facts) -> Iterable[Warning]:
         )
 
 
+def _cancelled(facts: Facts) -> Iterable[Warning]:
+    """A subscription cancelled within a year: churn the rep must not walk into blind."""
+    cancelled = facts.cancelled
+    if cancelled is not None and (facts.today - cancelled.at.date()).days <= CHURN_DAYS:
+        plan = f" ({cancelled.plan})" if cancelled.plan else ""
+        reason = f": {cancelled.reason}" if cancelled.reason else ""
+        yield Warning(
+            CAUTION,
+            f"They cancelled their subscription{plan} on {_day(cancelled.at)}{reason}.",
+            first="CAUTION: they cancelled a subscription, ask why before you sell",
+            headline="Subscription cancelled",
+            owner=_owner(facts, "billing"),
+        )
+
+
 def _no_contact(facts: Facts) -> Iterable[Warning]:
     for person in facts.no_contact:
         yield Warning(
@@ -207,6 +235,7 @@ WARNING_RULES: tuple[Callable[[Facts], Iterable[Warning]], ...] = (
     _urgent_tickets,
     _credit_hold,
     _overdue,
+    _cancelled,
     _no_contact,
     _detractor,
 )

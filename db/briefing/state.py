@@ -38,6 +38,7 @@ STATE_TYPES = (
     "nurture_resumed",
     "contact_opt_out",
     "contact_opt_in",
+    "subscription_cancelled",
 )
 SURVEY_TYPES = ("nps_response", "csat_response")
 # An event of these kinds, the newest about its thing, leaves that thing open.
@@ -50,12 +51,13 @@ OPENING_TYPES = (
     "credit_hold",
     "nurture_paused",
     "contact_opt_out",
+    "subscription_cancelled",
 )
 # The detail fields the briefing reads (the rest of an event's JSON stays in the store).
 DETAIL_FIELDS = (
     "ticket", "severity", "subject", "status", "dispute", "invoice", "reason", "amount",
     "currency", "due_date", "score", "comment", "campaign", "url", "webinar", "asset",
-    "held_by",
+    "held_by", "plan",
 )  # fmt: skip
 # The department that resolves what a role's colleague handles (rules.Facts.owners).
 ROLE_DEPARTMENT = {
@@ -90,6 +92,7 @@ class OpenState:
     hold: str | None = None  # its reason, while on hold
     hold_invoice: str | None = None
     hold_at: datetime | None = None
+    cancelled: rules.Cancellation | None = None
     opted_out: dict[str, bool] = field(default_factory=dict)
     nurture: dict[str, bool] = field(default_factory=dict)
     surveys: list[rules.Survey] = field(default_factory=list)  # oldest first
@@ -107,6 +110,7 @@ class OpenState:
             ),
             overdue_invoices=tuple(i for i in self.overdue.values() if i is not None),
             credit_hold=self.hold,
+            cancelled=self.cancelled,
             no_contact=tuple(name for name, out in self.opted_out.items() if out),
             surveys=tuple(reversed(self.surveys)),
             nurture_paused=tuple(name for name, paused in self.nurture.items() if paused),
@@ -177,6 +181,7 @@ def _still_open(session: Session, account_ids: list[uuid.UUID], now: datetime) -
         (kind.startswith("invoice_", autoescape=True), "invoice"),
         (kind.startswith("credit_", autoescape=True), "credit"),
         (kind.startswith("nurture_", autoescape=True), "nurture"),
+        (kind.startswith("subscription_", autoescape=True), "subscription"),
         else_="opt-out",  # pauses and opt-outs: per contact below
     )
     key = case(
@@ -186,7 +191,7 @@ def _still_open(session: Session, account_ids: list[uuid.UUID], now: datetime) -
             func.coalesce(detail("$.dispute"), detail("$.invoice"), Activity.title),
         ),
         (family == "invoice", func.coalesce(detail("$.invoice"), Activity.title)),
-        (family == "credit", ""),
+        (family.in_(("credit", "subscription")), ""),
         else_=func.coalesce(Activity.contact_id, ""),
     )
     newest_kind = (
@@ -286,6 +291,10 @@ def fold(
             state.hold_invoice, state.hold_at = _text(info.get("invoice")), at
         elif kind == "credit_released":
             state.hold = None
+        elif kind == "subscription_cancelled":
+            state.cancelled = rules.Cancellation(
+                _text(info.get("plan")) or "", _text(info.get("reason")) or "", at
+            )
         elif kind in SURVEY_TYPES:
             score = info.get("score")
             if isinstance(score, int | float):

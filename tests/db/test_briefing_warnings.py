@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import event
 
+from db.briefing.rules import CAUTION
 from db.briefing.service import BriefingService
 from db.briefing.warnings import WarningIndex
 from db.edits import LocalEditor
@@ -141,3 +142,24 @@ def test_a_page_of_accounts_in_a_handful_of_queries(store: Store) -> None:
         with activity_queries(store) as seen:
             index.for_accounts(asked, now=NOW)
         assert len(seen) == 2
+
+
+def test_a_cancelled_subscription_warns_for_a_year(store: Store) -> None:
+    """Churn (a connector's customer.subscription.deleted): a caution in the band and the
+    marker, with the plan and why; gone from both a year on."""
+    churned = add_account(store, "Churned")
+    add_team_member(store, churned, "Sandra Kühn", TeamRole.BILLING_CONTACT)
+    billing(
+        store, churned, "subscription_cancelled", 20,
+        subscription="sub_1", plan="Pro yearly", reason="too expensive",
+    )  # fmt: skip
+    assert WarningIndex(store).for_accounts([churned], now=NOW) == {
+        churned: "Subscription cancelled"
+    }
+    briefing = BriefingService(store).briefing(churned, now=NOW)
+    assert briefing is not None
+    [band] = briefing.warnings
+    assert band.level == CAUTION and "Pro yearly" in band.text and "too expensive" in band.text
+    assert band.owner is not None and "Sandra Kühn" in band.owner
+    later = NOW + timedelta(days=400)
+    assert WarningIndex(store).for_accounts([churned], now=later) == {}
