@@ -5,6 +5,8 @@ to the local store and its outbox; the meter shows answered questions of all and
 section, and the tier the profile is in. Sensitive questions are hidden until asked for,
 and need the person's consent. Name, job title and company show what the contact record
 says, read-only and always current: they are not the rep's answers, so nothing is saved.
+The dialog opens with the first section's questions; the others are built when shown, or
+one by one once it has painted (the answers read are data; fields only show them).
 """
 
 from __future__ import annotations
@@ -12,13 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QDate, QSize, Qt, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QDate, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QCloseEvent, QKeySequence, QPaintEvent, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QDateEdit,
@@ -61,13 +63,57 @@ from ui.printing import ask_and_print, export_in_background, paper_buttons
 from ui.profile_fields import FieldEditor, make_editor
 from ui.screen_fit import fit_to_screen
 from ui.tasks import Runner
-from ui.wheel_guard import install_wheel_guard
 from ui.window_runner import WindowRunner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
     from db.profiles.book import ProfileBook
 
 log = logging.getLogger(__name__)
+
+# After the dialog has painted with its answers, the other sections wait this long before
+# they are built (one per turn of the event loop), for the open's last passes to finish.
+BUILD_REST_AFTER_MS = 100
+
+
+class SectionEditors(Mapping[str, FieldEditor]):
+    """Every question's editor, by question id. The editors of a section are built with
+    it: asking for one whose section is not built yet builds that section (`built` holds
+    those built so far, and asks for nothing)."""
+
+    def __init__(self, section_of: dict[str, int], build: Callable[[int], None]) -> None:
+        self.built: dict[str, FieldEditor] = {}
+        self._section_of = section_of
+        self._build = build
+
+    def __getitem__(self, question_id: str) -> FieldEditor:
+        editor = self.built.get(question_id)
+        if editor is None:
+            self._build(self._section_of[question_id])  # KeyError: no such question
+            editor = self.built[question_id]
+        return editor
+
+    def __contains__(self, question_id: object) -> bool:
+        return question_id in self._section_of  # without building anything
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._section_of)
+
+    def __len__(self) -> int:
+        return len(self._section_of)
+
+
+def _tab_stops_in(root: QWidget) -> list[QWidget]:
+    """The widgets Tab stops at in `root` (itself included), in the order they were made;
+    a date field's line edit goes with its date field. Read right after `root` was put in
+    its window, while its widgets still follow it in the tab order."""
+    stops: list[QWidget] = []
+    widget: QWidget | None = root
+    while widget is not None and (widget is root or root.isAncestorOf(widget)):
+        takes_tab = bool(widget.focusPolicy() & Qt.FocusPolicy.TabFocus)
+        if takes_tab and not any(stop is not root and stop.isAncestorOf(widget) for stop in stops):
+            stops.append(widget)
+        widget = widget.nextInFocusChain()
+    return stops
 
 
 class ProfileDialog(QDialog):
@@ -88,13 +134,15 @@ class ProfileDialog(QDialog):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        install_wheel_guard()  # scrolling the profile never changes an answer
         self._runner = WindowRunner(runner, self)
         self.released = self._runner.released
         self._book = book
         self.definition: ProfileDefinition = book.definition
         self.contact_id = contact_id
         self.profile: ContactProfile | None = None
+        # Read first: the store's thread reads while this one builds the window, and the
+        # answers are in by its first paint (they are shown once the constructor is done).
+        self.reload()
         self.setWindowTitle("Customer profile")
         fit_to_screen(self, QSize(980, 720))
 
@@ -127,16 +175,32 @@ class ProfileDialog(QDialog):
         self.sections.setObjectName("profileSections")
         self.sections.setFixedWidth(230)
         self.pages = QStackedWidget()
-        self.editors: dict[str, FieldEditor] = {}
+        section_of = {
+            question.id: row
+            for row, section in enumerate(self.definition.sections)
+            for question in section.questions
+        }
+        self.editors = SectionEditors(section_of, self._build_section)
         self._errors: dict[str, QLabel] = {}
         # Questions the contact record answers: a note beside each says where it came from.
         self.record_notes: dict[str, QLabel] = {}
         self._from_record = {q.id for q in from_contact(self.definition)}
         self._key_ids = {q.id for q in self.definition.questions if q.briefing}
         self._sensitive_rows: list[tuple[QFormLayout, QWidget]] = []
+        # One empty page per section: its questions are built when it is first shown or
+        # asked for, or once the dialog has painted, one section per event-loop turn
+        # (all 66 at once took 300 ms before the window showed).
+        self._holders: list[QWidget] = []
+        self._tab_stops: dict[int, list[QWidget]] = {}  # of each section built, by row
         for section in self.definition.sections:
             QListWidgetItem(section.title, self.sections)
-            self.pages.addWidget(self._build_section(section))
+            holder = QWidget()
+            QVBoxLayout(holder).setContentsMargins(0, 0, 0, 0)
+            self._holders.append(holder)
+            self.pages.addWidget(holder)
+        self._build_rest = QTimer(self)
+        self._build_rest.setSingleShot(True)
+        self._build_rest.timeout.connect(self._on_build_rest_timeout)
         self.sections.currentRowChanged.connect(self._show_section)
         body = QHBoxLayout()
         body.addWidget(self.sections)
@@ -166,6 +230,11 @@ class ProfileDialog(QDialog):
         footer.addWidget(export)
         footer.addWidget(print_button)
         footer.addWidget(close)
+        # No button is the dialog's default: Enter in an answer presses none of them. Qt
+        # makes the first button in the tab order the default; when every section was
+        # built at open, that was "Add person", and Enter in "Partner's name" added a child.
+        for push in (self.consent_button, history, export, print_button, close):
+            push.setAutoDefault(False)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
@@ -182,13 +251,71 @@ class ProfileDialog(QDialog):
             ("Ctrl+P", self.ask_print),
         ):
             QShortcut(QKeySequence(keys), self, action)
+        self._build_section(0)
         self.sections.setCurrentRow(0)
         self._runner.data_changed.connect(self._on_runner_data_changed)
-        self.reload()
 
     # -- building --------------------------------------------------------------------------
 
-    def _build_section(self, section: ProfileSection) -> QWidget:
+    def _build_section(self, row: int) -> None:
+        """Builds the questions of section `row` into its page, once, showing the answers
+        read so far (a section built after the read shows them as the store had them)."""
+        if row in self._tab_stops:
+            return
+        section = self.definition.sections[row]
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        layout = self._holders[row].layout()
+        assert layout is not None
+        layout.addWidget(scroll)
+        scroll.setWidget(self._section_page(section))
+        self._tab_stops[row] = _tab_stops_in(scroll)
+        self._order_tabs()
+        profile = self.profile
+        if profile is not None:
+            ids = {question.id for question in section.questions}
+            for question_id in ids:
+                self.editors.built[question_id].set_value(profile.answers.get(question_id))
+            if ids & self._from_record:
+                self._show_record(profile, ids)
+        self._apply_sensitive()
+
+    def _order_tabs(self) -> None:
+        """Tab goes from the section list through the fields of the section shown, then to
+        the buttons below, as when every section was built at once: Qt puts a widget added
+        to a window already made at the end of the tab order, behind those buttons."""
+        before: QWidget = self.sections
+        for row in sorted(self._tab_stops):
+            for stop in self._tab_stops[row]:
+                QWidget.setTabOrder(before, stop)
+                before = stop
+
+    @property
+    def sections_built(self) -> int:
+        """How many sections have their questions built (the first at open, then the rest)."""
+        return len(self._tab_stops)
+
+    def _on_build_rest_timeout(self) -> None:
+        """Builds the next section not built yet, then waits a turn of the event loop, so
+        typing and painting go on between sections; stops while the dialog is hidden."""
+        if not self.isVisible():
+            return  # the next paint starts again
+        unbuilt = [row for row in range(len(self._holders)) if row not in self._tab_stops]
+        if unbuilt:
+            self._build_section(unbuilt[0])
+        if len(unbuilt) > 1:
+            self._build_rest.start(0)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
+        super().paintEvent(event)
+        # The other sections are built once the rep sees this one with its answers, and
+        # the passes of layout and paint that follow (the section list's counts) are done:
+        # started at once, the first section built held them back.
+        waiting = self.sections_built < len(self._holders)
+        if waiting and self.profile is not None and not self._build_rest.isActive():
+            self._build_rest.start(BUILD_REST_AFTER_MS)
+
+    def _section_page(self, section: ProfileSection) -> QWidget:
         page = QWidget()
         column_of_page = QVBoxLayout(page)
         form = QFormLayout()
@@ -205,7 +332,7 @@ class ProfileDialog(QDialog):
         for question in section.questions:
             editor = make_editor(question)
             editor.edited.connect(self._save)
-            self.editors[question.id] = editor
+            self.editors.built[question.id] = editor
             error = QLabel()
             error.setStyleSheet("color: #b3261e;")
             error.setWordWrap(True)
@@ -231,10 +358,7 @@ class ProfileDialog(QDialog):
             form.addRow(label, field)
             if question.sensitive:
                 self._sensitive_rows.append((form, field))
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(page)
-        return scroll
+        return page
 
     def _label_text(self, question: ProfileQuestion) -> str:
         # Non-breaking spaces: a mark never wraps onto a line of its own.
@@ -279,19 +403,21 @@ class ProfileDialog(QDialog):
         self._name.setText(profile.name)
         self.setWindowTitle(f"Customer profile · {profile.name}")
         self._subtitle.setText(" · ".join(p for p in (profile.title, profile.account_name) if p))
+        built = self.editors.built
         if first:
-            for question_id, editor in self.editors.items():
+            for question_id, editor in built.items():
                 editor.set_value(profile.answers.get(question_id))
-        self._show_record(profile, first)
+        self._show_record(profile, set(built) if first else set())
         self._show_counts(profile)
         self._apply_sensitive()
         self.loaded.emit()
 
-    def _show_record(self, profile: ContactProfile, first: bool) -> None:
+    def _show_record(self, profile: ContactProfile, just_set: set[str]) -> None:
         """Name, job title and company as the contact record has them now. Written as
         answers they would go stale the day the contact is renamed; so they are shown,
         not saved. An answer the rep gave to one of them before stays theirs to edit,
-        with the record's value beside it."""
+        with the record's value beside it. `just_set`: the editors that show the profile's
+        answers just read (the others may hold the rep's typing)."""
         record = contact_values(
             self.definition,
             name=profile.name,
@@ -299,8 +425,12 @@ class ProfileDialog(QDialog):
             account_name=profile.account_name,
         )
         for question_id, value in record.items():
-            editor, note = self.editors[question_id], self.record_notes[question_id]
-            if editor.from_contact or (first and question_id not in profile.answers):
+            editor = self.editors.built.get(question_id)
+            if editor is None:
+                continue  # its section is not built yet: shown when it is
+            note = self.record_notes[question_id]
+            unanswered = question_id in just_set and question_id not in profile.answers
+            if editor.from_contact or unanswered:
                 editor.show_from_contact(value)
                 note.setWordWrap(False)
                 note.setText("from the contact")
@@ -388,17 +518,22 @@ class ProfileDialog(QDialog):
 
     def flush(self) -> None:
         """Saves every answer still waiting for the typing pause."""
-        for editor in self.editors.values():
+        for editor in self.editors.built.values():  # an editor not built has nothing typed
             editor.flush()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.flush()  # the answers' writes keep the closed window until they come back
         super().closeEvent(event)
 
+    def done(self, result: int) -> None:
+        self.flush()  # Esc closes with no close event: it would drop what waits to be saved
+        super().done(result)
+
     # -- navigation ------------------------------------------------------------------------
 
     def _show_section(self, row: int) -> None:
         self.flush()
+        self._build_section(row)
         self.pages.setCurrentIndex(row)
 
     def _step(self, by: int) -> None:

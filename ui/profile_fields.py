@@ -31,6 +31,7 @@ from db.profiles.definition import (
     ProfileQuestion,
     QuestionType,
 )
+from ui.wheel_guard import guard_wheel
 
 # Typing pauses this long before an answer is saved (focus leaving saves at once).
 SAVE_AFTER_MS = 700
@@ -117,10 +118,12 @@ class _Text(FieldEditor):
         self.line.setCursorPosition(0)  # a long answer shows its beginning
 
     def show_from_contact(self, value: str) -> None:
-        self.set_value(value)
-        _read_only(self.line)
-        self.line.setReadOnly(True)
-        self.line.setPlaceholderText(NOT_ON_RECORD)
+        if self.line.text() != value:
+            self.set_value(value)
+        if not self.line.isReadOnly():  # a style sheet set again repolishes and repaints
+            _read_only(self.line)
+            self.line.setReadOnly(True)
+            self.line.setPlaceholderText(NOT_ON_RECORD)
 
     @property
     def from_contact(self) -> bool:
@@ -141,10 +144,12 @@ class _LongText(FieldEditor):
         self.text.setPlainText(value if isinstance(value, str) else "")
 
     def show_from_contact(self, value: str) -> None:
-        self.set_value(value)
-        _read_only(self.text)
-        self.text.setReadOnly(True)
-        self.text.setPlaceholderText(NOT_ON_RECORD)
+        if self.text.toPlainText() != value:
+            self.set_value(value)
+        if not self.text.isReadOnly():  # a style sheet set again repolishes and repaints
+            _read_only(self.text)
+            self.text.setReadOnly(True)
+            self.text.setPlaceholderText(NOT_ON_RECORD)
 
     @property
     def from_contact(self) -> bool:
@@ -190,14 +195,26 @@ class _PlainText(QPlainTextEdit):
         self.left.emit()
 
 
+class _DateField(QDateEdit):
+    """A date field Tab leaves while it shows no date. Qt's keeps Tab to step between day,
+    month and year, and "—" has none of them: Tab went nowhere, and the fields below could
+    not be reached from the keyboard."""
+
+    def focusNextPrevChild(self, next: bool) -> bool:  # noqa: N802, A002 - Qt's names
+        if self.date() == self.minimumDate():
+            return QWidget.focusNextPrevChild(self, next)
+        return super().focusNextPrevChild(next)
+
+
 class _Date(FieldEditor):
     def __init__(self, question: ProfileQuestion) -> None:
-        self.date = QDateEdit()
+        self.date = _DateField()
         self.date.setCalendarPopup(True)
         self.date.setDisplayFormat(QT_DATE_FORMAT)
         self.date.setMinimumDate(_NO_DATE)
         self.date.setSpecialValueText(NOT_SET)  # shown at the minimum: no date
         self.date.setMaximumWidth(160)
+        guard_wheel(self.date)  # scrolling past it never changes it
         super().__init__(question, self.date)
         self.date.dateChanged.connect(self.changed_soon)
         self.date.editingFinished.connect(self.flush)
@@ -221,6 +238,7 @@ class _Choice(FieldEditor):
         self.combo = QComboBox()
         self.combo.addItems([NOT_SET, *options])
         self.combo.setMinimumWidth(200)
+        guard_wheel(self.combo)  # scrolling past it never changes it
         super().__init__(question, self.combo)
         self.combo.activated.connect(self.changed_now)
 
@@ -289,6 +307,8 @@ class _People(FieldEditor):
         self.table.setItemDelegateForColumn(BIRTH_DATE_COLUMN, _BirthDates(self.table))
         self.add_button = QPushButton("Add person")
         self.remove_button = QPushButton("Remove selected")
+        for button in (self.add_button, self.remove_button):
+            button.setAutoDefault(False)  # Enter in another field presses neither
         buttons = QHBoxLayout()
         buttons.addWidget(self.add_button)
         buttons.addWidget(self.remove_button)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QDate, QLocale, QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -268,6 +269,32 @@ def test_the_wheel_scrolls_past_fields_without_changing_them(
     qtbot.waitUntil(field.hasFocus)
     wheel_over(field, -1)  # the field the rep is in: the wheel is theirs to use
     assert combos[0].value() is not None
+
+
+def test_a_mouse_wheel_scrolls_the_profile_past_its_fields(
+    qtbot: QtBot, window_parent: QWidget, store: Store, contact: uuid.UUID
+) -> None:
+    """The wheel as the window system delivers it, to the window under the pointer: Qt gave
+    a combo or date field under it the keyboard's focus first, so the guard let the turn
+    through and "Relationship status" flipped all the same."""
+    dialog = open_dialog(qtbot, window_parent, store, contact)
+    dialog.resize(700, 260)
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow, timeout=2000)
+    for question_id in ("marital_status", "spouse_birth_date"):
+        editor = dialog.editors[question_id]
+        dialog.sections.setCurrentRow(2)  # Family
+        field, scroll = editor.widget, _scroll_of(editor.widget)
+        qtbot.waitUntil(lambda scroll=scroll: scroll.verticalScrollBar().maximum() > 0)
+        scroll.verticalScrollBar().setValue(0)
+        qtbot.waitUntil(lambda field=field: field.isVisible())
+        at = field.mapTo(dialog, field.rect().center())
+        handle = dialog.windowHandle()
+        assert handle is not None
+        with qtbot.assertNotEmitted(dialog.saved, wait=300):
+            QTest.wheelEvent(handle, at, QPoint(0, -120))
+        assert editor.value() is None and not field.hasFocus()
+        assert scroll.verticalScrollBar().value() > 0  # the page scrolled instead
 
 
 def _scroll_of(widget: QWidget) -> QScrollArea:
