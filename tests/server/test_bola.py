@@ -181,6 +181,15 @@ ATTEMPTS: dict[tuple[str, str], Attempt] = {
         f"{PREFIX}/marketing/suppressions", headers=h
     ),
     ("POST", "/auth/logout"): lambda http, h, ids: http.post(f"{PREFIX}/auth/logout", headers=h),
+    # Webhooks take their source's signature only: a rep's token (and no signature) is refused.
+    **{
+        ("POST", f"/hooks/{source}"): (
+            lambda http, h, ids, source=source: http.post(
+                f"{PREFIX}/hooks/{source}", json=_north_event(ids), headers=h
+            )
+        )
+        for source in ("stripe", "zendesk", "hubspot")
+    },
     # A wipe done names a device, not a record: one not asked to wipe is a 404 either way.
     ("POST", "/device/wiped"): lambda http, h, ids: http.post(
         f"{PREFIX}/device/wiped", json={"client_id": str(ids["account"])}, headers=h
