@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
-from pydantic import AfterValidator, AwareDatetime, TypeAdapter, ValidationError
+from pydantic import AfterValidator, AwareDatetime, BaseModel, TypeAdapter, ValidationError
 
 from server.errors import BadRequest
 from server.events import BadEvent, Domain, Email, parse_event
@@ -140,6 +140,17 @@ def checked(event: Mapping[str, Any], refs: Sequence[Sequence[str]], now: dateti
         parse_event(with_references(event, refs), now)
     except BadEvent as exc:
         raise BadDelivery(str(exc)) from None
+
+
+_Body = TypeVar("_Body", bound=BaseModel)
+
+
+def parsed(model: type[_Body], body: Any) -> _Body:
+    """A delivery's JSON as the source's model; a 400 naming what is wrong otherwise."""
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        raise BadDelivery(problems(exc)) from None
 
 
 def problems(exc: ValidationError, prefix: str = "") -> str:

@@ -12,7 +12,7 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from server.connectors.common import (
     BadDelivery,
@@ -22,7 +22,7 @@ from server.connectors.common import (
     Source,
     blank_is_none,
     checked,
-    problems,
+    parsed,
     refs_of,
 )
 from server.connectors.verify import check_hubspot
@@ -88,10 +88,7 @@ class HubSpot(Source):
         )
 
     def read(self, body: Any, request: SignedRequest, now: datetime) -> Delivery:
-        try:
-            hook = WorkflowHook.model_validate(body)
-        except ValidationError as exc:
-            raise BadDelivery(problems(exc)) from None
+        hook = parsed(WorkflowHook, body)
         # Its own id, or the body's digest: a retry sends the same bytes.
         event_id = hook.event_id or "body-" + hashlib.sha256(request.body).hexdigest()[:40]
         if hook.event not in EVENTS:

@@ -33,6 +33,7 @@ from server.connectors.common import (
     email_or_none,
     first,
     major_units,
+    parsed,
     problems,
     refs_of,
     with_references,
@@ -188,10 +189,7 @@ class Stripe(Source):
         check_stripe(request.headers.get(SIGNATURE_HEADER), request.body, secret, now)
 
     def read(self, body: Any, request: SignedRequest, now: datetime) -> Delivery:
-        try:
-            event = StripeEvent.model_validate(body)
-        except ValidationError as exc:
-            raise BadDelivery(problems(exc)) from None
+        event = parsed(StripeEvent, body)
         if event.type in DISPUTES:
             payload = _dispute(event, _object(Dispute, event))
         elif event.type in INVOICES:

@@ -18,7 +18,6 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
 )
 
@@ -30,7 +29,7 @@ from server.connectors.common import (
     Source,
     blank_is_none,
     checked,
-    problems,
+    parsed,
     refs_of,
 )
 from server.connectors.verify import check_zendesk
@@ -107,10 +106,7 @@ class Zendesk(Source):
         )
 
     def read(self, body: Any, request: SignedRequest, now: datetime) -> Delivery:
-        try:
-            hook = TicketHook.model_validate(body)
-        except ValidationError as exc:
-            raise BadDelivery(problems(exc)) from None
+        hook = parsed(TicketHook, body)
         updated = hook.updated_at.astimezone(UTC)
         if hook.status in CLOSED:
             kind = "ticket_closed"
