@@ -3,16 +3,19 @@
 Each row written into a table with indexes is also written into every index, each at a
 random place (ids and account ids are random): for a 50,000-account territory that was a
 sixth of the download. Built once at the end, from the full tables, they cost seconds.
-Unique indexes stay: they are rules, not shortcuts.
+Unique indexes stay: they are rules, not shortcuts. The triggers that keep each contact's
+profile counts go too (one per answer written cost more than the rest of the download);
+the counts are made again in one pass when the indexes come back.
 
-The indexes' SQL is kept in sync_state in the transaction that drops them, so they come
-back with the download's last page, or when the store is next opened if the download
-stopped before it (a resumed download sets them aside again).
+The indexes' and triggers' SQL, and the recount, are kept in sync_state in the
+transaction that drops them, so they come back with the download's last page, or when the
+store is next opened if the download stopped before it (a resumed download sets them aside again).
 """
 
 from __future__ import annotations
 
 import json
+from importlib import import_module
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DatabaseError
@@ -22,10 +25,13 @@ from db.store.models import SYNCED_MODELS
 
 DEFERRED = "deferred_indexes"
 _TABLES = tuple(model.__tablename__ for model in SYNCED_MODELS)  # type: ignore[attr-defined]
+# The profile counts' triggers on answers, and the statement that counts them afresh.
+_COUNTS = import_module("db.store.migrations.versions.0016_profile_counts")
 
 
 def defer_indexes(session: Session) -> None:
-    """Drops the synced tables' secondary indexes (unless already set aside)."""
+    """Drops the synced tables' secondary indexes and the profile counts' answer triggers
+    (unless already set aside)."""
     connection = session.connection()
     if _deferred(connection) is not None:
         return
@@ -36,16 +42,27 @@ def defer_indexes(session: Session) -> None:
         _TABLES,
     ).all()
     plain = [(name, sql) for name, sql in found if not sql.upper().startswith("CREATE UNIQUE")]
+    marks = ", ".join("?" * len(_COUNTS.ANSWER_TRIGGERS))
+    triggers = connection.exec_driver_sql(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({marks})",
+        tuple(_COUNTS.ANSWER_TRIGGERS),
+    ).all()
+    # Run in this order when they come back: the indexes, the recount, the triggers.
+    later = [sql for _name, sql in plain]
+    if triggers:
+        later += [_COUNTS.RECOUNT, *(sql for _name, sql in triggers)]
     connection.exec_driver_sql(
-        "INSERT INTO sync_state (key, value) VALUES (?, ?)",
-        (DEFERRED, json.dumps([sql for _name, sql in plain])),
+        "INSERT INTO sync_state (key, value) VALUES (?, ?)", (DEFERRED, json.dumps(later))
     )
     for name, _sql in plain:
         connection.exec_driver_sql(f'DROP INDEX "{name}"')
+    for name, _sql in triggers:
+        connection.exec_driver_sql(f'DROP TRIGGER "{name}"')
 
 
 def restore_indexes(session: Session) -> None:
-    """Builds the indexes set aside again (nothing if none are)."""
+    """Builds the indexes set aside again and recounts the profile counts (nothing if none
+    are set aside)."""
     _restore(session.connection())
 
 
@@ -75,5 +92,7 @@ def _restore(connection: Connection) -> None:
     if statements is None:
         return
     for sql in statements:
-        connection.exec_driver_sql(sql.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1))
+        for kind in ("INDEX", "TRIGGER"):  # a store opened midway may have some already
+            sql = sql.replace(f"CREATE {kind} ", f"CREATE {kind} IF NOT EXISTS ", 1)
+        connection.exec_driver_sql(sql)
     connection.exec_driver_sql("DELETE FROM sync_state WHERE key = ?", (DEFERRED,))

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, select, text
 
 from db.profiles.book import ProfileBook
 from db.profiles.definition import load_definition
@@ -27,12 +27,14 @@ from db.profiles.tiers import (
     is_key_contact,
     key,
 )
+from db.store.bulk_indexes import defer_indexes, restore_indexes
 from db.store.local_store import Store
-from db.store.models import PROFILE_COUNT, Account, Contact, ProfileAnswer
+from db.store.models import Account, Contact, ProfileAnswer
 from sync.entities import answer_id
 from sync.enums import DealRole
 from tests.helpers.factories import add_account, add_contact
 from tests.helpers.profile_answers import answer_to
+from tests.helpers.profile_counts import kept, recounted, tier_totals, tiers_counted
 
 DEFINITION = load_definition()
 RULE = TierRule.of(DEFINITION)
@@ -55,47 +57,6 @@ WRITES = st.lists(
     ),
     max_size=60,
 )
-
-
-Counts = dict[uuid.UUID, tuple[int, int, int, bool, bool]]
-
-
-def kept(store: Store) -> Counts:
-    c = PROFILE_COUNT.c
-    with store.reading() as session:
-        rows = session.execute(
-            select(c.contact_id, c.answered, c.key_answered, c.tier_rank, c.listed, c.key_contact)
-        )
-        return {cid: (n, k, rank, listed, key) for cid, n, k, rank, listed, key in rows}
-
-
-def recounted(store: Store) -> Counts:
-    """Each contact's counts, counted afresh from its answers, and who is listed."""
-    counted_ids = [q.id for q in counted(DEFINITION)]
-    with store.reading() as session:
-        found = {cid: [0, 0] for cid in session.scalars(select(Contact.id))}
-        people = session.execute(
-            select(Contact.id, Contact.deleted_at, Contact.deal_role, Account.deleted_at).join(
-                Account, Account.id == Contact.account_id
-            )
-        ).all()
-        listed = {cid: gone is None and closed is None for cid, gone, _, closed in people}
-        keys = {cid: is_key_contact(role) for cid, _, role, _ in people}
-        rows = session.execute(
-            select(ProfileAnswer.contact_id, ProfileAnswer.question_id, func.count())
-            .where(
-                ProfileAnswer.value.is_not(None),
-                ProfileAnswer.deleted_at.is_(None),
-                ProfileAnswer.question_id.in_(counted_ids),
-            )
-            .group_by(ProfileAnswer.contact_id, ProfileAnswer.question_id)
-        )
-        for cid, question_id, number in rows:
-            found[cid][0] += number
-            found[cid][1] += number if question_id in KEY_IDS else 0
-    return {
-        cid: (n, k, RULE.tier(n, k).rank, listed[cid], keys[cid]) for cid, (n, k) in found.items()
-    }
 
 
 def _answer(session: Any, contact_id: uuid.UUID, question_id: str) -> ProfileAnswer | None:
@@ -160,26 +121,6 @@ def _write(store: Store, contacts: list[uuid.UUID], kind: str, n: int, q: int) -
             contacts.remove(chosen)
 
 
-def tier_totals(store: Store) -> dict[tuple[bool, int], int]:
-    """profile_tier_total (0019), without its emptied rows."""
-    with store.reading() as session:
-        rows = session.execute(
-            text("SELECT key_contact, tier_rank, listed FROM profile_tier_total")
-        )
-        return {(bool(key), rank): n for key, rank, n in rows if n}
-
-
-def tiers_counted(store: Store) -> dict[tuple[bool, int], int]:
-    with store.reading() as session:
-        rows = session.execute(
-            text(
-                "SELECT key_contact, tier_rank, count(*) FROM profile_count WHERE listed"
-                " GROUP BY key_contact, tier_rank"
-            )
-        )
-        return {(bool(key), rank): n for key, rank, n in rows}
-
-
 @settings(max_examples=40, deadline=None)
 @given(writes=WRITES)
 def test_the_counts_follow_every_write(tmp_path_factory, writes) -> None:  # type: ignore[no-untyped-def]
@@ -194,6 +135,55 @@ def test_the_counts_follow_every_write(tmp_path_factory, writes) -> None:  # typ
         assert tier_totals(store) == tiers_counted(store)
     finally:
         store.close()
+
+
+@settings(max_examples=25, deadline=None)
+@given(before=WRITES, meanwhile=WRITES)
+def test_the_counts_set_aside_for_a_download_are_recounted(  # type: ignore[no-untyped-def]
+    tmp_path_factory, before, meanwhile
+) -> None:
+    """A first download sets the answers' triggers aside (db.store.bulk_indexes); whatever
+    was written meanwhile, the counts are right once they are back, counted afresh or
+    when the store is next opened (a download that stopped midway)."""
+    folder = tmp_path_factory.mktemp("aside") / "data"
+    store = Store.open(folder)
+    account = add_account(store, "Acme Logistics")
+    add_account(store, "Borealis Freight")
+    contacts = [add_contact(store, account, "Ann", f"Lee{n}") for n in range(3)]
+    for kind, n, q in before:
+        _write(store, contacts, kind, n, q)
+    with store.session() as session:
+        defer_indexes(session)
+    for kind, n, q in meanwhile:
+        _write(store, contacts, kind, n, q)
+    assert _answer_triggers(store) == set()
+    if len(meanwhile) % 2:
+        with store.session() as session:
+            restore_indexes(session)
+    else:
+        store.close()
+        store = Store.open(folder)
+    try:
+        assert _answer_triggers(store) == {
+            "profile_count_ai",
+            "profile_count_au",
+            "profile_count_ad",
+        }
+        assert kept(store) == recounted(store)
+        assert tier_totals(store) == tiers_counted(store)
+    finally:
+        store.close()
+
+
+def _answer_triggers(store: Store) -> set[str]:
+    with store.reading() as session:
+        found = session.execute(
+            text(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+                " AND tbl_name = 'profile_answer' AND name LIKE 'profile_count%'"
+            )
+        )
+        return set(found.scalars())
 
 
 def test_the_migration_counts_what_the_definition_counts() -> None:

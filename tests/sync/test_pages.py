@@ -30,6 +30,7 @@ from sync.engine import _read_ahead as read_ahead
 from sync.engine import _row as read_row
 from sync.protocol import Row
 from tests.helpers.live_server import serving
+from tests.helpers.profile_counts import kept, recounted, tier_totals, tiers_counted
 
 # --- reading ahead --------------------------------------------------------------------
 
@@ -221,6 +222,8 @@ def test_a_broken_off_first_download_goes_on_where_it_stopped(
     first = _sync(whole, demo_server)
     assert first.snapshot and first.pulled > 3000  # several pages
     assert gc.isenabled()
+    _assert_counted(whole)
+    assert any(answered for answered, *_ in kept(whole).values())
 
     fresh = Store.open(tmp_path / "fresh")
     every_index = _indexes(fresh)
@@ -237,11 +240,14 @@ def test_a_broken_off_first_download_goes_on_where_it_stopped(
     assert _tally(device)["account"] + _tally(device)["activity"] > 0
     # Set aside while the download writes; back as soon as the store is opened again.
     assert "ix_activity_contact_id" not in _indexes(device)
+    assert "profile_count_ai" not in _triggers(device)
     assert replica.state(DEFERRED) is not None
     device.close()
     device = Store.open(tmp_path / "device")
     replica = LocalReplica(device)
     assert _indexes(device) == every_index and replica.state(DEFERRED) is None
+    assert _triggers(device) == _triggers(whole)
+    _assert_counted(device)
 
     again = BreaksOff(pages=1000)
     outcome = _sync(device, demo_server, again)
@@ -251,8 +257,22 @@ def test_a_broken_off_first_download_goes_on_where_it_stopped(
     assert replica.summary() == LocalReplica(whole).summary()
     assert replica.state(SNAPSHOT_AFTER) is None
     assert _indexes(device) == every_index and replica.state(DEFERRED) is None
+    assert _triggers(device) == _triggers(whole)
+    assert kept(device) == kept(whole)
     device.close()
     whole.close()
+
+
+def _assert_counted(store: Store) -> None:
+    """The profile counts (set aside during the download) hold every answer pulled."""
+    assert kept(store) == recounted(store)
+    assert tier_totals(store) == tiers_counted(store)
+
+
+def _triggers(store: Store) -> set[str]:
+    with store.reading() as session:
+        names = session.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))
+        return set(names.scalars())
 
 
 def _indexes(store: Store) -> set[str]:

@@ -3,7 +3,7 @@
 The Profiles screen's tier totals counted profile_count's index (300,000 entries on a
 100,000-account territory: 50 to 100 ms at each open). `profile_tier_total` holds one row
 per (key contact or not, tier rank) with its listed contacts; triggers on profile_count
-(itself kept by triggers on every write, a pulled row's and a first download's included)
+(itself kept by triggers on every write, and recounted after a first download)
 keep it. Frozen here: later changes get new revisions.
 
 Revision ID: 0019_profile_tier_totals
