@@ -2,7 +2,9 @@
 
 The window is shown before SQLAlchemy is even imported: the store opens on the store
 thread (as Anki loads its collection after its window appears), and the screens are
-attached when it is ready. So start-up costs a bare Qt window plus our widgets.
+attached when it is ready. The store's key is found meanwhile on a thread of its own
+(Argon2id runs outside the interpreter lock), and sync (httpx and the sync stack) loads
+only once the first screen is up.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +34,7 @@ from ui.style import STYLE_ARGUMENTS, apply_style
 
 if TYPE_CHECKING:
     from db.services import LocalServices
+    from db.store.cipher import StoreKey
     from db.store.local_store import Store
     from desktop.diagnostics import Diagnostics
     from desktop.sync_service import SyncService
@@ -38,37 +42,64 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SCREENSHOT_TIMEOUT_MS = 60_000
+# Sync starts once the first screen is up, or this long after the store opened if the
+# screen could not load (an error on it): the rep can still sync.
+SYNC_AFTER_MS = 3_000
 # Where the window was when the rep closed it (Qt's own format, beside the store).
 WINDOW_SETTINGS = "window.ini"
 GEOMETRY_KEY = "main/geometry"
 
 
 def open_services(
-    data_dir: Path,
-    runner: TaskRunner,
-    passphrase: str | None = None,
-    sync_options: dict[str, Any] | None = None,
-) -> tuple[Store, LocalServices, SyncService, Diagnostics, Callable[[str], bool]]:
-    """Opens (and migrates, and encrypts) the store and builds its services; runs on the
-    store thread. `passphrase`: one the rep typed, where the store's key comes from one.
-    `sync_options`: the window's hooks for the SyncService (wipe, company CA, sign-in)."""
+    data_dir: Path, runner: TaskRunner, key: Callable[[], StoreKey]
+) -> tuple[Store, LocalServices, Callable[[str], bool]]:
+    """Opens (and migrates, and encrypts) the store with `key`'s key and builds the
+    services the screens read; runs on the store thread. Sync comes later (open_sync)."""
     from db.services import LocalServices
     from db.store.local_store import Store
-    from desktop.diagnostics import Diagnostics
-    from desktop.store_key import passphrase_matches, store_key
-    from desktop.sync_service import SyncService
+    from desktop.store_key import passphrase_matches
 
-    key = store_key(data_dir, passphrase)
-    store = Store.open(data_dir, key)
-    sync = SyncService(store, runner.on_store_thread, **(sync_options or {}))
-    diagnostics = Diagnostics(store, runner.on_store_thread, data_dir / LOG_FILENAME)
+    known = key()
+    store = Store.open(data_dir, known)
 
     # What the idle lock asks: is this the store's passphrase (False where a keyring holds
     # its key)? Argon2id again, so the lock runs it off the GUI thread.
     def passphrase_check(typed: str) -> bool:
-        return passphrase_matches(data_dir, typed, key)
+        return passphrase_matches(data_dir, typed, known)
 
-    return store, LocalServices.for_store(store), sync, diagnostics, passphrase_check
+    return store, LocalServices.for_store(store), passphrase_check
+
+
+def open_sync(
+    store: Store, data_dir: Path, runner: TaskRunner, sync_options: dict[str, Any]
+) -> tuple[SyncService, Diagnostics]:
+    """The sync service and diagnostics of an open store; runs on the store thread once the
+    first screen is up (httpx and the sync stack are a fifth of a start's imports)."""
+    from desktop.diagnostics import Diagnostics
+    from desktop.sync_service import SyncService
+
+    sync = SyncService(store, runner.on_store_thread, **sync_options)
+    return sync, Diagnostics(store, runner.on_store_thread, data_dir / LOG_FILENAME)
+
+
+def key_finder(data_dir: Path, passphrase: str | None = None) -> Callable[[], StoreKey]:
+    """What finds the store's key (desktop.store_key), to call off the GUI thread."""
+
+    def find() -> StoreKey:
+        from desktop.store_key import store_key  # imported there too: not on the GUI thread
+
+        return store_key(data_dir, passphrase)
+
+    return find
+
+
+def key_ahead(data_dir: Path) -> Callable[[], StoreKey]:
+    """Starts finding the store's key (a keyring read, or Argon2id's quarter second, which
+    runs outside the interpreter lock) while the window is built; returns its waiter."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-key")
+    found = pool.submit(key_finder(data_dir))
+    pool.shutdown(wait=False)  # its one thread ends with its one job
+    return found.result
 
 
 def build_window(store: Store, runner: TaskRunner, sync: SyncService | None = None) -> MainWindow:
@@ -97,6 +128,7 @@ def run_app(data_dir: Path, screenshot: Path | None = None, screenshot_when: str
         if bring_running_forward(name):
             print("fieldbrief: already open on this store; its window comes forward")
             return 0
+    first_key = key_ahead(data_dir)  # once this is the store's only window
     runner = TaskRunner()
     # The idle lock's minutes and the company CA (settings.ini); what unlocks the window.
     app_settings = AppSettings(data_dir)
@@ -132,23 +164,30 @@ def run_app(data_dir: Path, screenshot: Path | None = None, screenshot_when: str
         outcome["code"] = code
         window.close()
 
-    def on_opened(
-        opened: tuple[Store, LocalServices, SyncService, Diagnostics, Callable[[str], bool]],
-    ) -> None:
-        outcome["store"], services, sync, diagnostics, passphrase_check = opened
+    def on_opened(opened: tuple[Store, LocalServices, Callable[[str], bool]]) -> None:
+        store, services, passphrase_check = opened
+        outcome["store"] = store
         unlock.set_passphrase_check(passphrase_check)
+        window.attach(services)
         # A headless render shows the store as it is: no sync, no sign-in dialog.
-        window.attach(services, sync if screenshot is None else None, diagnostics)
         if screenshot is None:
-            guard.watch(outcome["store"], sync)  # type: ignore[arg-type]
+            # Sync once the first screen is up (or has had its time), not before it.
+            once = _Once(lambda: runner.read(sync_of(store), on_sync_opened))
+            window.ready.connect(once)
+            QTimer.singleShot(SYNC_AFTER_MS, once)
+
+    def sync_of(store: Store) -> Callable[[], tuple[SyncService, Diagnostics]]:
+        return lambda: open_sync(store, data_dir, runner, sync_options)
+
+    def on_sync_opened(opened: tuple[SyncService, Diagnostics]) -> None:
+        sync, diagnostics = opened
+        window.attach_sync(sync, diagnostics)
+        guard.watch(outcome["store"], sync)  # type: ignore[arg-type]
 
     def open_store(passphrase: str | None = None) -> None:
         outcome["typed"] = passphrase is not None
-        runner.read(
-            lambda: open_services(data_dir, runner, passphrase, sync_options),
-            on_opened,
-            on_open_failed,
-        )
+        key = first_key if passphrase is None else key_finder(data_dir, passphrase)
+        runner.read(lambda: open_services(data_dir, runner, key), on_opened, on_open_failed)
 
     def on_open_failed(exc: Exception) -> None:
         if screenshot is None and _passphrase_would_help(exc, typed=bool(outcome.get("typed"))):
@@ -179,8 +218,8 @@ def run_app(data_dir: Path, screenshot: Path | None = None, screenshot_when: str
         if screenshot_when == "shown":
             QTimer.singleShot(0, save)
         else:
-            # A short pause after `ready` lets the last layout pass settle before the grab.
-            window.ready.connect(lambda: QTimer.singleShot(100, save))
+            # Queued behind what `ready` posted (the last layout pass), then grabbed.
+            window.ready.connect(lambda: QTimer.singleShot(0, save))
         QTimer.singleShot(
             SCREENSHOT_TIMEOUT_MS, lambda: finish(1, "the window did not finish loading in time")
         )
@@ -204,6 +243,18 @@ def run_app(data_dir: Path, screenshot: Path | None = None, screenshot_when: str
     if outcome["store"] is not None:
         outcome["store"].close()  # type: ignore[attr-defined]
     return int(outcome["code"]) or code  # type: ignore[call-overload]
+
+
+class _Once:
+    """Calls `work` the first time it is called, never again."""
+
+    def __init__(self, work: Callable[[], None]) -> None:
+        self._work: Callable[[], None] | None = work
+
+    def __call__(self) -> None:
+        work, self._work = self._work, None
+        if work is not None:
+            work()
 
 
 def _passphrase_would_help(exc: Exception, *, typed: bool) -> bool:

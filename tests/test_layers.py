@@ -296,3 +296,49 @@ def test_the_window_paints_before_sqlalchemy_or_httpx_is_loaded(tmp_path: Path) 
     paint: the store (SQLAlchemy) and sync (httpx) load after it, on the store thread."""
     seen = json.loads(_fresh_interpreter(FIRST_PAINT, str(tmp_path / "data")))
     assert seen == {"shown": [], "painted": []}
+
+
+SYNC_AFTER_READY = """
+import json, sys
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+
+import desktop.app as app_module
+from ui.main_window import MainWindow
+
+seen = []
+
+
+def loaded():
+    return "httpx" in sys.modules
+
+
+class Recording(MainWindow):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.ready.connect(lambda: seen.append(["ready", loaded()]))
+        QTimer.singleShot(60_000, self.close)
+
+    def attach_sync(self, sync, diagnostics=None):
+        super().attach_sync(sync, diagnostics)
+        if sync is not None:  # attach() passes none on
+            seen.append(["sync", diagnostics is not None, loaded()])
+            QTimer.singleShot(0, self.close)
+
+
+app_module.MainWindow = Recording
+code = app_module.run_app(Path(sys.argv[1]))
+print(json.dumps([code, seen]))
+"""
+
+
+def test_sync_loads_and_attaches_once_the_first_screen_is_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Start-up as `fieldbrief` runs it: the first screen's data comes before the sync
+    stack (httpx and the rest) is loaded, and sync and diagnostics are attached after."""
+    monkeypatch.setenv("FIELDBRIEF_STORE_PASSPHRASE", "the layers test's passphrase")
+    code, seen = json.loads(_fresh_interpreter(SYNC_AFTER_READY, str(tmp_path / "data")))
+    assert code == 0
+    assert seen == [["ready", False], ["sync", True, True]]

@@ -295,6 +295,9 @@ class MainWindow(QMainWindow):
             agenda=services.agenda,
             warnings=services.warnings,
         )
+        # One store thread, first come first served: the page on screen loads first, and
+        # its queries run while the other pages are built.
+        self.today_page.refresh()
         self._notes = services.notes
         self._ladder = services.ladder
         self.accounts_page = AccountsPage(
@@ -304,6 +307,7 @@ class MainWindow(QMainWindow):
             ladder=services.ladder,
             warnings=services.warnings,
         )
+        self.accounts_page.start()
         self.search_page = SearchPage(runner, services.search)
         self.attention_page = AttentionPage(runner, services.attention)
         self.profiles_page = ProfilesPage(runner, services.profiles)
@@ -349,11 +353,15 @@ class MainWindow(QMainWindow):
         self.navigation.setEnabled(True)
         self.navigation.setCurrentRow(TODAY)  # the rep's day first
         self._attached = True
-        # One store thread, first come first served: the page on screen loads first.
-        self.today_page.refresh()
-        self.accounts_page.start()
         self.attention_page.count_changed.connect(self._on_attention_count_changed)
         self.attention_page.refresh()
+        self.attach_sync(sync, diagnostics)
+
+    def attach_sync(
+        self, sync: SyncBackend | None, diagnostics: DiagnosticsSource | None = None
+    ) -> None:
+        """Adds sync and diagnostics to an attached window (the app does so once the first
+        screen is up)."""
         if diagnostics is not None:
             self._diagnostics = diagnostics
             self._diagnostics_action.setEnabled(True)
