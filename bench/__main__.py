@@ -6,16 +6,16 @@ import hashlib
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from bench import briefing_bench, sync_bench
 from bench.keyed import open_store
 from bench.report import Row, percentile, print_table, verdict
+from bench.starts import START_RUNS
+from bench.starts import measured as starts_measured
 from db.accounts import AccountDirectory
 from db.dto import AccountQuery
 from db.store.local_store import STORE_FILENAME
@@ -25,7 +25,6 @@ HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache"
 ACCOUNTS = int(os.environ.get("BENCH_ACCOUNTS", "100000"))
 SEED = 1
-START_RUNS = 7
 # Where `fieldbrief demo` writes its territory from (the rows, and how they are stored).
 GENERATOR = ("sync/demo", "db/demo")
 
@@ -62,47 +61,6 @@ def territory() -> Path:
     )
     (data / "complete").write_text(f"{time.perf_counter() - started:.1f}s\n")
     return data
-
-
-def timed_start(args: list[str], shot: Path) -> tuple[float, int]:
-    """Seconds from spawning a process until it has written its screenshot (the window is
-    on screen by then), and the process's peak RSS in KiB."""
-    shot.unlink(missing_ok=True)
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    started = time.perf_counter()
-    child = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    while not shot.exists() and child.poll() is None:
-        time.sleep(0.001)
-    elapsed = time.perf_counter() - started
-    _, status, usage = os.wait4(child.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0 or not shot.exists():
-        assert child.stderr is not None
-        raise SystemExit(f"bench: {' '.join(args)} failed: {child.stderr.read().decode()}")
-    return elapsed, usage.ru_maxrss
-
-
-def cold_starts(data: Path) -> dict[str, tuple[float, int]]:
-    """Median time to a shown window (bare Qt, the app) and to the first accounts shown."""
-    app = [sys.executable, "-m", "desktop", "--data-dir", str(data), "--screenshot"]
-    with tempfile.TemporaryDirectory() as tmp:
-        shot = Path(tmp) / "shot.png"
-        runs = {
-            "bare": [sys.executable, str(HERE / "bare_window.py"), str(shot)],
-            "shown": [*app, str(shot), "--screenshot-when", "shown"],
-            "ready": [*app, str(shot)],
-        }
-        for args in runs.values():  # warm the page cache once, as any second start would be
-            timed_start(args, shot)
-        # Taken in turns (bare, app, app, bare, ...), so a stretch when this machine runs
-        # slow falls on both sides of the ratio instead of on one.
-        samples: dict[str, list[tuple[float, int]]] = {name: [] for name in runs}
-        for _ in range(START_RUNS):
-            for name, args in runs.items():
-                samples[name].append(timed_start(args, shot))
-        return {
-            name: (statistics.median(s for s, _ in taken), max(rss for _, rss in taken))
-            for name, taken in samples.items()
-        }
 
 
 # What a rep types: a company, a contact's surname, a city, a word from visit notes and a
@@ -183,8 +141,7 @@ def page_opens(data: Path, opens: int | None = None) -> list[Row]:
 
 def main() -> int:
     data = territory()
-    # Starts first: a child forked later would count the parent's mapped store in its RSS.
-    starts = cold_starts(data)
+    starts = starts_measured(data)  # from a process of its own: see bench.starts
     with open_store(data).engine.connect() as conn:
         from sqlalchemy import text
 
