@@ -726,6 +726,14 @@ def _apply_remote(session: Session, group: list[PulledRow]) -> bool:
 _UNSTORABLE = (ValueError, TypeError, OverflowError, SQLAlchemyError)
 
 
+# Rows of one table written under one savepoint. Inside a savepoint SQLite journals every
+# page a statement's triggers touch once per statement, and keeps that journal until the
+# savepoint ends: each row then costs more than the one before. 8,000 profile answers
+# (whose triggers keep profile_count and profile_date) took 2.3 ms a row under one
+# savepoint, 0.1 ms with none; in runs of 200, 0.13 ms (0.19 with the rest of a pull).
+STORED_WHOLE = 200
+
+
 def _apply_guarded(
     session: Session,
     model: type[Any],
@@ -734,26 +742,41 @@ def _apply_guarded(
     aside: bool,
     scrub: set[str],
 ) -> tuple[bool, bool]:
-    """_apply_synced for a run of rows of one table. A run that cannot be stored whole
-    goes again row by row, and a row that cannot be stored is set aside with the reason
-    (SetAsideRow) instead of stopping the sync: one bad row never holds up the others.
-    `aside`: whether rows are set aside already (a storable version replaces its own).
-    Returns (whether the table changed, whether rows were set aside)."""
-    try:
-        with session.begin_nested():
-            changed = _apply_synced(session, model, group, pending, scrub)
-    except _UNSTORABLE:
-        log.warning(
-            "a page of %s could not be stored whole; row by row",
-            model.__tablename__,
-            exc_info=True,
-        )
-    else:
-        if aside:
-            _settle_aside(session, group)
-        return changed, False
+    """_apply_synced for rows of one table, in runs of STORED_WHOLE. A run that cannot be
+    stored whole goes again row by row, and a row that cannot be stored is set aside with
+    the reason (SetAsideRow) instead of stopping the sync: one bad row never holds up the
+    others. `aside`: whether rows are set aside already (a storable version replaces its
+    own). Returns (whether the table changed, whether rows were set aside)."""
     changed = set_aside = False
-    for row in group:
+    for start in range(0, len(group), STORED_WHOLE):
+        run = group[start : start + STORED_WHOLE]
+        try:
+            with session.begin_nested():
+                changed = _apply_synced(session, model, run, pending, scrub) or changed
+        except _UNSTORABLE:
+            log.warning(
+                "a page of %s could not be stored whole; row by row",
+                model.__tablename__,
+                exc_info=True,
+            )
+            run_changed, run_aside = _row_by_row(session, model, run, pending, scrub)
+            changed, set_aside = changed or run_changed, set_aside or run_aside
+        else:
+            if aside or set_aside:
+                _settle_aside(session, run)
+    return changed, set_aside
+
+
+def _row_by_row(
+    session: Session,
+    model: type[Any],
+    run: list[PulledRow],
+    pending: dict[tuple[str, uuid.UUID], set[str]],
+    scrub: set[str],
+) -> tuple[bool, bool]:
+    """Stores each row of `run` that can be, sets the others aside; as _apply_guarded."""
+    changed = set_aside = False
+    for row in run:
         problem = pulled_problem(row.entity, row.data)
         if problem is None:
             try:

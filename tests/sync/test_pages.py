@@ -14,12 +14,13 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
+from db.attention import AttentionDesk
 from db.store.bulk_indexes import DEFERRED
 from db.store.local_store import Store
 from db.store.models import Account, Activity, RemoteRecord
-from db.store.replica import LocalReplica, PulledRow
+from db.store.replica import STORED_WHOLE, LocalReplica, PulledRow
 from server.app import create_app
 from server.auth import AuthService
 from server.cli import main as server_main
@@ -322,3 +323,48 @@ def test_pages_are_read_whatever_numbers_they_hold() -> None:
     assert json_of(httpx.Response(200, content=b'{"n": -9223372036854775807}'))["n"] == -(2**63) + 1
     with pytest.raises(ValueError):
         json_of(httpx.Response(200, content=b"<html>a proxy's page</html>"))
+
+
+def test_a_bad_row_holds_up_only_the_run_it_is_in(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A page is written in runs of STORED_WHOLE rows, each under a savepoint of its own
+    (a long one makes every row dearer than the last): a row that cannot be stored sends
+    its own run row by row and is set aside, and every other row is stored."""
+    store = Store.open(tmp_path / "device")
+    replica = LocalReplica(store)
+    ids = [uuid.uuid4() for _ in range(2 * STORED_WHOLE + 50)]
+    bad = ids[STORED_WHOLE + 7]  # in the second run
+    rows = [
+        PulledRow(
+            "account",
+            row_id,
+            1,
+            False,
+            {
+                "name": f"Firm {n:04}",
+                "territory": "north",
+                "employees": 10**30 if row_id == bad else n,
+            },
+        )
+        for n, row_id in enumerate(ids)
+    ]
+    savepoints: list[int] = []  # the rows written under each savepoint
+
+    @event.listens_for(store.engine, "before_cursor_execute")
+    def count(_c: Any, _cur: Any, statement: str, params: Any, _ctx: Any, many: bool) -> None:
+        if statement.startswith("SAVEPOINT"):
+            savepoints.append(0)
+        elif statement.startswith("INSERT INTO account") and savepoints:
+            savepoints[-1] += len(params) if many else 1
+
+    with caplog.at_level("WARNING", logger="db.store.replica"):
+        replica.apply_page(rows, "cursor")
+    assert max(savepoints) == STORED_WHOLE and sum(savepoints) >= len(ids)
+    with store.reading() as session:
+        stored = set(session.scalars(select(Account.id)))
+    assert stored == set(ids) - {bad}
+    whole_failed = [r for r in caplog.records if "could not be stored whole" in r.getMessage()]
+    assert len(whole_failed) == 1  # the second run only
+    assert [item.id for item in AttentionDesk(store).set_aside()] == [bad]
+    store.close()
