@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 
 from db.dto import AccountMark, AccountQuery, AccountRow, AccountSort
 from ui.marks import mark_data
-from ui.models.table import Column, Index, RowTableModel
+from ui.models.table import Column, Index, PagedTableModel
 from ui.rungs import rung_icon
 from ui.tasks import Runner
 
@@ -39,15 +40,10 @@ COLUMNS: list[tuple[Column[AccountRow], AccountSort]] = [
 ]
 
 
-class AccountTableModel(RowTableModel[AccountRow]):
-    """Fetches accounts a page at a time as the view scrolls (canFetchMore/fetchMore).
-
-    Pages load on the store thread; a generation number drops pages of a query the user
-    has already replaced, so fast typing never shows stale rows.
-    """
+class AccountTableModel(PagedTableModel[AccountRow]):
+    """Accounts a page at a time as the view scrolls, each page's warnings after it."""
 
     query_started = Signal()  # a new query replaced the rows
-    page_loaded = Signal(int)  # rows loaded so far
     count_loaded = Signal(int)  # how many accounts the current query matches
 
     def __init__(
@@ -57,15 +53,11 @@ class AccountTableModel(RowTableModel[AccountRow]):
         parent: Any = None,
         warnings: WarningIndex | None = None,
     ) -> None:
-        super().__init__([c for c, _ in COLUMNS], parent)
-        self._runner = runner
+        super().__init__(runner, [c for c, _ in COLUMNS], PAGE_SIZE, parent)
         self._directory = directory
         self._warnings = warnings
         self.marks: dict[uuid.UUID, AccountMark] = {}
         self._query = AccountQuery()
-        self._generation = 0
-        self._fetching = False
-        self._exhausted = True
         self.total: int | None = None
 
     @property
@@ -77,17 +69,12 @@ class AccountTableModel(RowTableModel[AccountRow]):
         if query == self._query and not force and self._generation:
             return
         self._query = query
-        self._generation += 1
-        # Fetching already: whoever hears of the reset (a view, Qt's model tester) and asks
-        # for more must not start a second first page beside the one asked for below.
-        self._fetching = True
-        self._exhausted = False
+        generation = self._restart()
         self.total = None
         self.marks = {}
         self.set_rows([])
         self.query_started.emit()
         self._fetch_page()
-        generation = self._generation
         self._runner.read(
             lambda: self._directory.count(query), lambda n: self._on_count(generation, n)
         )
@@ -105,34 +92,11 @@ class AccountTableModel(RowTableModel[AccountRow]):
             return
         self.set_query(query)
 
-    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and not self._exhausted and not self._fetching
+    def _page_reader(self, offset: int) -> Callable[[], list[AccountRow]]:
+        directory, query = self._directory, self._query
+        return lambda: directory.page(query, offset, PAGE_SIZE)
 
-    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
-        if self.canFetchMore(parent):
-            self._fetch_page()
-
-    def _fetch_page(self) -> None:
-        self._fetching = True
-        generation, query, offset = self._generation, self._query, len(self._rows)
-        self._runner.read(
-            lambda: self._directory.page(query, offset, PAGE_SIZE),
-            lambda rows: self._on_page(generation, rows),
-        )
-
-    def _on_page(self, generation: int, rows: list[AccountRow]) -> None:
-        if generation != self._generation:
-            return
-        self._exhausted = len(rows) < PAGE_SIZE
-        if rows:
-            first = len(self._rows)
-            self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
-            self._rows.extend(rows)
-            self.endInsertRows()
-        # Only once the rows are in: a view (or Qt's model tester) may ask for more while
-        # they go in, and that page starts after them, not at the same offset again.
-        self._fetching = False
-        self.page_loaded.emit(len(self._rows))
+    def _page_added(self, generation: int, rows: list[AccountRow]) -> None:
         self._load_marks(generation, [row.id for row in rows])
 
     def reload_marks(self) -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 
 from db.enums import LeadStatus
 from ui.formatting import short_date
-from ui.models.table import Column, Index, RowTableModel
+from ui.models.table import Column, PagedTableModel
 from ui.tasks import Runner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
@@ -45,7 +46,7 @@ def _whole_pages(rows: int) -> int:
     return -(-rows // PAGE_SIZE) * PAGE_SIZE
 
 
-class LeadTableModel(RowTableModel["LeadRow"]):  # a string: LeadRow is not imported at run time
+class LeadTableModel(PagedTableModel["LeadRow"]):  # a string: LeadRow is not imported at run time
     """Fetches the leads a page at a time as the view scrolls (canFetchMore/fetchMore), and
     their counts, on the store thread, in the one order the store keeps them in.
 
@@ -55,18 +56,13 @@ class LeadTableModel(RowTableModel["LeadRow"]):  # a string: LeadRow is not impo
     read until the first refresh()."""
 
     reloaded = Signal(int)  # a refresh's rows replaced the old ones (how many now)
-    page_loaded = Signal(int)  # rows loaded so far, after a page scrolled into
     counts_loaded = Signal(object)  # LeadCounts of the current refresh
     loaded = Signal(int)  # a refresh's rows and counts are both in (rows loaded)
 
     def __init__(self, runner: Runner, desk: LeadDesk, parent: Any = None) -> None:
-        super().__init__(LEAD_COLUMNS, parent)
-        self._runner = runner
+        super().__init__(runner, LEAD_COLUMNS, PAGE_SIZE, parent)
         self._desk = desk
         self._include_settled = False
-        self._generation = 0
-        self._fetching = False
-        self._exhausted = True
         self._rows_in = False
         self.counts: LeadCounts | None = None
 
@@ -82,10 +78,9 @@ class LeadTableModel(RowTableModel["LeadRow"]):  # a string: LeadRow is not impo
     def refresh(self, keep: uuid.UUID | None = None) -> None:
         """Reads the list from the top again, and the counts; `keep`: a lead to load down
         to, if it is listed."""
-        self._generation += 1
-        generation, desk, include = self._generation, self._desk, self._include_settled
         # Fetching already: a view asking for more meanwhile would read past rows that go.
-        self._fetching = True
+        generation = self._restart()
+        desk, include = self._desk, self._include_settled
         self._rows_in = False
         self.counts = None
         wanted = max(PAGE_SIZE, _whole_pages(len(self._rows)))
@@ -108,19 +103,9 @@ class LeadTableModel(RowTableModel["LeadRow"]):  # a string: LeadRow is not impo
         """Keeps the store's order (what waits first, newest first): sorting the rows loaded
         so far would mix an order that the next page does not continue."""
 
-    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and not self._exhausted and not self._fetching
-
-    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
-        if not self.canFetchMore(parent):
-            return
-        self._fetching = True
-        generation, desk, include = self._generation, self._desk, self._include_settled
-        offset = len(self._rows)
-        self._runner.read(
-            lambda: desk.page(offset, PAGE_SIZE, include_settled=include),
-            lambda rows: self._on_page(generation, rows),
-        )
+    def _page_reader(self, offset: int) -> Callable[[], list[LeadRow]]:
+        desk, include = self._desk, self._include_settled
+        return lambda: desk.page(offset, PAGE_SIZE, include_settled=include)
 
     def row_of(self, lead_id: uuid.UUID | None) -> int | None:
         """The loaded row of a lead, if it is loaded."""
@@ -137,18 +122,6 @@ class LeadTableModel(RowTableModel["LeadRow"]):  # a string: LeadRow is not impo
         self._rows_in = True
         self.reloaded.emit(len(rows))
         self._maybe_loaded()
-
-    def _on_page(self, generation: int, rows: list[LeadRow]) -> None:
-        if generation != self._generation:
-            return
-        self._exhausted = len(rows) < PAGE_SIZE
-        if rows:
-            first = len(self._rows)
-            self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
-            self._rows.extend(rows)
-            self.endInsertRows()
-        self._fetching = False
-        self.page_loaded.emit(len(self._rows))
 
     def _on_counts(self, generation: int, counts: LeadCounts) -> None:
         if generation != self._generation:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 
 from db.profiles.definition import CompletenessSort, ProfileTier, TerritoryProfileRow, TierRule
-from ui.models.table import Column, Index, RowTableModel
+from ui.models.table import Column, PagedTableModel
 from ui.tasks import Runner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
@@ -62,31 +63,25 @@ def completeness_columns(
     ]
 
 
-class CompletenessModel(RowTableModel[TerritoryProfileRow]):
-    """Fetches the list a page at a time as the view scrolls (canFetchMore/fetchMore), and
-    the tiers' totals, on the store thread; a header's click or the key-contacts filter
-    asks the store again. A generation number drops pages of a query already replaced.
+class CompletenessModel(PagedTableModel[TerritoryProfileRow]):
+    """The list a page at a time as the view scrolls, and the tiers' totals, on the store
+    thread; a header's click or the key-contacts filter asks the store again.
 
     Nothing is read until refresh(): a view sorting it while it is built only sets the
     order."""
 
     about_to_reset = Signal()  # the rows are about to go (a view's selection with them)
-    page_loaded = Signal(int)  # rows loaded so far
     counts_loaded = Signal(object)  # dict[ProfileTier, int] of the current query
 
     def __init__(self, runner: Runner, book: ProfileBook, parent: Any = None) -> None:
         columns = completeness_columns(book.tier_rule)
-        super().__init__([column for column, _ in columns], parent)
+        super().__init__(runner, [column for column, _ in columns], PAGE_SIZE, parent)
         self._sorts = [sort for _, sort in columns]
-        self._runner = runner
         self._book = book
         self._key_only = True
         self._sort = CompletenessSort.TIER
         self._descending = False
         self._started = False
-        self._generation = 0
-        self._fetching = False
-        self._exhausted = True
         self.counts: dict[ProfileTier, int] | None = None
 
     @property
@@ -102,16 +97,12 @@ class CompletenessModel(RowTableModel[TerritoryProfileRow]):
     def refresh(self) -> None:
         """Reads the list from its first page, and the tiers' totals, again."""
         self._started = True
-        self._generation += 1
-        # Fetching already: whoever hears of the reset (a view, Qt's model tester) and asks
-        # for more must not start a second first page beside the one asked for below.
-        self._fetching = True
-        self._exhausted = False
+        generation = self._restart()
         self.counts = None
         self.about_to_reset.emit()
         self.set_rows([])
         self._fetch_page()
-        generation, book, key_only = self._generation, self._book, self._key_only
+        book, key_only = self._book, self._key_only
         self._runner.read(
             lambda: book.completeness_counts(key_only=key_only),
             lambda counts: self._on_counts(generation, counts),
@@ -125,37 +116,11 @@ class CompletenessModel(RowTableModel[TerritoryProfileRow]):
         if self._started:
             self.refresh()
 
-    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and not self._exhausted and not self._fetching
-
-    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
-        if self.canFetchMore(parent):
-            self._fetch_page()
-
-    def _fetch_page(self) -> None:
-        self._fetching = True
-        book, generation, offset = self._book, self._generation, len(self._rows)
-        key_only, sort, descending = self._key_only, self._sort, self._descending
-        self._runner.read(
-            lambda: book.completeness_page(
-                key_only=key_only, sort=sort, descending=descending, offset=offset, limit=PAGE_SIZE
-            ),
-            lambda rows: self._on_page(generation, rows),
+    def _page_reader(self, offset: int) -> Callable[[], list[TerritoryProfileRow]]:
+        book, key_only, sort, descending = self._book, self._key_only, self._sort, self._descending
+        return lambda: book.completeness_page(
+            key_only=key_only, sort=sort, descending=descending, offset=offset, limit=PAGE_SIZE
         )
-
-    def _on_page(self, generation: int, rows: list[TerritoryProfileRow]) -> None:
-        if generation != self._generation:
-            return
-        self._exhausted = len(rows) < PAGE_SIZE
-        if rows:
-            first = len(self._rows)
-            self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
-            self._rows.extend(rows)
-            self.endInsertRows()
-        # Only once the rows are in: a view may ask for more while they go in, and that
-        # page starts after them, not at the same offset again.
-        self._fetching = False
-        self.page_loaded.emit(len(self._rows))
 
     def _on_counts(self, generation: int, counts: dict[ProfileTier, int]) -> None:
         if generation == self._generation:

@@ -6,7 +6,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+
+from ui.tasks import Runner
 
 Row = TypeVar("Row")
 Index = QModelIndex | QPersistentModelIndex
@@ -99,3 +101,66 @@ class RowTableModel(QAbstractTableModel, Generic[Row]):
         if role == ROW_ROLE:
             return row
         return None
+
+
+class PagedTableModel(RowTableModel[Row]):
+    """Rows read a page at a time on the store thread as the view scrolls (canFetchMore,
+    fetchMore). A generation number drops the pages of a read already replaced, so fast
+    typing or sorting never shows stale rows. Subclasses say how a page is read
+    (_page_reader) and start a new read with _restart()."""
+
+    page_loaded = Signal(int)  # rows loaded so far
+
+    def __init__(
+        self, runner: Runner, columns: Sequence[Column[Row]], page_size: int, parent: Any = None
+    ) -> None:
+        super().__init__(columns, parent)
+        self._runner = runner
+        self._page_size = page_size
+        self._generation = 0
+        self._fetching = False
+        self._exhausted = True
+
+    def _page_reader(self, offset: int) -> Callable[[], list[Row]]:
+        """What reads the page at `offset` (on the store thread), with the current query."""
+        raise NotImplementedError
+
+    def _restart(self) -> int:
+        """A new read from the top: pages of earlier ones are dropped. Returns its
+        generation. Marked as fetching already: whoever hears of the reset (a view, Qt's
+        model tester) and asks for more must not start a second first page beside the one
+        the caller asks for."""
+        self._generation += 1
+        self._fetching = True
+        self._exhausted = False
+        return self._generation
+
+    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
+        return not parent.isValid() and not self._exhausted and not self._fetching
+
+    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
+        if self.canFetchMore(parent):
+            self._fetch_page()
+
+    def _fetch_page(self) -> None:
+        self._fetching = True
+        generation, read = self._generation, self._page_reader(len(self._rows))
+        self._runner.read(read, lambda rows: self._on_page(generation, rows))
+
+    def _on_page(self, generation: int, rows: list[Row]) -> None:
+        if generation != self._generation:
+            return
+        self._exhausted = len(rows) < self._page_size
+        if rows:
+            first = len(self._rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
+            self._rows.extend(rows)
+            self.endInsertRows()
+        # Only once the rows are in: a view (or Qt's model tester) may ask for more while
+        # they go in, and that page starts after them, not at the same offset again.
+        self._fetching = False
+        self.page_loaded.emit(len(self._rows))
+        self._page_added(generation, rows)
+
+    def _page_added(self, generation: int, rows: list[Row]) -> None:
+        """A page's rows are in (a subclass reads more about them here)."""
