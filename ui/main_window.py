@@ -125,14 +125,11 @@ class MainWindow(QMainWindow):
     locked = Signal()
     unlocked = Signal()
 
-    # The screens exist once the store is open (attach).
+    # The screens exist once the store is open (attach); those out of sight at start are
+    # built when first shown or asked for (search_page and the other properties below).
     today_page: TodayPage
     accounts_page: AccountsPage
-    search_page: SearchPage
     attention_page: AttentionPage
-    profiles_page: ProfilesPage
-    followups_page: FollowUpsPage
-    leads_page: LeadsPage
     calendar: CalendarActions
 
     def __init__(
@@ -150,6 +147,7 @@ class MainWindow(QMainWindow):
         self._runner = runner
         self._ready = False
         self._attached = False
+        self._unbuilt: dict[int, QWidget] = {}  # pages to build when first shown (attach)
         self._sync_status: SyncStatus | None = None
         self.setWindowTitle(TITLE)
         self.setWindowIcon(icon("fieldbrief"))
@@ -273,10 +271,6 @@ class MainWindow(QMainWindow):
         from ui.accounts_page import AccountsPage
         from ui.attention_page import AttentionPage
         from ui.calendar_actions import CalendarActions
-        from ui.followups_page import FollowUpsPage
-        from ui.leads_page import LeadsPage
-        from ui.profiles_page import ProfilesPage
-        from ui.search_page import SearchPage
         from ui.today_page import TodayPage
 
         runner = self._runner
@@ -308,30 +302,20 @@ class MainWindow(QMainWindow):
             warnings=services.warnings,
         )
         self.accounts_page.start()
-        self.search_page = SearchPage(runner, services.search)
         self.attention_page = AttentionPage(runner, services.attention)
-        self.profiles_page = ProfilesPage(runner, services.profiles)
-        self.followups_page = FollowUpsPage(runner, services.follow_ups)
-        self.followups_page.account_requested.connect(self.open_account)
-        self.followups_page.note_requested.connect(self.open_note)
+        self._services = services
         self._holds = services.holds
-        self.leads_page = LeadsPage(runner, services.leads)
-        self.leads_page.account_requested.connect(self.open_account)
         self.accounts_page.pane.holds_requested.connect(self.open_holds)
         self.pages.removeWidget(self._loading)
         self._loading.deleteLater()
-        pages = (
-            self.today_page,
-            self.accounts_page,
-            self.search_page,
-            self.attention_page,
-            self.profiles_page,
-            self.followups_page,
-            self.leads_page,
-        )
-        for page in pages:
-            self.pages.addWidget(page)
-        self.navigation.currentRowChanged.connect(self.pages.setCurrentIndex)
+        # The pages out of sight are built when first shown: a place holds their index.
+        self._unbuilt = {SEARCH: QWidget(), PROFILES: QWidget(), FOLLOW_UPS: QWidget()}
+        self._unbuilt[LEADS] = QWidget()
+        shown_first = {TODAY: self.today_page, ACCOUNTS: self.accounts_page}
+        shown_first[ATTENTION] = self.attention_page
+        for index in range(LEADS + 1):
+            self.pages.addWidget(shown_first.get(index) or self._unbuilt[index])
+        self.navigation.currentRowChanged.connect(self._show_index)
         self.accounts_page.status_changed.connect(self.status_label.setText)
         self.accounts_page.model.page_loaded.connect(self._on_accounts_page_loaded)
         self.accounts_page.pane.detail_shown.connect(self._on_pane_detail_shown)
@@ -346,8 +330,7 @@ class MainWindow(QMainWindow):
         self.accounts_page.pane.briefing_requested.connect(
             lambda account_id: self.open_briefing(account_id, None)
         )
-        self.search_page.account_requested.connect(self.open_account)
-        for source in (self.today_page, self.profiles_page, self.accounts_page.pane):
+        for source in (self.today_page, self.accounts_page.pane):
             source.profile_requested.connect(self.open_profile)
         self.navigation.currentRowChanged.connect(self._on_page_shown)
         self.navigation.setEnabled(True)
@@ -356,6 +339,70 @@ class MainWindow(QMainWindow):
         self.attention_page.count_changed.connect(self._on_attention_count_changed)
         self.attention_page.refresh()
         self.attach_sync(sync, diagnostics)
+
+    @property
+    def search_page(self) -> SearchPage:
+        return self._built(SEARCH)  # type: ignore[return-value]
+
+    @property
+    def profiles_page(self) -> ProfilesPage:
+        return self._built(PROFILES)  # type: ignore[return-value]
+
+    @property
+    def followups_page(self) -> FollowUpsPage:
+        return self._built(FOLLOW_UPS)  # type: ignore[return-value]
+
+    @property
+    def leads_page(self) -> LeadsPage:
+        return self._built(LEADS)  # type: ignore[return-value]
+
+    def _built(self, index: int) -> QWidget:
+        """The page at `index`, built now if it was not yet."""
+        place = self._unbuilt.pop(index, None)
+        if place is not None:
+            shown = self.pages.currentIndex() == index
+            self.pages.removeWidget(place)
+            place.deleteLater()
+            self.pages.insertWidget(index, self._build_page(index))
+            if shown:
+                self.pages.setCurrentIndex(index)
+        page = self.pages.widget(index)
+        assert page is not None
+        return page
+
+    def _build_page(self, index: int) -> QWidget:
+        # Imported here, not at the top: neither start-up nor the first screen needs them.
+        from ui.followups_page import FollowUpsPage
+        from ui.leads_page import LeadsPage
+        from ui.profiles_page import ProfilesPage
+        from ui.search_page import SearchPage
+
+        runner, services = self._runner, self._services
+        if index == SEARCH:
+            search = SearchPage(runner, services.search)
+            search.account_requested.connect(self.open_account)
+            return search
+        if index == PROFILES:
+            profiles = ProfilesPage(runner, services.profiles)
+            profiles.profile_requested.connect(self.open_profile)
+            return profiles
+        if index == FOLLOW_UPS:
+            followups = FollowUpsPage(runner, services.follow_ups)
+            followups.account_requested.connect(self.open_account)
+            followups.note_requested.connect(self.open_note)
+            return followups
+        leads = LeadsPage(runner, services.leads)
+        leads.account_requested.connect(self.open_account)
+        return leads
+
+    def _is_shown(self, index: int) -> bool:
+        """Whether the page at `index` is the one on screen (and so is built)."""
+        return self._attached and self.pages.currentIndex() == index and index not in self._unbuilt
+
+    @Slot(int)
+    def _show_index(self, index: int) -> None:
+        self._built(index)
+        self.pages.setCurrentIndex(index)
 
     def attach_sync(
         self, sync: SyncBackend | None, diagnostics: DiagnosticsSource | None = None
@@ -788,7 +835,7 @@ class MainWindow(QMainWindow):
         question = self._profiles.definition.get(question_id)
         if question is not None and question.recurs is not None:
             self.today_page.refresh_reminders()
-        if self.pages.currentWidget() is self.profiles_page:
+        if self._is_shown(PROFILES):
             self.profiles_page.refresh()
 
     @Slot(int)
@@ -829,7 +876,6 @@ class MainWindow(QMainWindow):
     def _refresh_for(self, changes: Changes, *, synced: bool) -> None:
         """Each page and open window reloads what `changes` touched (a local write's, or
         everything a sync wrote). Pages out of sight refresh when shown (_on_page_shown)."""
-        shown = self.pages.currentWidget()
         touches = changes.touches
         if touches("account"):
             self.accounts_page.model.refresh()
@@ -849,17 +895,17 @@ class MainWindow(QMainWindow):
         # The month's birthdays, only when a profile or a name may have changed.
         if touches("profile_answer") or touches("contact"):
             self.today_page.refresh_reminders()
-        if touches("task") and shown is self.followups_page:
+        if touches("task") and self._is_shown(FOLLOW_UPS):
             self.followups_page.refresh()
-        if touches("lead") and shown is self.leads_page:
+        if touches("lead") and self._is_shown(LEADS):
             self.leads_page.refresh()
         if (
             synced
-            and shown is self.profiles_page
+            and self._is_shown(PROFILES)
             and (touches("contact") or touches("profile_answer"))
         ):
             self.profiles_page.refresh()
-        if synced and shown is self.search_page:
+        if synced and self._is_shown(SEARCH):
             self.search_page.refresh()
         if not synced or not changes:
             return

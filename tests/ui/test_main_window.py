@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from db.changes import Changes
 from db.enums import LadderRung
 from db.store.local_store import Store
 from tests.helpers.factories import add_numbered_accounts
@@ -171,3 +172,28 @@ def test_ctrl_q_closes_the_window_cleanly(window: MainWindow, qtbot: QtBot) -> N
         qtbot.keyClick(window, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
     assert not window.isVisible()
     assert not window._runner.busy or window._runner.shutdown()
+
+
+def test_pages_out_of_sight_are_built_when_first_shown(window: MainWindow, qtbot: QtBot) -> None:
+    """Start builds the pages a rep sees first (Today, Accounts, and Needs attention for its
+    count); the others come with the first visit, in their place, and a change that would
+    refresh one on screen builds none."""
+    from ui.search_page import SearchPage
+
+    later = {"SearchPage", "ProfilesPage", "FollowUpsPage", "LeadsPage"}
+
+    def built() -> set[str]:
+        return {type(window.pages.widget(i)).__name__ for i in range(window.pages.count())}
+
+    assert {"TodayPage", "AccountsPage", "AttentionPage"} <= built()
+    assert built().isdisjoint(later)
+    everything = Changes.of("task") | Changes.of("lead") | Changes.of("profile_answer")
+    window._refresh_for(everything | Changes.of("contact"), synced=True)
+    assert built().isdisjoint(later)
+    window.navigation.setCurrentRow(SEARCH)
+    assert isinstance(window.pages.currentWidget(), SearchPage)
+    assert window.pages.currentIndex() == SEARCH and window.pages.count() == 7
+    assert window.search_page is window.pages.currentWidget()  # built once
+    qtbot.keyClicks(window.search_page.search_box, "Acme")
+    window.navigation.setCurrentRow(TODAY)
+    assert window.pages.currentIndex() == TODAY
