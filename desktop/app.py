@@ -51,7 +51,7 @@ GEOMETRY_KEY = "main/geometry"
 
 
 def open_services(
-    data_dir: Path, runner: TaskRunner, key: Callable[[], StoreKey]
+    data_dir: Path, key: Callable[[], StoreKey]
 ) -> tuple[Store, LocalServices, Callable[[str], bool]]:
     """Opens (and migrates, and encrypts) the store with `key`'s key and builds the
     services the screens read; runs on the store thread. Sync comes later (open_sync)."""
@@ -187,7 +187,7 @@ def run_app(data_dir: Path, screenshot: Path | None = None, screenshot_when: str
     def open_store(passphrase: str | None = None) -> None:
         outcome["typed"] = passphrase is not None
         key = first_key if passphrase is None else key_finder(data_dir, passphrase)
-        runner.read(lambda: open_services(data_dir, runner, key), on_opened, on_open_failed)
+        runner.read(lambda: open_services(data_dir, key), on_opened, on_open_failed)
 
     def on_open_failed(exc: Exception) -> None:
         if screenshot is None and _passphrase_would_help(exc, typed=bool(outcome.get("typed"))):

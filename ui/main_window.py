@@ -309,12 +309,11 @@ class MainWindow(QMainWindow):
         self.pages.removeWidget(self._loading)
         self._loading.deleteLater()
         # The pages out of sight are built when first shown: a place holds their index.
-        self._unbuilt = {SEARCH: QWidget(), PROFILES: QWidget(), FOLLOW_UPS: QWidget()}
-        self._unbuilt[LEADS] = QWidget()
-        shown_first = {TODAY: self.today_page, ACCOUNTS: self.accounts_page}
-        shown_first[ATTENTION] = self.attention_page
+        self._unbuilt = {index: QWidget() for index in (SEARCH, PROFILES, FOLLOW_UPS, LEADS)}
+        built: dict[int, QWidget] = {TODAY: self.today_page, ACCOUNTS: self.accounts_page}
+        built[ATTENTION] = self.attention_page
         for index in range(LEADS + 1):
-            self.pages.addWidget(shown_first.get(index) or self._unbuilt[index])
+            self.pages.addWidget(built.get(index) or self._unbuilt[index])
         self.navigation.currentRowChanged.connect(self._show_index)
         self.accounts_page.status_changed.connect(self.status_label.setText)
         self.accounts_page.model.page_loaded.connect(self._on_accounts_page_loaded)
@@ -397,7 +396,7 @@ class MainWindow(QMainWindow):
 
     def _is_shown(self, index: int) -> bool:
         """Whether the page at `index` is the one on screen (and so is built)."""
-        return self._attached and self.pages.currentIndex() == index and index not in self._unbuilt
+        return index not in self._unbuilt and self.pages.currentIndex() == index
 
     @Slot(int)
     def _show_index(self, index: int) -> None:
