@@ -2,60 +2,84 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from db.accounts import AccountDirectory
 from db.attention import AttentionDesk
-from db.briefing.service import BriefingService
 from db.briefing.warnings import WarningIndex
 from db.field.agenda import Agenda
-from db.field.calendar_io import CalendarIO
-from db.field.followups import FollowUps
-from db.field.holds import ContactHolds
 from db.field.ladder import Ladder
-from db.field.leads import LeadDesk
 from db.field.meetings import MeetingCalendar
 from db.field.notes import NoteBook
 from db.profiles.book import ProfileBook
-from db.search import SearchIndex
 from db.store.local_store import Store
 
+if TYPE_CHECKING:
+    from db.briefing.service import BriefingService
+    from db.field.calendar_io import CalendarIO
+    from db.field.followups import FollowUps
+    from db.field.holds import ContactHolds
+    from db.field.leads import LeadDesk
+    from db.search import SearchIndex
 
-@dataclass(frozen=True)
+
 class LocalServices:
     """Everything the window may ask of the local store; each call blocks, so run it off
-    the GUI thread."""
+    the GUI thread.
 
-    accounts: AccountDirectory
-    meetings: MeetingCalendar
-    search: SearchIndex
-    attention: AttentionDesk
-    profiles: ProfileBook
-    briefings: BriefingService
-    calendar: CalendarIO
-    notes: NoteBook
-    follow_ups: FollowUps
-    ladder: Ladder
-    leads: LeadDesk
-    holds: ContactHolds
-    agenda: Agenda
-    warnings: WarningIndex
+    What the first screen reads (Today, Accounts, Needs attention) is built with the
+    services; the rest when first asked for, so their modules (icalendar, the search and
+    briefing rules: a tenth of a start's imports) load after the first screen, not before.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.accounts = AccountDirectory(store)
+        self.meetings = MeetingCalendar(store)
+        self.attention = AttentionDesk(store)
+        self.profiles = ProfileBook(store)
+        self.notes = NoteBook(store)
+        self.ladder = Ladder(store)
+        self.agenda = Agenda(store)
+        self.warnings = WarningIndex(store)
 
     @classmethod
     def for_store(cls, store: Store) -> LocalServices:
-        return cls(
-            AccountDirectory(store),
-            MeetingCalendar(store),
-            SearchIndex(store),
-            AttentionDesk(store),
-            ProfileBook(store),
-            BriefingService(store),
-            CalendarIO(store),
-            NoteBook(store),
-            FollowUps(store),
-            Ladder(store),
-            LeadDesk(store),
-            ContactHolds(store),
-            Agenda(store),
-            WarningIndex(store),
-        )
+        return cls(store)
+
+    @cached_property
+    def search(self) -> SearchIndex:
+        from db.search import SearchIndex
+
+        return SearchIndex(self.store)
+
+    @cached_property
+    def briefings(self) -> BriefingService:
+        from db.briefing.service import BriefingService
+
+        return BriefingService(self.store, self.profiles.definition)
+
+    @cached_property
+    def calendar(self) -> CalendarIO:
+        from db.field.calendar_io import CalendarIO
+
+        return CalendarIO(self.store)
+
+    @cached_property
+    def follow_ups(self) -> FollowUps:
+        from db.field.followups import FollowUps
+
+        return FollowUps(self.store)
+
+    @cached_property
+    def leads(self) -> LeadDesk:
+        from db.field.leads import LeadDesk
+
+        return LeadDesk(self.store)
+
+    @cached_property
+    def holds(self) -> ContactHolds:
+        from db.field.holds import ContactHolds
+
+        return ContactHolds(self.store)

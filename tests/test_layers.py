@@ -314,10 +314,15 @@ def loaded():
     return "httpx" in sys.modules
 
 
+def later():  # what the services load when first asked for, not for the first screen
+    names = ["icalendar", "db.field.calendar_io", "db.briefing.service", "db.field.followups"]
+    return [name for name in names if name in sys.modules]
+
+
 class Recording(MainWindow):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.ready.connect(lambda: seen.append(["ready", loaded()]))
+        self.ready.connect(lambda: seen.append(["ready", loaded(), later()]))
         QTimer.singleShot(60_000, self.close)
 
     def attach_sync(self, sync, diagnostics=None):
@@ -337,8 +342,9 @@ def test_sync_loads_and_attaches_once_the_first_screen_is_up(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Start-up as `fieldbrief` runs it: the first screen's data comes before the sync
-    stack (httpx and the rest) is loaded, and sync and diagnostics are attached after."""
+    stack (httpx and the rest) and the services it does not read (icalendar, briefings,
+    follow-ups) are loaded, and sync and diagnostics are attached after."""
     monkeypatch.setenv("FIELDBRIEF_STORE_PASSPHRASE", "the layers test's passphrase")
     code, seen = json.loads(_fresh_interpreter(SYNC_AFTER_READY, str(tmp_path / "data")))
     assert code == 0
-    assert seen == [["ready", False], ["sync", True, True]]
+    assert seen == [["ready", False, []], ["sync", True, True]]

@@ -15,6 +15,8 @@ from db.errors import in_words
 from ui.tasks import Runner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
+    from collections.abc import Callable
+
     from db.changes import Changes
     from db.dto import CalendarImportResult
     from db.field.calendar_io import CalendarIO
@@ -48,9 +50,11 @@ class CalendarActions(QObject):
     exported = Signal(str, int)  # path, meetings written
     failed = Signal(str)
 
-    def __init__(self, runner: Runner, calendar: CalendarIO, parent: QWidget) -> None:
+    def __init__(self, runner: Runner, calendar: Callable[[], CalendarIO], parent: QWidget) -> None:
         super().__init__(parent)
         self._runner = runner
+        # Asked for on the store thread, when a file is chosen: icalendar loads then, not
+        # at start.
         self._calendar = calendar
         self._window = parent
         self.show_messages = True  # tests read the signals instead of modal boxes
@@ -66,7 +70,7 @@ class CalendarActions(QObject):
         results: list[CalendarImportResult] = []
 
         def run() -> Changes:
-            result = self._calendar.import_file(path)
+            result = self._calendar().import_file(path)
             results.append(result)
             return result.changes
 
@@ -86,7 +90,7 @@ class CalendarActions(QObject):
 
     def export_file(self, path: Path) -> None:
         self._runner.read(
-            lambda: self._calendar.export_file(path),
+            lambda: self._calendar().export_file(path),
             lambda count: self._done_export(path, count),
             self._on_export_failed,
         )

@@ -275,9 +275,8 @@ class MainWindow(QMainWindow):
 
         runner = self._runner
         self._profiles = services.profiles
-        self._briefings = services.briefings
         self._meetings = services.meetings
-        self.calendar = CalendarActions(runner, services.calendar, self)
+        self.calendar = CalendarActions(runner, lambda: services.calendar, self)
         self._import_action.setEnabled(True)
         self._export_action.setEnabled(True)
         self._print_day_action.setEnabled(True)
@@ -304,7 +303,6 @@ class MainWindow(QMainWindow):
         self.accounts_page.start()
         self.attention_page = AttentionPage(runner, services.attention)
         self._services = services
-        self._holds = services.holds
         self.accounts_page.pane.holds_requested.connect(self.open_holds)
         self.pages.removeWidget(self._loading)
         self._loading.deleteLater()
@@ -655,7 +653,9 @@ class MainWindow(QMainWindow):
             def rep() -> str | None:  # who signed in last, for the cover
                 return self._sync_status.username if self._sync_status else None
 
-            self.day_printer = DayPrinter(self._runner, self._meetings, self._briefings, self, rep)
+            self.day_printer = DayPrinter(
+                self._runner, self._meetings, self._services.briefings, self, rep
+            )
         return self.day_printer
 
     def open_selected_briefing(self) -> None:
@@ -759,7 +759,7 @@ class MainWindow(QMainWindow):
         """The account's marketing holds (Ctrl+Shift+H on Accounts)."""
         from ui.hold_dialog import HoldDialog
 
-        dialog = HoldDialog(self._runner, self._holds, account_id, self)
+        dialog = HoldDialog(self._runner, self._services.holds, account_id, self)
         self.hold_dialog = dialog
 
         def forget() -> None:
@@ -790,7 +790,9 @@ class MainWindow(QMainWindow):
         key = (account_id, meeting_id)
         dialog = self.briefing_dialogs.get(key)
         if dialog is None:
-            dialog = BriefingDialog(self._runner, self._briefings, account_id, meeting_id, self)
+            dialog = BriefingDialog(
+                self._runner, self._services.briefings, account_id, meeting_id, self
+            )
             self._keep_while_open(self.briefing_dialogs, key, dialog, dialog.released)
         else:
             dialog.reload()
