@@ -9,13 +9,11 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QTableView, QVBoxLayout, QWidget
 
-from db.dates import weekday
-from db.dto import ProfileReminder
 from db.labels import plural
 from db.profiles.definition import ProfileTier, key_contacts_explained
 from ui.account_pane import make_table, section_title
 from ui.models.profiles import CompletenessModel
-from ui.models.table import Column, RowTableModel
+from ui.models.reminders import REMINDER_DAYS, ReminderTableModel
 from ui.tasks import Runner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
@@ -24,48 +22,10 @@ if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never 
 PROFILE_COLUMN = 3  # the tier's column, sorted emptiest first
 
 
-def _when(reminder: ProfileReminder) -> str:
-    if reminder.days_away == 0:
-        return "Today"
-    if reminder.days_away == 1:
-        return "Tomorrow"
-    return f"{weekday(reminder.on)} (in {reminder.days_away} days)"
-
-
-def _what(reminder: ProfileReminder) -> str:
-    if reminder.years is None:
-        return reminder.label
-    if reminder.kind == "birthday":
-        return f"{reminder.label} (turns {reminder.years})"
-    return f"{reminder.label} ({reminder.years} years)"
-
-
-REMINDER_COLUMNS: list[Column[ProfileReminder]] = [
-    Column("When", _when, sort_key=lambda r: r.on),
-    Column("Who", lambda r: r.contact_name),
-    Column("Account", lambda r: r.account_name),
-    Column("What", _what, tooltip=_what),
-]
-
-
-# Reminders over the next month, and how many are listed: the soonest, as a big territory
-# has thousands in a month (db.profiles.book.REMINDER_DAYS, which the GUI does not import).
-REMINDER_DAYS = 30
-REMINDERS_SHOWN = 100
-
-
-def coming_up(book: ProfileBook, days: int) -> tuple[list[ProfileReminder], int]:
-    """The soonest reminders within `days` and how many there are: off the GUI thread."""
-    return book.coming_up(days=days, limit=REMINDERS_SHOWN), book.coming_up_total(days=days)
-
-
-def coming_up_count(shown: int, total: int) -> str:
-    """ "12", or "2,140; the soonest 100 listed" when not all are."""
-    return f"{max(shown, total):,}" if total <= shown else f"{total:,}; the soonest {shown} listed"
-
-
-def reminders_table(parent: QWidget) -> tuple[RowTableModel[ProfileReminder], QTableView]:
-    model: RowTableModel[ProfileReminder] = RowTableModel(REMINDER_COLUMNS, parent)
+def reminders_table(
+    runner: Runner, book: ProfileBook | None, parent: QWidget
+) -> tuple[ReminderTableModel, QTableView]:
+    model = ReminderTableModel(runner, book, parent)
     return model, make_table(model, stretch_column=3)
 
 
@@ -89,8 +49,9 @@ class ProfilesPage(QWidget):
         title = QLabel("Customer profiles")
         title.setObjectName("pageTitle")
         self._coming_title = section_title("Coming up in the next 30 days")
-        self.reminders, self.reminders_view = reminders_table(self)
+        self.reminders, self.reminders_view = reminders_table(runner, book, self)
         self.reminders_view.setMaximumHeight(180)
+        self.reminders.loaded.connect(self._on_reminders)
         self._completeness_title = section_title("Profile completeness")
         self.tiers_legend = QLabel(
             f"Started: some answers · Useful: {rule.useful_key} of the {rule.key_total} key "
@@ -129,16 +90,14 @@ class ProfilesPage(QWidget):
         self._waiting.add("reminders")
         # The list first: it fills the page, the reminders above it are a few rows.
         self.completeness.refresh()
-        book = self._book
-        self._runner.read(lambda: coming_up(book, REMINDER_DAYS), self._on_reminders)
+        self.reminders.refresh()
 
-    def _on_reminders(self, found: tuple[list[ProfileReminder], int]) -> None:
-        reminders, total = found
-        self.reminders.set_rows(reminders)
+    @Slot(int)
+    def _on_reminders(self, total: int) -> None:
         self._coming_title.setText(
-            f"Coming up in the next {REMINDER_DAYS} days ({coming_up_count(len(reminders), total)})"
-            if reminders
-            else "Coming up in the next 30 days: nothing"
+            f"Coming up in the next {REMINDER_DAYS} days ({total:,})"
+            if self.reminders.rowCount()
+            else f"Coming up in the next {REMINDER_DAYS} days: nothing"
         )
         self.reminders_view.resizeColumnsToContents()
         self.reminders_view.horizontalHeader().setStretchLastSection(True)

@@ -11,14 +11,15 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from db.dates import day
-from db.dto import AccountMark, MeetingRow, ProfileReminder
+from db.dto import AccountMark, MeetingRow
 from db.labels import plural
 from ui.account_pane import TableOrEmpty, make_table, section_title
 from ui.formatting import time_range, weekday_label
 from ui.marks import mark_data
+from ui.models.reminders import REMINDER_DAYS
 from ui.models.table import Column, Index, RowTableModel
 from ui.next_meeting_card import NextMeetingCard, next_meeting
-from ui.profiles_page import REMINDER_DAYS, coming_up, coming_up_count, reminders_table
+from ui.profiles_page import reminders_table
 from ui.tasks import Runner
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which the GUI thread never needs
@@ -129,7 +130,8 @@ class TodayPage(QWidget):
         layout.addWidget(self._summary)
         layout.addWidget(self._body, stretch=1)
         self._coming_title = section_title("Birthdays and anniversaries coming up")
-        self.reminders, self.reminders_view = reminders_table(self)
+        self.reminders, self.reminders_view = reminders_table(runner, book, self)
+        self.reminders.loaded.connect(self._on_reminders_loaded)
         self.reminders_view.setMaximumHeight(150)
         layout.addWidget(self._coming_title)
         layout.addWidget(self.reminders_view)
@@ -173,23 +175,20 @@ class TodayPage(QWidget):
             self.card.show_agenda(counts.overdue, counts.due_today, counts.new_leads)
 
     def refresh_reminders(self) -> None:
-        book = self._book
-        if book is not None:
-            self._runner.read(lambda: coming_up(book, REMINDER_DAYS), self._on_reminders_loaded)
+        self.reminders.refresh()
 
-    def _on_reminders_loaded(self, found: tuple[list[ProfileReminder], int]) -> None:
-        reminders, total = found
-        self.reminders.set_rows(reminders)
+    @Slot(int)
+    def _on_reminders_loaded(self, total: int) -> None:
+        shown = self.reminders.rowCount()
         self._coming_title.setText(
-            f"Birthdays and anniversaries in the next {REMINDER_DAYS} days"
-            f" ({coming_up_count(len(reminders), total)})"
-            if reminders
+            f"Birthdays and anniversaries in the next {REMINDER_DAYS} days ({total:,})"
+            if shown
             else f"No birthdays or anniversaries in the next {REMINDER_DAYS} days"
         )
-        self.reminders_view.setVisible(bool(reminders))
+        self.reminders_view.setVisible(bool(shown))
         self.reminders_view.resizeColumnsToContents()
         self.reminders_view.horizontalHeader().setStretchLastSection(True)
-        self.reminders_loaded.emit(len(reminders))
+        self.reminders_loaded.emit(shown)
 
     def _on_meetings_loaded(self, meetings: list[MeetingRow]) -> None:
         self.model.set_rows(meetings)

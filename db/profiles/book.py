@@ -206,22 +206,47 @@ class ProfileBook:
         """Birthdays and anniversaries in the profiles within `days` from `today`, soonest
         first; with `limit`, those of the `limit` contacts whose date comes soonest."""
         today = today or dt.date.today()
+        # Twice the contacts asked for: one whose only date proves odd gives no reminder.
+        found, _ = self._reminders(today, days, 0, None if limit is None else 2 * limit)
+        if limit is not None:
+            kept = set(list(dict.fromkeys(r.contact_id for r in found))[:limit])
+            found = [r for r in found if r.contact_id in kept]
+        return found
+
+    def coming_up_page(
+        self, offset: int, limit: int, today: dt.date | None = None, days: int = REMINDER_DAYS
+    ) -> tuple[list[ProfileReminder], int]:
+        """The reminders of the contacts `offset` to `offset + limit` in the order their
+        soonest date comes (then by id, so pages never overlap), and how many contacts that
+        page read: fewer than `limit` means there are no more. A contact whose dates all
+        prove odd is read but gives no reminder."""
+        if offset < 0 or limit < 0:
+            raise ValueError(f"a page starts at 0 or later and holds 0 or more: {offset}, {limit}")
+        return self._reminders(today or dt.date.today(), days, offset, limit)
+
+    def _reminders(
+        self, today: dt.date, days: int, offset: int, limit: int | None
+    ) -> tuple[list[ProfileReminder], int]:
+        """coming_up_page(), or (with no limit) every contact's from `offset` on."""
         recurring = self._recurring()
         if not recurring:
-            return []
+            return [], 0
         # The contacts with a date in the next `days` (from the indexed month and day: a
         # tenth of the dated answers for 30 days); their answers are then read and decoded
         # as before, which settles leap days and the odd stored value.
         dated = _live_dates(today, days, recurring).c
-        # Twice the contacts asked for: one whose only date proves odd gives no reminder.
         candidates = (
             select(dated.contact_id)
             .group_by(dated.contact_id)
-            .order_by(func.min(_days_ahead(dated.month_day, today)))
-            .limit(-1 if limit is None else 2 * limit)
-            .scalar_subquery()
+            .order_by(func.min(_days_ahead(dated.month_day, today)), dated.contact_id)
+            .limit(-1 if limit is None else limit)
+            .offset(offset)
         )
         with self._store.reading() as session:
+            if limit is None:  # all of them: too many, it may be, to pass as parameters
+                wanted: Any = candidates.scalar_subquery()
+            else:
+                wanted = list(session.scalars(candidates))
             rows = session.execute(
                 select(
                     ProfileAnswer.contact_id,
@@ -235,7 +260,7 @@ class ProfileBook:
                 .join(Contact, Contact.id == ProfileAnswer.contact_id)
                 .join(Account, Account.id == Contact.account_id)
                 .where(
-                    ProfileAnswer.contact_id.in_(candidates),
+                    ProfileAnswer.contact_id.in_(wanted),
                     ProfileAnswer.question_id.in_(recurring),
                     ProfileAnswer.value.is_not(None),
                     ProfileAnswer.deleted_at.is_(None),
@@ -268,10 +293,7 @@ class ProfileBook:
                     )
                 )
         found.sort(key=lambda r: (r.on, r.contact_name, r.label))
-        if limit is not None:
-            kept = set(list(dict.fromkeys(r.contact_id for r in found))[:limit])
-            found = [r for r in found if r.contact_id in kept]
-        return found
+        return found, len(answers) if limit is None else len(wanted)
 
     def coming_up_total(self, today: dt.date | None = None, days: int = REMINDER_DAYS) -> int:
         """How many birthdays and anniversaries fall within `days` from `today`: counted on

@@ -243,6 +243,35 @@ def test_a_limit_keeps_the_contacts_whose_dates_come_soonest(
 @settings(max_examples=40, deadline=None)
 @given(
     today=st.dates(min_value=dt.date(2024, 1, 1), max_value=dt.date(2031, 12, 31)),
+    days=st.sampled_from([7, 30, 45, 365]),
+    size=st.integers(min_value=1, max_value=9),
+)
+def test_pages_of_contacts_read_every_reminder_once(
+    territory: Any, today: dt.date, days: int, size: int
+) -> None:
+    """The lists read a page of contacts at a time as they scroll: the pages, one after
+    another, hold every reminder once, and a contact's come on one page."""
+    _store, book = territory
+    pages, offset = [], 0
+    while True:
+        found, contacts = book.coming_up_page(offset, size, today, days)
+        assert contacts <= size
+        pages.append(found)
+        offset += contacts
+        if contacts < size:
+            break
+    read = [r for page in pages for r in page]
+    key = lambda r: (r.on, str(r.contact_id), r.label)  # noqa: E731
+    assert sorted(read, key=key) == sorted(book.coming_up(today, days), key=key)
+    on_pages = [{r.contact_id for r in page} for page in pages]
+    assert sum(len(contacts) for contacts in on_pages) == len(set().union(*on_pages))
+    with pytest.raises(ValueError):
+        book.coming_up_page(-1, size, today, days)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    today=st.dates(min_value=dt.date(2024, 1, 1), max_value=dt.date(2031, 12, 31)),
     days=st.sampled_from([0, 7, 30, 45]),
 )
 def test_the_total_counts_every_reminder(territory: Any, today: dt.date, days: int) -> None:

@@ -1,5 +1,6 @@
-"""Today's and the Profiles page's reminders list the soonest few of a big territory's
-month of birthdays, and say how many there are in all."""
+"""Today's and the Profiles page's reminders read a big territory's month of birthdays a
+page of contacts at a time as the list scrolls, soonest first, and say how many there are in
+all."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 from pytestqt.qtbot import QtBot
 
-import ui.profiles_page
+import ui.models.reminders
 from db.changes import Changes
 from db.field.meetings import MeetingCalendar
 from db.profiles.book import ProfileBook
@@ -36,20 +37,61 @@ def birthdays(store: Store) -> list[str]:
     return names
 
 
-def test_today_lists_the_soonest_and_counts_them_all(
+def test_today_lists_the_soonest_page_and_reads_on_as_the_list_scrolls(
     qtbot: QtBot,
     store: Store,
     runner: TaskRunner,
     birthdays: list[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(ui.profiles_page, "REMINDERS_SHOWN", 3)
+    monkeypatch.setattr(ui.models.reminders, "PAGE_CONTACTS", 3)
     page = TodayPage(runner, MeetingCalendar(store), ProfileBook(store))
     qtbot.addWidget(page)
     with qtbot.waitSignal(page.reminders_loaded, timeout=5000):
         page.refresh_reminders()
-    assert [r.contact_name for r in page.reminders.rows] == birthdays[:3]
-    assert page._coming_title.text().endswith("(7; the soonest 3 listed)")
+    model = page.reminders
+    assert [r.contact_name for r in model.rows] == birthdays[:3]
+    assert page._coming_title.text().endswith("days (7)")
+    for shown in (6, 7):  # as a view scrolled to the end would ask
+        assert model.canFetchMore()
+        with qtbot.waitSignal(model.page_loaded, timeout=5000):
+            model.fetchMore()
+        assert [r.contact_name for r in model.rows] == birthdays[:shown]
+    assert not model.canFetchMore()
+    with qtbot.waitSignal(page.reminders_loaded, timeout=5000):  # read again from the top
+        page.refresh_reminders()
+    assert [r.contact_name for r in model.rows] == birthdays[:3]
+    assert runner.shutdown()
+
+
+def test_a_contact_with_no_reminder_does_not_end_the_list(
+    qtbot: QtBot,
+    store: Store,
+    runner: TaskRunner,
+    birthdays: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Pages are counted in contacts read: a page that gives fewer reminders (a contact
+    whose date is out of the window once settled) is not taken for the last one."""
+    monkeypatch.setattr(ui.models.reminders, "PAGE_CONTACTS", 3)
+    book = ProfileBook(store)
+    soonest = book.coming_up_page(0, 3)[0][0].contact_id
+    real = book.coming_up_page
+
+    def one_gives_nothing(offset: int, limit: int, *args: object) -> tuple[list, int]:
+        found, contacts = real(offset, limit, *args)  # type: ignore[arg-type]
+        return [r for r in found if r.contact_id != soonest], contacts
+
+    monkeypatch.setattr(book, "coming_up_page", one_gives_nothing)
+    page = TodayPage(runner, MeetingCalendar(store), book)
+    qtbot.addWidget(page)
+    with qtbot.waitSignal(page.reminders_loaded, timeout=5000):
+        page.refresh_reminders()
+    assert [r.contact_name for r in page.reminders.rows] == birthdays[1:3]
+    assert page.reminders.canFetchMore()
+    with qtbot.waitSignal(page.reminders.page_loaded, timeout=5000):
+        page.reminders.fetchMore()
+    assert [r.contact_name for r in page.reminders.rows] == birthdays[1:6]
     assert runner.shutdown()
 
 
@@ -60,11 +102,12 @@ def test_profiles_page_says_the_same(
     birthdays: list[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(ui.profiles_page, "REMINDERS_SHOWN", 10)
+    monkeypatch.setattr(ui.models.reminders, "PAGE_CONTACTS", 5)
     page = ProfilesPage(runner, ProfileBook(store))
     qtbot.addWidget(page)
-    page.refresh()
-    qtbot.waitUntil(lambda: page.reminders.rowCount() == 7, timeout=5000)
+    with qtbot.waitSignal(page.reminders.loaded, timeout=5000):
+        page.refresh()
+    assert [r.contact_name for r in page.reminders.rows] == birthdays[:5]
     assert page._coming_title.text() == "Coming up in the next 30 days (7)"
     assert runner.shutdown()
 
