@@ -153,10 +153,12 @@ def main() -> int:
     opened = page_opens(data)
     bare_s, bare_rss = starts["bare"]
     app_s, _ = starts["shown"]
-    ready_s, app_rss = starts["ready"]
+    ready_s, ready_rss = starts["ready"]
+    settled_s, app_rss = starts["settled"]
     # What a rep waits for: the first accounts and the first account's detail on screen
     # (the --screenshot default), against a bare window shown.
     ratio = ready_s / bare_s
+    # The memory a start takes: to the whole start, as sync loads after the first screen.
     memory_ratio = app_rss / bare_rss
     search_p95 = percentile(search["page"], 95)
     rows: list[Row] = [
@@ -169,6 +171,12 @@ def main() -> int:
         ),
         ("cold start, app window shown", f"{app_s * 1000:.0f} ms", "", ""),
         ("cold start, app to first accounts + detail shown", f"{ready_s * 1000:.0f} ms", "", ""),
+        (
+            "cold start, app settled (sync loaded, its status shown)",
+            f"{settled_s * 1000:.0f} ms",
+            "",
+            "",
+        ),
         (
             "start ratio first accounts + detail / bare",
             f"{ratio:.2f}x",
@@ -196,9 +204,10 @@ def main() -> int:
         ),
         ("account detail p95", f"{percentile(search['detail'], 95):.1f} ms", "", ""),
         ("peak memory, bare window", f"{bare_rss / 1024:.0f} MiB", "", ""),
-        ("peak memory, app to first accounts + detail", f"{app_rss / 1024:.0f} MiB", "", ""),
+        ("peak memory, app to first accounts + detail", f"{ready_rss / 1024:.0f} MiB", "", ""),
+        ("peak memory, app settled (sync loaded)", f"{app_rss / 1024:.0f} MiB", "", ""),
         (
-            "peak memory ratio app / bare",
+            "peak memory ratio app settled / bare",
             f"{memory_ratio:.2f}x",
             "<= 2x",
             verdict(memory_ratio <= 2),

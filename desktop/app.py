@@ -114,7 +114,8 @@ def build_window(store: Store, runner: TaskRunner, sync: SyncService | None = No
 
 def run_app(data_dir: Path, screenshot: Path | None = None, screenshot_when: str = "ready") -> int:
     """Runs the window until it closes. With `screenshot`, saves the window once the first
-    accounts are on screen (or, for benchmarks, as soon as it is shown) and exits."""
+    accounts are on screen (or, for benchmarks, as soon as it is shown, or once sync is
+    loaded as well and its status shown: `settled`) and exits."""
 
     _log_to(data_dir / LOG_FILENAME)
     existing = QApplication.instance()
@@ -169,8 +170,9 @@ def run_app(data_dir: Path, screenshot: Path | None = None, screenshot_when: str
         outcome["store"] = store
         unlock.set_passphrase_check(passphrase_check)
         window.attach(services)
-        # A headless render shows the store as it is: no sync, no sign-in dialog.
-        if screenshot is None:
+        # A headless render shows the store as it is: no sync, no sign-in dialog; but one
+        # timed to `settled` loads sync as a start does, and waits for its first status.
+        if screenshot is None or screenshot_when == "settled":
             # Sync once the first screen is up (or has had its time), not before it.
             once = _Once(lambda: runner.read(sync_of(store), on_sync_opened))
             window.ready.connect(once)
@@ -183,6 +185,9 @@ def run_app(data_dir: Path, screenshot: Path | None = None, screenshot_when: str
         sync, diagnostics = opened
         window.attach_sync(sync, diagnostics)
         guard.watch(outcome["store"], sync)  # type: ignore[arg-type]
+        if screenshot is not None and window.sync is not None:  # timed to `settled`
+            grab = _Once(lambda: QTimer.singleShot(0, save))
+            window.sync.status_changed.connect(lambda _status: grab())
 
     def open_store(passphrase: str | None = None) -> None:
         outcome["typed"] = passphrase is not None
@@ -207,17 +212,16 @@ def run_app(data_dir: Path, screenshot: Path | None = None, screenshot_when: str
             QMessageBox.critical(window, "Fieldbrief", f"Cannot open your territory:\n{message}")
         finish(1, message)
 
+    def save() -> None:
+        if window.grab().save(str(screenshot)):
+            finish(0)
+        else:
+            finish(1, f"cannot write the screenshot {screenshot}")
+
     if screenshot is not None:
-
-        def save() -> None:
-            if window.grab().save(str(screenshot)):
-                finish(0)
-            else:
-                finish(1, f"cannot write the screenshot {screenshot}")
-
         if screenshot_when == "shown":
             QTimer.singleShot(0, save)
-        else:
+        elif screenshot_when == "ready":
             # Queued behind what `ready` posted (the last layout pass), then grabbed.
             window.ready.connect(lambda: QTimer.singleShot(0, save))
         QTimer.singleShot(

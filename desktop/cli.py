@@ -65,9 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE.png",
         help="render the main window once the first accounts are shown, save it, and exit",
     )
-    # For bench/: grab as soon as the window is shown instead of once accounts are loaded.
+    # For bench/: grab as soon as the window is shown, once the first accounts and detail
+    # are (ready, the default), or once sync is loaded too and its status shown (settled).
     parser.add_argument(
-        "--screenshot-when", choices=("ready", "shown"), default="ready", help=argparse.SUPPRESS
+        "--screenshot-when",
+        choices=("ready", "shown", "settled"),
+        default="ready",
+        help=argparse.SUPPRESS,
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     demo = commands.add_parser(
