@@ -39,13 +39,15 @@ def timed_start(args: list[str], shot: Path) -> tuple[float, int]:
 
 
 def cold_starts(data: Path, runs: int = START_RUNS) -> dict[str, tuple[float, int]]:
-    """Median time to a shown window (bare Qt, the app), to the first accounts shown and
-    to the whole start (sync loaded too), and each one's highest peak RSS (KiB)."""
+    """Median time to a shown window (bare Qt, the app), to the first accounts shown (the
+    stack's floor: bench/floor_window.py; the app) and to the whole start (sync loaded
+    too), and each one's highest peak RSS (KiB)."""
     app = [sys.executable, "-m", "desktop", "--data-dir", str(data), "--screenshot"]
     with tempfile.TemporaryDirectory() as tmp:
         shot = Path(tmp) / "shot.png"
         commands = {
             "bare": [sys.executable, str(HERE / "bare_window.py"), str(shot)],
+            "floor": [sys.executable, str(HERE / "floor_window.py"), str(data), str(shot)],
             "shown": [*app, str(shot), "--screenshot-when", "shown"],
             "ready": [*app, str(shot)],
             # The whole start: sync loaded after the first screen, and its status shown.
