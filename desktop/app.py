@@ -124,11 +124,14 @@ def run_app(data_dir: Path, screenshot: Path | None = None, screenshot_when: str
     app.setApplicationName("Fieldbrief")
     app.setOrganizationName("Fieldbrief")
     apply_style(app, fusion_set=existing is None)
-    if screenshot is None:
+    # A start timed to `settled` runs as a real one does: sync included, and alone on
+    # its store (it would sync beside a window already open on it).
+    whole_start = screenshot is None or screenshot_when == "settled"
+    if whole_start:
         name = instance_name(data_dir)
         if bring_running_forward(name):
             print("fieldbrief: already open on this store; its window comes forward")
-            return 0
+            return 0 if screenshot is None else 1  # and no screenshot was taken
     first_key = key_ahead(data_dir)  # once this is the store's only window
     runner = TaskRunner()
     # The idle lock's minutes and the company CA (settings.ini); what unlocks the window.
@@ -140,7 +143,7 @@ def run_app(data_dir: Path, screenshot: Path | None = None, screenshot_when: str
         unlock_check=unlock,
         settings=app_settings,
     )
-    if screenshot is None:
+    if whole_start:
         instances = InstanceServer(name, window)
         instances.raise_requested.connect(lambda: _bring_forward(window))
     outcome: dict[str, object] = {"code": 0, "store": None}
@@ -172,7 +175,7 @@ def run_app(data_dir: Path, screenshot: Path | None = None, screenshot_when: str
         window.attach(services)
         # A headless render shows the store as it is: no sync, no sign-in dialog; but one
         # timed to `settled` loads sync as a start does, and waits for its first status.
-        if screenshot is None or screenshot_when == "settled":
+        if whole_start:
             # Sync once the first screen is up (or has had its time), not before it.
             once = _Once(lambda: runner.read(sync_of(store), on_sync_opened))
             window.ready.connect(once)

@@ -3,10 +3,12 @@ contacts at a time as the list scrolls, soonest first, with how many there are i
 
 from __future__ import annotations
 
+import bisect
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 
 from db.dates import weekday
 from db.dto import ProfileReminder
@@ -70,16 +72,13 @@ class ReminderTableModel(PagedTableModel[ProfileReminder]):
         generation = self._restart()
         self._today = today
 
-        def read() -> tuple[tuple[list[ProfileReminder], int], int]:
-            return book.coming_up_page(0, PAGE_CONTACTS, today, REMINDER_DAYS), (
-                book.coming_up_total(today, REMINDER_DAYS)
-            )
+        def read() -> tuple[_Page, int]:
+            return _read_page(book, 0, today), book.coming_up_total(today, REMINDER_DAYS)
 
         self._runner.read(read, lambda got: self._on_first(generation, *got))
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        """Keeps the store's order (soonest first): sorting the rows loaded so far would mix
-        an order that the next page does not continue."""
+        """Keeps the soonest first: a page's rows go in at their dates' places."""
 
     def _fetch_page(self) -> None:
         # Pages start at a contact, not a row: a contact gives one reminder or more.
@@ -87,26 +86,59 @@ class ReminderTableModel(PagedTableModel[ProfileReminder]):
         generation, book, today, offset = self._generation, self._book, self._today, self._contacts
         assert book is not None  # a page follows a first one, which needs profiles
         self._runner.read(
-            lambda: book.coming_up_page(offset, PAGE_CONTACTS, today, REMINDER_DAYS),
-            lambda page: self._on_more(generation, *page),
+            lambda: _read_page(book, offset, today),
+            lambda page: self._on_more(generation, page),
         )
 
-    def _on_first(
-        self, generation: int, page: tuple[list[ProfileReminder], int], total: int
-    ) -> None:
+    def _on_first(self, generation: int, page: _Page, total: int) -> None:
         if generation != self._generation:
             return
-        reminders, contacts = page
-        self._contacts = contacts
-        self._exhausted = contacts < PAGE_CONTACTS
+        self._contacts, self._exhausted = page.contacts, not page.more
         self.total = total
-        self.set_rows(reminders)
+        self.set_rows(page.reminders)
         self._fetching = False  # only now: a view asking for more starts after these
         self.page_loaded.emit(len(self._rows))
         self.loaded.emit(total)
 
-    def _on_more(self, generation: int, reminders: list[ProfileReminder], contacts: int) -> None:
+    def _on_more(self, generation: int, page: _Page) -> None:
         if generation != self._generation:
             return
-        self._contacts += contacts
-        self._on_page(generation, reminders, more=contacts == PAGE_CONTACTS)  # not rows
+        self._contacts += page.contacts
+        self._exhausted = not page.more
+        # A contact is paged by its soonest date, and brings its later ones along: a page's
+        # rows go in where their dates fall, not all at the end, so the list stays soonest
+        # first (rows shown keep their places relative to each other).
+        for reminder in page.reminders:
+            place = bisect.bisect_right(self._rows, _order(reminder), key=_order)
+            self.beginInsertRows(QModelIndex(), place, place)
+            self._rows.insert(place, reminder)
+            self.endInsertRows()
+        self._fetching = False  # only once the rows are in, as in PagedTableModel
+        self.page_loaded.emit(len(self._rows))
+
+
+@dataclass(frozen=True, slots=True)
+class _Page:
+    reminders: list[ProfileReminder]
+    contacts: int  # read: where the next page starts
+    more: bool  # whether contacts may follow
+
+
+def _order(reminder: ProfileReminder) -> tuple[date, str, str]:
+    return reminder.on, reminder.contact_name, reminder.label
+
+
+def _read_page(book: ProfileBook, offset: int, today: date) -> _Page:
+    """The reminders of the PAGE_CONTACTS contacts from `offset` on (on the store thread),
+    reading on while a page gives none (contacts whose dates all prove odd): a page with no
+    row would end the list, as a view asks for more only when rows come in."""
+    found: list[ProfileReminder] = []
+    read = 0
+    while True:
+        reminders, contacts = book.coming_up_page(
+            offset + read, PAGE_CONTACTS, today, REMINDER_DAYS
+        )
+        found += reminders
+        read += contacts
+        if found or contacts < PAGE_CONTACTS:
+            return _Page(found, read, more=contacts == PAGE_CONTACTS)

@@ -147,11 +147,10 @@ class PagedTableModel(RowTableModel[Row]):
         generation, read = self._generation, self._page_reader(len(self._rows))
         self._runner.read(read, lambda rows: self._on_page(generation, rows))
 
-    def _on_page(self, generation: int, rows: list[Row], more: bool | None = None) -> None:
-        """A page's rows; `more`: whether more may follow (by default, a full page)."""
+    def _on_page(self, generation: int, rows: list[Row]) -> None:
         if generation != self._generation:
             return
-        self._exhausted = len(rows) < self._page_size if more is None else not more
+        self._exhausted = len(rows) < self._page_size
         if rows:
             first = len(self._rows)
             self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
