@@ -48,6 +48,13 @@ class LocalServices:
     def for_store(cls, store: Store) -> LocalServices:
         return cls(store)
 
+    def warm(self) -> None:
+        """Builds the services not built yet, loading their modules: on the store thread
+        once the first screen is up, so a rep's first briefing or calendar import does not
+        wait for them."""
+        for service in ("search", "briefings", "calendar", "follow_ups", "leads", "holds"):
+            getattr(self, service)
+
     @cached_property
     def search(self) -> SearchIndex:
         from db.search import SearchIndex

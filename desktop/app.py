@@ -180,6 +180,9 @@ def run_app(data_dir: Path, screenshot: Path | None = None, screenshot_when: str
             once = _Once(lambda: runner.read(sync_of(store), on_sync_opened))
             window.ready.connect(once)
             QTimer.singleShot(SYNC_AFTER_MS, once)
+            # Then (the store thread runs one job at a time) the services the first screen
+            # did not need, while the rep reads it.
+            window.ready.connect(lambda: runner.read(services.warm, _ignored))
 
     def sync_of(store: Store) -> Callable[[], tuple[SyncService, Diagnostics]]:
         return lambda: open_sync(store, data_dir, runner, sync_options)
@@ -250,6 +253,10 @@ def run_app(data_dir: Path, screenshot: Path | None = None, screenshot_when: str
     if outcome["store"] is not None:
         outcome["store"].close()  # type: ignore[attr-defined]
     return int(outcome["code"]) or code  # type: ignore[call-overload]
+
+
+def _ignored(_result: object) -> None:
+    """What a job's result is handed to when nothing waits for it."""
 
 
 class _Once:
