@@ -4,13 +4,16 @@ all."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from pytestqt.qtbot import QtBot
 
 import ui.models.reminders
 from db.changes import Changes
+from db.dto import ProfileReminder
 from db.field.meetings import MeetingCalendar
 from db.profiles.book import ProfileBook
 from db.store.local_store import Store
@@ -49,6 +52,20 @@ def more_once(qtbot: QtBot, runner: TaskRunner, model: ReminderTableModel) -> bo
     return True
 
 
+def giving_nothing(
+    book: ProfileBook, contacts: set[uuid.UUID], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Makes `contacts` give no reminder (as if their dates all proved odd): still read,
+    and counted in their page's contacts."""
+    real = book.coming_up_page
+
+    def leaving_out(*args: Any) -> tuple[list[ProfileReminder], int]:
+        found, read = real(*args)
+        return [r for r in found if r.contact_id not in contacts], read
+
+    monkeypatch.setattr(book, "coming_up_page", leaving_out)
+
+
 def test_today_lists_the_soonest_page_and_reads_on_as_the_list_scrolls(
     qtbot: QtBot,
     store: Store,
@@ -85,13 +102,7 @@ def test_a_contact_with_no_reminder_does_not_end_the_list(
     monkeypatch.setattr(ui.models.reminders, "PAGE_CONTACTS", 3)
     book = ProfileBook(store)
     soonest = book.coming_up_page(0, 3)[0][0].contact_id
-    real = book.coming_up_page
-
-    def one_gives_nothing(offset: int, limit: int, *args: object) -> tuple[list, int]:
-        found, contacts = real(offset, limit, *args)  # type: ignore[arg-type]
-        return [r for r in found if r.contact_id != soonest], contacts
-
-    monkeypatch.setattr(book, "coming_up_page", one_gives_nothing)
+    giving_nothing(book, {soonest}, monkeypatch)
     page = TodayPage(runner, MeetingCalendar(store), book)
     qtbot.addWidget(page)
     with qtbot.waitSignal(page.reminders_loaded, timeout=5000):
@@ -156,14 +167,7 @@ def test_a_page_of_contacts_with_no_reminder_reads_on(
     reminder must not be the last thing read, or the list would stop there."""
     monkeypatch.setattr(ui.models.reminders, "PAGE_CONTACTS", 3)
     book = ProfileBook(store)
-    first_three = {r.contact_id for r in book.coming_up_page(0, 3)[0]}
-    real = book.coming_up_page
-
-    def first_page_gives_nothing(offset: int, limit: int, *args: object) -> tuple[list, int]:
-        found, contacts = real(offset, limit, *args)  # type: ignore[arg-type]
-        return [r for r in found if r.contact_id not in first_three], contacts
-
-    monkeypatch.setattr(book, "coming_up_page", first_page_gives_nothing)
+    giving_nothing(book, {r.contact_id for r in book.coming_up_page(0, 3)[0]}, monkeypatch)
     page = TodayPage(runner, MeetingCalendar(store), book)
     qtbot.addWidget(page)
     with qtbot.waitSignal(page.reminders_loaded, timeout=5000):
